@@ -1,0 +1,107 @@
+//! SPEC section 7: revocation.
+//!
+//! A [`RevocationSource`] answers for one certificate at a time. The
+//! verifier asks only after the signature verified (SPEC 5.1 step 7), so
+//! unsigned traffic never causes a fetch. Answers from networked sources go
+//! through the cache of SPEC 7.2 (`cache` module); local sources (CRLs) are
+//! consulted directly.
+
+use std::future::Future;
+use std::pin::Pin;
+
+
+
+/// A boxed, `Send` future, as returned by [`RevocationSource::check`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a source is asked about: one certificate of a validated path, with
+/// its issuer.
+#[derive(Debug, Clone, Copy)]
+pub struct CertificateRef<'a> {
+    /// The certificate's whole DER.
+    pub der: &'a [u8],
+    /// The whole DER of the certificate that issued it (an intermediate or a
+    /// pinned root).
+    pub issuer_der: &'a [u8],
+    /// The serial's DER INTEGER content octets exactly as encoded (a leading
+    /// `00` sign octet included when present).
+    pub serial: &'a [u8],
+    /// The serial in SPEC 7.1 text form (lowercase hex, no sign octet).
+    pub serial_hex: &'a str,
+    /// The certificate's notAfter, Unix milliseconds.
+    pub not_after_ms: u64,
+}
+
+/// A definite revocation status (SPEC 7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevocationStatus {
+    /// Not revoked: continue.
+    Valid,
+    /// Revoked (or suspended, or expired by the CA's word): `certificate_revoked`.
+    Revoked,
+    /// The source does not know the certificate: `certificate_unknown`.
+    Unknown,
+}
+
+/// A risk band reported by Kakunin's verify endpoint (SPEC 5.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RiskBand {
+    /// `low`.
+    Low,
+    /// `medium`.
+    Medium,
+    /// `high`: always `risk_too_high`.
+    High,
+}
+
+/// A source's answer about one certificate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevocationAnswer {
+    /// The status.
+    pub status: RevocationStatus,
+    /// When the answer was made (OCSP `thisUpdate`; for the endpoint the
+    /// fetch time less any HTTP `Age`), Unix ms. The cache bound of SPEC 7.2
+    /// counts from here.
+    pub produced_at_ms: u64,
+    /// OCSP `nextUpdate` / CRL `nextUpdate`, Unix ms, when the source gave one.
+    pub next_update_ms: Option<u64>,
+    /// A risk score from 0 to 1, when the source reports one (SPEC 5.7).
+    pub risk_score: Option<f64>,
+    /// A risk band, when the source reports one (SPEC 5.7).
+    pub risk_band: Option<RiskBand>,
+    /// The source's name for the audit record (`ocsp`, `endpoint`, `crl`).
+    pub source: &'static str,
+}
+
+/// Why a source could not answer: always `revocation_unavailable` (fail closed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("revocation unavailable: {0}")]
+pub struct Unavailable(pub std::borrow::Cow<'static, str>);
+
+impl Unavailable {
+    /// An unavailable answer with a short reason (no secrets, no whole documents).
+    pub fn new(reason: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Unavailable(reason.into())
+    }
+}
+
+/// A revocation source (SPEC 7.1): OCSP, Kakunin's verify endpoint, CRLs.
+///
+/// Implementations must fail closed: anything they cannot verify is
+/// [`Unavailable`], never [`RevocationStatus::Valid`].
+pub trait RevocationSource: Send + Sync + 'static {
+    /// The name recorded as `revocation_source` in the audit record.
+    fn name(&self) -> &'static str;
+
+    /// `true` when answers are fetched per certificate over the network and
+    /// so belong in the SPEC 7.2 cache (OCSP, endpoint); `false` for local
+    /// sources such as CRLs, which are consulted on every request.
+    fn is_networked(&self) -> bool;
+
+    /// Answers for `cert` at `now_ms` (the verifier's injected clock).
+    fn check<'a>(
+        &'a self,
+        cert: CertificateRef<'a>,
+        now_ms: u64,
+    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>>;
+}
