@@ -5,9 +5,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod certificate;
 pub mod clock;
+pub mod decimal;
 pub mod error;
+pub mod hex;
+pub mod policy;
 pub mod revocation;
+pub mod routes;
+pub mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Code, ConfigError, Error};

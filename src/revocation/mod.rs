@@ -9,8 +9,6 @@
 use std::future::Future;
 use std::pin::Pin;
 
-
-
 /// A boxed, `Send` future, as returned by [`RevocationSource::check`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
