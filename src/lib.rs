@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod certificate;
+pub mod chain;
 pub mod clock;
 pub mod decimal;
 pub mod error;

@@ -1,0 +1,331 @@
+//! SPEC section 2 and 5.1 step 4: the path from the agent's certificate to a
+//! pinned root, validated with `rustls-webpki` at the verifier's injected time.
+//!
+//! The trust store holds only the roots it is configured with — never a
+//! system store. Intermediates come from configuration plus those the
+//! request presents (`X-Agent-Chain`). Validation produces a
+//! [`VerifiedChain`], a value only this module can construct, which the
+//! verifier caches by the leaf's SHA-256.
+
+use std::time::Duration;
+
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use webpki::{EndEntityCert, KeyUsage};
+
+use crate::certificate::{profile, serial_text, AgentCertificate};
+use crate::error::{ConfigError, Error};
+
+/// SPEC 2: at most 4 intermediates in a path.
+pub const MAX_INTERMEDIATES_IN_PATH: usize = 4;
+/// Signature algorithms accepted on path certificates (ring provider).
+pub static SUPPORTED_SIGNATURE_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P256_SHA384,
+    webpki::ring::ECDSA_P384_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+    webpki::ring::ED25519,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+];
+
+/// Most roots or configured intermediates a trust store holds.
+pub const MAX_CONFIGURED_CERTIFICATES: usize = 1024;
+
+/// Pinned roots and configured intermediates.
+///
+/// ```
+/// use kakunin_verify::chain::TrustStore;
+/// let mut store = TrustStore::new();
+/// let root = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem")).unwrap();
+/// assert_eq!(store.add_roots_pem(&root).unwrap(), 1);
+/// assert!(store.add_roots_pem(b"not a pem").is_err());
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct TrustStore {
+    anchors: Vec<TrustAnchor<'static>>,
+    roots: Vec<CertificateDer<'static>>,
+    intermediates: Vec<CertificateDer<'static>>,
+}
+
+fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    use rustls_pki_types::pem::PemObject;
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ConfigError::new(format!("certificate PEM does not parse: {e}")))?;
+    if certs.is_empty() {
+        return Err(ConfigError::new("no CERTIFICATE block in PEM"));
+    }
+    Ok(certs)
+}
+
+impl TrustStore {
+    /// An empty store (trusts nothing).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pins every root certificate of a PEM bundle; returns how many.
+    pub fn add_roots_pem(&mut self, pem: &[u8]) -> Result<usize, ConfigError> {
+        let certs = pem_certificates(pem)?;
+        let n = certs.len();
+        for c in certs {
+            self.add_root_der(c.as_ref())?;
+        }
+        Ok(n)
+    }
+
+    /// Pins one root certificate given as DER.
+    pub fn add_root_der(&mut self, der: &[u8]) -> Result<(), ConfigError> {
+        if self.roots.len() >= MAX_CONFIGURED_CERTIFICATES {
+            return Err(ConfigError::new("too many roots"));
+        }
+        let der = CertificateDer::from(der.to_vec());
+        let anchor = webpki::anchor_from_trusted_cert(&der)
+            .map_err(|e| ConfigError::new(format!("root certificate does not parse: {e:?}")))?
+            .to_owned();
+        self.anchors.push(anchor);
+        self.roots.push(der);
+        Ok(())
+    }
+
+    /// Adds every intermediate of a PEM bundle; returns how many.
+    pub fn add_intermediates_pem(&mut self, pem: &[u8]) -> Result<usize, ConfigError> {
+        let certs = pem_certificates(pem)?;
+        let n = certs.len();
+        for c in certs {
+            if self.intermediates.len() >= MAX_CONFIGURED_CERTIFICATES {
+                return Err(ConfigError::new("too many intermediates"));
+            }
+            <x509_cert::Certificate as der::Decode>::from_der(c.as_ref())
+                .map_err(|_| ConfigError::new("intermediate certificate does not parse"))?;
+            self.intermediates.push(c);
+        }
+        Ok(n)
+    }
+
+    /// The pinned roots' DER.
+    pub fn roots(&self) -> &[CertificateDer<'static>] {
+        &self.roots
+    }
+
+    /// The configured intermediates' DER.
+    pub fn intermediates(&self) -> &[CertificateDer<'static>] {
+        &self.intermediates
+    }
+
+    /// `true` when no root is pinned.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+}
+
+/// One CA certificate of a verified path (an intermediate or the root).
+#[derive(Debug, Clone)]
+pub struct PathCertificate {
+    der: CertificateDer<'static>,
+    subject_der: Vec<u8>,
+    issuer_name_der: Vec<u8>,
+    serial: Vec<u8>,
+    serial_hex: String,
+    not_before_ms: u64,
+    not_after_ms: u64,
+    is_root: bool,
+}
+
+impl PathCertificate {
+    fn parse(der: CertificateDer<'static>, is_root: bool) -> Result<Self, Error> {
+        use der::Encode;
+        let c = <x509_cert::Certificate as der::Decode>::from_der(der.as_ref())
+            .map_err(|_| Error::UntrustedChain("a path certificate does not parse".into()))?;
+        let tbs = c.tbs_certificate();
+        let ms = |t: &x509_cert::time::Time| u64::try_from(t.to_unix_duration().as_millis()).unwrap_or(u64::MAX);
+        let serial = tbs.serial_number().as_bytes().to_vec();
+        Ok(PathCertificate {
+            subject_der: tbs.subject().to_der().map_err(|_| Error::UntrustedChain("subject".into()))?,
+            issuer_name_der: tbs.issuer().to_der().map_err(|_| Error::UntrustedChain("issuer".into()))?,
+            serial_hex: serial_text(&serial),
+            serial,
+            not_before_ms: ms(&tbs.validity().not_before),
+            not_after_ms: ms(&tbs.validity().not_after),
+            is_root,
+            der,
+        })
+    }
+
+    /// The DER.
+    pub fn der(&self) -> &[u8] {
+        self.der.as_ref()
+    }
+    /// The subject Name, DER.
+    pub fn subject_der(&self) -> &[u8] {
+        &self.subject_der
+    }
+    /// The issuer Name, DER.
+    pub fn issuer_name_der(&self) -> &[u8] {
+        &self.issuer_name_der
+    }
+    /// The serial's content octets.
+    pub fn serial(&self) -> &[u8] {
+        &self.serial
+    }
+    /// The serial in SPEC 7.1 text form.
+    pub fn serial_hex(&self) -> &str {
+        &self.serial_hex
+    }
+    /// notAfter, Unix ms.
+    pub fn not_after_ms(&self) -> u64 {
+        self.not_after_ms
+    }
+    /// `true` for the pinned root.
+    pub fn is_root(&self) -> bool {
+        self.is_root
+    }
+}
+
+/// Proof that a leaf chained to a pinned root at some time: only
+/// [`verify_chain`] constructs it.
+#[derive(Debug, Clone)]
+pub struct VerifiedChain {
+    /// Intermediates leaf-most first, then the root.
+    cas: Vec<PathCertificate>,
+    not_before_ms: u64,
+    not_after_ms: u64,
+}
+
+impl VerifiedChain {
+    /// The CA certificates of the path: intermediates leaf-most first, then the root.
+    pub fn cas(&self) -> &[PathCertificate] {
+        &self.cas
+    }
+
+    /// The certificate that issued `issuer_name_der`'s subject (by name) in this path.
+    pub fn issuer_of(&self, issuer_name_der: &[u8]) -> Option<&PathCertificate> {
+        self.cas.iter().find(|c| c.subject_der == issuer_name_der)
+    }
+
+    /// The latest notBefore of any certificate of the path (leaf included).
+    pub fn not_before_ms(&self) -> u64 {
+        self.not_before_ms
+    }
+
+    /// The earliest notAfter of any certificate of the path (leaf included):
+    /// a cached chain is never used past it.
+    pub fn not_after_ms(&self) -> u64 {
+        self.not_after_ms
+    }
+
+    /// SPEC 2: whether every certificate of the path is valid at `now_ms`.
+    pub fn is_valid_at(&self, now_ms: u64) -> bool {
+        self.not_before_ms <= now_ms && now_ms <= self.not_after_ms
+    }
+}
+
+// SPEC 2: the certificate is valid at t iff notBefore <= t <= notAfter; the
+// leaf's validity is checked before anything else about its chain.
+fn check_leaf_validity(leaf: &AgentCertificate, now_ms: u64) -> Result<(), Error> {
+    if now_ms < leaf.not_before_ms() {
+        return Err(Error::CertificateNotYetValid("the agent certificate is not yet valid".into()));
+    }
+    if now_ms > leaf.not_after_ms() {
+        return Err(Error::CertificateExpired("the agent certificate has expired".into()));
+    }
+    Ok(())
+}
+
+/// Maps a webpki path-building error onto SPEC section 6 codes.
+fn map_webpki_error(e: webpki::Error) -> Error {
+    use webpki::Error as W;
+    match e {
+        W::CertExpired { .. } => Error::CertificateExpired("a certificate of the path has expired".into()),
+        W::CertNotValidYet { .. } => {
+            Error::CertificateNotYetValid("a certificate of the path is not yet valid".into())
+        }
+        W::UnsupportedCriticalExtension => {
+            Error::MalformedCertificate("a certificate carries an unsupported critical extension".into())
+        }
+        W::UnknownIssuer => Error::UntrustedChain("no path to a pinned root".into()),
+        W::RequiredEkuNotFoundContext(_) => Error::UntrustedChain("extendedKeyUsage lacks clientAuth".into()),
+        W::CaUsedAsEndEntity => Error::UntrustedChain("the agent certificate is a CA".into()),
+        W::InvalidSignatureForPublicKey => Error::UntrustedChain("a path signature does not verify".into()),
+        W::MaximumPathDepthExceeded | W::MaximumPathBuildCallsExceeded => {
+            Error::UntrustedChain("path too long".into())
+        }
+        _ => Error::UntrustedChain("the chain does not validate".into()),
+    }
+}
+
+// SPEC 2: at most 4 intermediates in a path.
+fn check_path_length(path: &webpki::VerifiedPath<'_>) -> Result<(), webpki::Error> {
+    if path.intermediate_certificates().count() > MAX_INTERMEDIATES_IN_PATH {
+        return Err(webpki::Error::MaximumPathDepthExceeded);
+    }
+    Ok(())
+}
+
+/// SPEC 5.1 step 4: the leaf's validity, then a path to a pinned root at
+/// `now_ms` (signatures, validity, CA constraints, EKU clientAuth), then the
+/// leaf's own usage rules (SPEC 2).
+pub fn verify_chain(
+    store: &TrustStore,
+    leaf: &AgentCertificate,
+    presented: &[CertificateDer<'_>],
+    now_ms: u64,
+) -> Result<VerifiedChain, Error> {
+    check_leaf_validity(leaf, now_ms)?;
+    if store.anchors.is_empty() {
+        return Err(Error::UntrustedChain("no pinned root".into()));
+    }
+    let leaf_der = CertificateDer::from(leaf.der());
+    let ee = EndEntityCert::try_from(&leaf_der).map_err(|e| match e {
+        webpki::Error::UnsupportedCriticalExtension => {
+            Error::MalformedCertificate("the agent certificate carries an unsupported critical extension".into())
+        }
+        _ => Error::MalformedCertificate("the agent certificate does not parse".into()),
+    })?;
+    let mut intermediates: Vec<CertificateDer<'_>> =
+        Vec::with_capacity(store.intermediates.len() + presented.len());
+    intermediates.extend(presented.iter().map(|c| CertificateDer::from(c.as_ref())));
+    intermediates.extend(store.intermediates.iter().map(|c| CertificateDer::from(c.as_ref())));
+    let time = UnixTime::since_unix_epoch(Duration::from_millis(now_ms));
+    let path = ee
+        .verify_for_usage(
+            SUPPORTED_SIGNATURE_ALGORITHMS,
+            &store.anchors,
+            &intermediates,
+            time,
+            KeyUsage::client_auth(),
+            None,
+            Some(&check_path_length),
+        )
+        .map_err(map_webpki_error)?;
+    profile::check_leaf_usage(leaf)?;
+
+    let mut cas = Vec::with_capacity(MAX_INTERMEDIATES_IN_PATH + 1);
+    for c in path.intermediate_certificates() {
+        cas.push(PathCertificate::parse(c.der().into_owned(), false)?);
+    }
+    let root_index = store
+        .anchors
+        .iter()
+        .position(|a| std::ptr::eq(a, path.anchor()))
+        .ok_or_else(|| Error::UntrustedChain("anchor not found".into()))?;
+    let root = store
+        .roots
+        .get(root_index)
+        .ok_or_else(|| Error::UntrustedChain("anchor not found".into()))?;
+    cas.push(PathCertificate::parse(root.clone(), true)?);
+    let not_before_ms = cas.iter().map(|c| c.not_before_ms).fold(leaf.not_before_ms(), u64::max);
+    let not_after_ms = cas.iter().map(|c| c.not_after_ms).fold(leaf.not_after_ms(), u64::min);
+    Ok(VerifiedChain {
+        cas,
+        not_before_ms,
+        not_after_ms,
+    })
+}

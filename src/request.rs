@@ -1,0 +1,375 @@
+//! SPEC 4.1 and 4.2: the signed request's headers and target, parsed
+//! strictly before any certificate or signature work (SPEC 5.1 step 1).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::error::Error;
+use crate::signature::SignatureAlgorithm;
+
+/// SPEC 4.1: a header value over 16 KiB is `malformed_request`.
+pub const MAX_HEADER_VALUE_BYTES: usize = 16 * 1024;
+/// SPEC 4.1: at most 4 certificates in `X-Agent-Chain`.
+pub const MAX_CHAIN_CERTIFICATES: usize = 4;
+/// SPEC 4.1: timestamps are 1 to 15 decimal digits.
+pub const MAX_TIMESTAMP_DIGITS: usize = 15;
+/// SPEC 4.1: nonces are 16 to 64 characters.
+pub const MIN_NONCE_CHARS: usize = 16;
+/// SPEC 4.1: nonces are 16 to 64 characters.
+pub const MAX_NONCE_CHARS: usize = 64;
+/// Most headers a request may carry before it is refused outright.
+pub const MAX_HEADER_COUNT: usize = 256;
+/// Longest request-target accepted.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+/// The header names of SPEC 4.1.
+pub mod names {
+    /// The leaf certificate, base64 DER.
+    pub const CERTIFICATE: &str = "x-agent-certificate";
+    /// Intermediates, comma-separated base64 DER.
+    pub const CHAIN: &str = "x-agent-chain";
+    /// The intended audience.
+    pub const AUDIENCE: &str = "x-agent-audience";
+    /// Unix ms.
+    pub const TIMESTAMP: &str = "x-agent-timestamp";
+    /// The nonce.
+    pub const NONCE: &str = "x-agent-nonce";
+    /// The signature, base64.
+    pub const SIGNATURE: &str = "x-agent-signature";
+    /// The algorithm name.
+    pub const SIGNATURE_ALGORITHM: &str = "x-agent-signature-algorithm";
+    /// SHA-256 of the model weights.
+    pub const MODEL_SHA256: &str = "x-agent-model-sha256";
+    /// SHA-256 of the system prompt.
+    pub const PROMPT_SHA256: &str = "x-agent-prompt-sha256";
+    /// Method overrides, always refused.
+    pub const METHOD_OVERRIDES: [&str; 3] = ["x-http-method-override", "x-http-method", "x-method-override"];
+    /// Only `identity` is accepted.
+    pub const CONTENT_ENCODING: &str = "content-encoding";
+}
+
+/// The agent headers of one request, syntax-checked (SPEC 4.1).
+#[derive(Debug, Clone, Default)]
+pub struct AgentHeaders<'a> {
+    /// `X-Agent-Certificate` (base64), when present.
+    pub certificate: Option<&'a str>,
+    /// `X-Agent-Chain` (comma-separated base64), when present.
+    pub chain: Option<&'a str>,
+    /// `X-Agent-Audience`.
+    pub audience: Option<&'a str>,
+    /// `X-Agent-Timestamp` as sent.
+    pub timestamp: Option<&'a str>,
+    /// `X-Agent-Nonce`.
+    pub nonce: Option<&'a str>,
+    /// `X-Agent-Signature` (base64).
+    pub signature: Option<&'a str>,
+    /// `X-Agent-Signature-Algorithm`, parsed.
+    pub algorithm: Option<SignatureAlgorithm>,
+    /// `X-Agent-Model-Sha256`.
+    pub model_sha256: Option<&'a str>,
+    /// `X-Agent-Prompt-Sha256`.
+    pub prompt_sha256: Option<&'a str>,
+}
+
+fn bad(msg: &'static str) -> Error {
+    Error::MalformedRequest(msg.into())
+}
+
+/// A header value as text: visible ASCII and spaces only.
+fn header_text(value: &[u8]) -> Result<&str, Error> {
+    if value.iter().any(|&c| !(c == b' ' || c == b'\t' || (0x21..=0x7e).contains(&c))) {
+        return Err(bad("a header value has control or non-ASCII bytes"));
+    }
+    std::str::from_utf8(value).map_err(|_| bad("a header value is not ASCII"))
+}
+
+fn set_once<'a>(slot: &mut Option<&'a str>, value: &'a str) -> Result<(), Error> {
+    if slot.replace(value).is_some() {
+        return Err(bad("an agent header appears more than once"));
+    }
+    Ok(())
+}
+
+// SPEC 4.1: timestamp is 1-15 decimal digits, no sign.
+fn check_timestamp(v: &str) -> Result<u64, Error> {
+    if v.is_empty() || v.len() > MAX_TIMESTAMP_DIGITS || !v.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(bad("X-Agent-Timestamp must be 1 to 15 decimal digits"));
+    }
+    v.parse().map_err(|_| bad("X-Agent-Timestamp does not parse"))
+}
+
+// SPEC 4.1: nonce is 16-64 characters of [A-Za-z0-9_-].
+fn check_nonce(v: &str) -> Result<(), Error> {
+    let ok = (MIN_NONCE_CHARS..=MAX_NONCE_CHARS).contains(&v.len())
+        && v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+    if !ok {
+        return Err(bad("X-Agent-Nonce must be 16 to 64 characters of [A-Za-z0-9_-]"));
+    }
+    Ok(())
+}
+
+// SPEC 4.1: model and prompt hashes are 64 lowercase hex digits.
+fn check_hash_header(v: &str) -> Result<(), Error> {
+    crate::hex::decode_sha256_lower(v)
+        .map(|_| ())
+        .ok_or_else(|| bad("a model or prompt hash is not 64 lowercase hex digits"))
+}
+
+// SPEC 4.1: a Content-Encoding other than identity is refused.
+fn check_content_encoding(v: &str) -> Result<(), Error> {
+    if !v.trim().eq_ignore_ascii_case("identity") {
+        return Err(bad("Content-Encoding other than identity"));
+    }
+    Ok(())
+}
+
+/// SPEC 4.1: strict base64 (RFC 4648 section 4, padded, canonical, no whitespace).
+pub fn decode_base64(v: &str) -> Result<Vec<u8>, Error> {
+    STANDARD.decode(v).map_err(|_| bad("base64 is not canonical padded RFC 4648"))
+}
+
+/// SPEC 4.1: decodes `X-Agent-Chain` into at most 4 DER certificates.
+pub fn decode_chain(v: &str) -> Result<Vec<Vec<u8>>, Error> {
+    let mut out = Vec::new();
+    for element in v.split(',') {
+        let element = element.trim_matches(' ');
+        if element.is_empty() {
+            return Err(bad("an empty element in X-Agent-Chain"));
+        }
+        if out.len() == MAX_CHAIN_CERTIFICATES {
+            return Err(bad("more than 4 certificates in X-Agent-Chain"));
+        }
+        out.push(decode_base64(element)?);
+    }
+    Ok(out)
+}
+
+impl<'a> AgentHeaders<'a> {
+    /// SPEC 4.1: reads the headers (names case-insensitive, each agent header
+    /// at most once), refusing method overrides, non-identity
+    /// `Content-Encoding`, oversized values and malformed agent headers.
+    pub fn parse<I>(headers: I) -> Result<AgentHeaders<'a>, Error>
+    where
+        I: IntoIterator<Item = (&'a str, &'a [u8])>,
+    {
+        let mut h = AgentHeaders::default();
+        let mut content_encoding: Option<&str> = None;
+        let mut algorithm: Option<&str> = None;
+        for (count, (name, value)) in headers.into_iter().enumerate() {
+            if count >= MAX_HEADER_COUNT {
+                return Err(bad("too many headers"));
+            }
+            if value.len() > MAX_HEADER_VALUE_BYTES {
+                return Err(bad("a header value is over 16 KiB"));
+            }
+            let is = |n: &str| name.eq_ignore_ascii_case(n);
+            let slot = if is(names::CERTIFICATE) {
+                &mut h.certificate
+            } else if is(names::CHAIN) {
+                &mut h.chain
+            } else if is(names::AUDIENCE) {
+                &mut h.audience
+            } else if is(names::TIMESTAMP) {
+                &mut h.timestamp
+            } else if is(names::NONCE) {
+                &mut h.nonce
+            } else if is(names::SIGNATURE) {
+                &mut h.signature
+            } else if is(names::SIGNATURE_ALGORITHM) {
+                &mut algorithm
+            } else if is(names::MODEL_SHA256) {
+                &mut h.model_sha256
+            } else if is(names::PROMPT_SHA256) {
+                &mut h.prompt_sha256
+            } else if names::METHOD_OVERRIDES.iter().any(|n| is(n)) {
+                return Err(bad("method-override headers are refused: the method is signed"));
+            } else if is(names::CONTENT_ENCODING) {
+                &mut content_encoding
+            } else {
+                continue;
+            };
+            set_once(slot, header_text(value)?)?;
+        }
+        if let Some(v) = content_encoding {
+            check_content_encoding(v)?;
+        }
+        if let Some(v) = algorithm {
+            h.algorithm = Some(
+                SignatureAlgorithm::from_name(v).ok_or_else(|| bad("unknown X-Agent-Signature-Algorithm"))?,
+            );
+        }
+        if let Some(v) = h.nonce {
+            check_nonce(v)?;
+        }
+        if let Some(v) = h.timestamp {
+            check_timestamp(v)?;
+        }
+        if let Some(v) = h.model_sha256 {
+            check_hash_header(v)?;
+        }
+        if let Some(v) = h.prompt_sha256 {
+            check_hash_header(v)?;
+        }
+        Ok(h)
+    }
+
+    /// The timestamp in Unix ms (`malformed_request` when missing).
+    pub fn timestamp_ms(&self) -> Result<u64, Error> {
+        check_timestamp(self.timestamp.ok_or_else(|| bad("X-Agent-Timestamp is missing"))?)
+    }
+}
+
+fn is_unreserved(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+// SPEC 4.2: every byte of the target is visible ASCII (no controls, no
+// spaces, no fragment).
+fn check_target_bytes(target: &str) -> Result<(), Error> {
+    if target.len() > MAX_TARGET_BYTES {
+        return Err(bad("request-target too long"));
+    }
+    if target.bytes().any(|c| !(0x21..=0x7e).contains(&c) || c == b'#') {
+        return Err(bad("request-target has control, space, non-ASCII or '#' characters"));
+    }
+    Ok(())
+}
+
+// SPEC 4.2: percent escapes are well-formed and never encode '.', '/', '\',
+// NUL or an unreserved character.
+fn check_percent_escapes(path: &str) -> Result<(), Error> {
+    let b = path.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let hi = b.get(i + 1).copied().and_then(hex_value);
+            let lo = b.get(i + 2).copied().and_then(hex_value);
+            let (Some(hi), Some(lo)) = (hi, lo) else {
+                return Err(bad("broken percent escape in path"));
+            };
+            let decoded = (hi << 4) | lo;
+            if decoded == 0 || decoded == b'/' || decoded == b'\\' || is_unreserved(decoded) {
+                return Err(bad("percent-encoded '.', '/', '\\', NUL or unreserved character in path"));
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+// SPEC 4.2: no '.', '..' or empty segments, no ';' or '\', no trailing '/'
+// (except the path "/").
+fn check_segments(path: &str) -> Result<(), Error> {
+    if path.contains(';') || path.contains('\\') {
+        return Err(bad("';' or '\\' in path"));
+    }
+    if path == "/" {
+        return Ok(());
+    }
+    let rest = path.strip_prefix('/').ok_or_else(|| bad("path is not absolute"))?;
+    for seg in rest.split('/') {
+        match seg {
+            "" => return Err(bad("empty path segment or trailing '/'")),
+            "." | ".." => return Err(bad("dot segment in path")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// SPEC 4.2: checks the request-target (origin form) and returns its path
+/// (before any `?`). Refused, never normalized.
+///
+/// ```
+/// use kakunin_verify::request::check_target;
+/// assert_eq!(check_target("/v1/orders/42?x=1").unwrap(), "/v1/orders/42");
+/// assert!(check_target("/data/../raw").is_err());
+/// assert!(check_target("/data/%2e%2e/raw").is_err());
+/// assert!(check_target("/v1/trades;x").is_err());
+/// ```
+pub fn check_target(target: &str) -> Result<&str, Error> {
+    check_target_bytes(target)?;
+    let path = target.split_once('?').map_or(target, |(p, _)| p);
+    if !path.starts_with('/') {
+        return Err(bad("request-target is not in origin form"));
+    }
+    check_segments(path)?;
+    check_percent_escapes(path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_rules() {
+        let ok = ["/", "/v1/trades", "/v1/orders/42?x=../y", "/data/a%20b", "/a/%3Bb", "/a-b_c~d.e"];
+        for t in ok {
+            assert!(check_target(t).is_ok(), "{t}");
+        }
+        let bad = [
+            "", "v1/trades", "http://x/v1", "/v1//trades", "/v1/trades/", "/./x", "/x/..", "/x/./y",
+            "/x;y", "/x\\y", "/x/%2e%2e", "/x/%2E", "/x%2fy", "/x%2Fy", "/x%5cy", "/x%00", "/x%41",
+            "/x%7e", "/x%", "/x%4", "/x%zz", "/x\u{1}y", "/x y", "/x\u{7f}", "/x#frag", "/é", "//",
+        ];
+        for t in bad {
+            assert_eq!(check_target(t).map_err(|e| e.code()), Err(crate::Code::MalformedRequest), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn header_rules() {
+        let parse = |hs: &[(&'static str, &'static str)]| {
+            AgentHeaders::parse(hs.iter().map(|(n, v)| (*n, v.as_bytes()))).map(|_| ())
+        };
+        assert!(parse(&[("X-Agent-Nonce", "abcdefghijklmnop")]).is_ok());
+        let bad: &[&[(&str, &str)]] = &[
+            &[("x-agent-nonce", "abcdefghijklmnop"), ("X-AGENT-NONCE", "abcdefghijklmnop")],
+            &[("X-Agent-Nonce", "short")],
+            &[("X-Agent-Nonce", "abcdefghijklmnop!")],
+            &[("X-Agent-Timestamp", "-1")],
+            &[("X-Agent-Timestamp", "1234567890123456")],
+            &[("X-Agent-Timestamp", "")],
+            &[("X-Agent-Signature-Algorithm", "RSA-PKCS1-SHA256")],
+            &[("X-HTTP-Method-Override", "GET")],
+            &[("x-method-override", "GET")],
+            &[("X-HTTP-Method", "GET")],
+            &[("Content-Encoding", "gzip")],
+            &[("X-Agent-Model-Sha256", "ABCDEF")],
+            &[("X-Agent-Prompt-Sha256", "0000000000000000000000000000000000000000000000000000000000000000A")],
+        ];
+        for hs in bad {
+            assert_eq!(parse(hs).map_err(|e| e.code()), Err(crate::Code::MalformedRequest), "{hs:?}");
+        }
+        assert!(parse(&[("Content-Encoding", "identity")]).is_ok());
+        let big = "a".repeat(MAX_HEADER_VALUE_BYTES + 1);
+        let r = AgentHeaders::parse([("X-Other", big.as_bytes())]);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn base64_and_chain_rules() {
+        assert_eq!(decode_base64("AAEC").unwrap(), vec![0, 1, 2]);
+        assert!(decode_base64("AAE=").is_ok());
+        assert!(decode_base64("AAF=").is_err(), "non-canonical trailing bits");
+        assert!(decode_base64("AAE").is_err(), "missing padding");
+        assert!(decode_base64("AA E=").is_err(), "whitespace");
+        assert!(decode_base64("AAE=\n").is_err(), "line break");
+        assert!(decode_chain("AAEC,,AAEC").is_err());
+        assert!(decode_chain("AAEC,").is_err());
+        assert!(decode_chain("AAEC,AAEC,AAEC,AAEC,AAEC").is_err());
+        assert_eq!(decode_chain("AAEC, AAEC").unwrap().len(), 2);
+    }
+}

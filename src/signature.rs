@@ -1,0 +1,190 @@
+//! SPEC 4.4 and 4.1: the signing input and the signature check.
+//!
+//! The algorithm always comes from the leaf's key; the optional
+//! `X-Agent-Signature-Algorithm` header may only confirm it. Verification is
+//! `ring`'s, with the subjectPublicKey BIT STRING contents as the key.
+
+use ring::signature::{self as sig, UnparsedPublicKey};
+
+use crate::certificate::KeyAlgorithm;
+use crate::error::Error;
+
+/// The first line of every version 1 signing input.
+pub const SIGNING_INPUT_MAGIC: &str = "KAKUNIN-SIG-V1";
+
+/// The signature algorithms of SPEC 4.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureAlgorithm {
+    /// `rsa-pkcs1-sha256`.
+    RsaPkcs1Sha256,
+    /// `rsa-pss-sha256` (MGF1-SHA-256, 32-byte salt).
+    RsaPssSha256,
+    /// `ecdsa-p256-sha256` (ASN.1 DER signature).
+    EcdsaP256Sha256,
+    /// `ecdsa-p384-sha384` (ASN.1 DER signature).
+    EcdsaP384Sha384,
+    /// `ed25519`.
+    Ed25519,
+}
+
+impl SignatureAlgorithm {
+    /// Parses a SPEC 4.1 algorithm name (case-sensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "rsa-pkcs1-sha256" => Self::RsaPkcs1Sha256,
+            "rsa-pss-sha256" => Self::RsaPssSha256,
+            "ecdsa-p256-sha256" => Self::EcdsaP256Sha256,
+            "ecdsa-p384-sha384" => Self::EcdsaP384Sha384,
+            "ed25519" => Self::Ed25519,
+            _ => return None,
+        })
+    }
+
+    /// The SPEC 4.1 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+            Self::RsaPssSha256 => "rsa-pss-sha256",
+            Self::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+            Self::EcdsaP384Sha384 => "ecdsa-p384-sha384",
+            Self::Ed25519 => "ed25519",
+        }
+    }
+
+    /// SPEC 4.1: the default algorithm for a key.
+    pub fn default_for(key: KeyAlgorithm) -> Option<Self> {
+        match key {
+            KeyAlgorithm::Rsa(_) => Some(Self::RsaPkcs1Sha256),
+            KeyAlgorithm::EcdsaP256 => Some(Self::EcdsaP256Sha256),
+            KeyAlgorithm::EcdsaP384 => Some(Self::EcdsaP384Sha384),
+            KeyAlgorithm::Ed25519 => Some(Self::Ed25519),
+            KeyAlgorithm::Unsupported => None,
+        }
+    }
+
+    /// Whether this algorithm fits a key of type `key`.
+    pub fn fits(self, key: KeyAlgorithm) -> bool {
+        matches!(
+            (self, key),
+            (Self::RsaPkcs1Sha256 | Self::RsaPssSha256, KeyAlgorithm::Rsa(_))
+                | (Self::EcdsaP256Sha256, KeyAlgorithm::EcdsaP256)
+                | (Self::EcdsaP384Sha384, KeyAlgorithm::EcdsaP384)
+                | (Self::Ed25519, KeyAlgorithm::Ed25519)
+        )
+    }
+
+    fn ring_algorithm(self) -> &'static dyn sig::VerificationAlgorithm {
+        match self {
+            Self::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Self::RsaPssSha256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Self::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
+            Self::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
+            Self::Ed25519 => &sig::ED25519,
+        }
+    }
+}
+
+/// SPEC 4.1: the algorithm is chosen by the certificate's key; a header
+/// naming one that does not fit that key is `signature_invalid`.
+pub fn choose_algorithm(
+    key: KeyAlgorithm,
+    header: Option<SignatureAlgorithm>,
+) -> Result<SignatureAlgorithm, Error> {
+    let default = SignatureAlgorithm::default_for(key)
+        .ok_or_else(|| Error::SignatureInvalid("the certificate's key type cannot sign requests".into()))?;
+    match header {
+        None => Ok(default),
+        Some(h) if h.fits(key) => Ok(h),
+        Some(_) => Err(Error::SignatureInvalid(
+            "X-Agent-Signature-Algorithm does not fit the certificate's key".into(),
+        )),
+    }
+}
+
+/// The ten fields of the SPEC 4.4 signing input.
+#[derive(Debug, Clone, Copy)]
+pub struct SigningInput<'a> {
+    /// The `X-Agent-Audience` value.
+    pub audience: &'a str,
+    /// The method as sent.
+    pub method: &'a str,
+    /// The request-target exactly as received.
+    pub target: &'a str,
+    /// The `X-Agent-Timestamp` value.
+    pub timestamp: &'a str,
+    /// The nonce, or empty.
+    pub nonce: &'a str,
+    /// SHA-256 of the leaf's DER.
+    pub cert_sha256: &'a [u8; 32],
+    /// SHA-256 of the canonical body.
+    pub body_sha256: &'a [u8; 32],
+    /// The `X-Agent-Model-Sha256` value, or empty.
+    pub model_sha256: &'a str,
+    /// The `X-Agent-Prompt-Sha256` value, or empty.
+    pub prompt_sha256: &'a str,
+}
+
+impl SigningInput<'_> {
+    /// SPEC 4.4: writes the ten lines joined by LF, no trailing LF, into `out`.
+    ///
+    /// ```
+    /// use kakunin_verify::signature::SigningInput;
+    /// let zero = [0u8; 32];
+    /// let mut out = Vec::new();
+    /// SigningInput { audience: "api.exchange.example", method: "GET", target: "/v1/orderbook",
+    ///     timestamp: "1782897300000", nonce: "", cert_sha256: &zero, body_sha256: &zero,
+    ///     model_sha256: "", prompt_sha256: "" }.write_to(&mut out);
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert_eq!(text.lines().count(), 10);
+    /// assert!(text.starts_with("KAKUNIN-SIG-V1\napi.exchange.example\nGET\n/v1/orderbook\n"));
+    /// assert!(text.ends_with("\n\n"));
+    /// ```
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(SIGNING_INPUT_MAGIC.len() + self.audience.len() + self.target.len() + 300);
+        for (i, part) in [
+            SIGNING_INPUT_MAGIC,
+            self.audience,
+            self.method,
+            self.target,
+            self.timestamp,
+            self.nonce,
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(part.as_bytes());
+        }
+        out.push(b'\n');
+        crate::hex::encode_into(self.cert_sha256, out);
+        out.push(b'\n');
+        crate::hex::encode_into(self.body_sha256, out);
+        out.push(b'\n');
+        out.extend_from_slice(self.model_sha256.as_bytes());
+        out.push(b'\n');
+        out.extend_from_slice(self.prompt_sha256.as_bytes());
+    }
+
+    /// The signing input as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.write_to(&mut v);
+        v
+    }
+}
+
+/// SPEC 5.1 step 6: verifies `signature` over `message` with `public_key`
+/// (the subjectPublicKey BIT STRING contents).
+pub fn verify_signature(
+    algorithm: SignatureAlgorithm,
+    public_key: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
+    UnparsedPublicKey::new(algorithm.ring_algorithm(), public_key)
+        .verify(message, signature)
+        .map_err(|_| Error::SignatureInvalid("the signature does not verify".into()))
+}

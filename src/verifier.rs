@@ -1,0 +1,841 @@
+//! SPEC 5.1: the [`Verifier`], which runs the nine steps in order — the
+//! first failing step decides the code — and yields a SPEC 8 audit record
+//! for every decision.
+//!
+//! Cheap checks (headers, target, body, freshness) come before any
+//! certificate or signature work, so junk traffic is cheap to refuse. A
+//! leaf seen before is not parsed or path-validated again: validated
+//! certificates are cached by their SHA-256 fingerprint until the earliest
+//! notAfter of their path, and re-checked against the injected clock on
+//! every use.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use rustls_pki_types::CertificateDer;
+
+use crate::audit::{AuditAction, AuditRecord, RevocationOutcome};
+use crate::authorization::{self, ModelInventory, TradeFields};
+use crate::canonical::{self, CanonicalBody};
+use crate::certificate::profile::{self, ProfileOptions};
+use crate::certificate::{AgentCertificate, ExtensionOids, AGENT_URN_PREFIX};
+use crate::chain::{self, TrustStore, VerifiedChain};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ConfigError, Error};
+use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
+use crate::replay::{MemoryNonceStore, NonceStore};
+use crate::request::{self, AgentHeaders};
+use crate::revocation::{CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand};
+use crate::routes::RouteTable;
+use crate::signature::{self, SigningInput};
+
+/// SPEC 4.3: default body size limit (1 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// SPEC 4.5: default oldest accepted timestamp, `now − 60 000 ms`.
+pub const DEFAULT_MAX_AGE_MS: u64 = 60_000;
+/// SPEC 4.5: default newest accepted timestamp, `now + 5 000 ms`.
+pub const DEFAULT_MAX_FUTURE_MS: u64 = 5_000;
+/// SPEC 5.7: default risk threshold.
+pub const DEFAULT_RISK_THRESHOLD: f64 = 0.85;
+/// Default number of validated certificates kept (by fingerprint).
+pub const DEFAULT_CERTIFICATE_CACHE_CAPACITY: u64 = 100_000;
+/// Longest a validated certificate stays cached, whatever its notAfter:
+/// a backstop so that configuration-independent state is refreshed.
+pub const MAX_CERTIFICATE_CACHE_TTL: Duration = Duration::from_secs(3600);
+/// Largest signature accepted, in bytes (RSA-8192 is 1024).
+pub const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// How revocation is checked (SPEC 7). There is no default: running
+/// without revocation is an explicit, named opt-out.
+#[derive(Clone)]
+pub enum Revocation {
+    /// No revocation checking at all (audit records say `not_checked`).
+    Disabled,
+    /// Ask this source (CRL, OCSP, Kakunin's endpoint).
+    Source(Arc<dyn RevocationSource>),
+}
+
+impl std::fmt::Debug for Revocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Revocation::Disabled => f.write_str("Revocation::Disabled"),
+            Revocation::Source(s) => write!(f, "Revocation::Source({})", s.name()),
+        }
+    }
+}
+
+/// A framework-neutral HTTP request, as the verifier sees it.
+///
+/// ```
+/// use kakunin_verify::verifier::HttpRequest;
+/// let headers = [("X-Agent-Audience", &b"api.exchange.example"[..])];
+/// let req = HttpRequest::new("GET", "/v1/orderbook", &headers, b"");
+/// assert_eq!(req.method, "GET");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequest<'a> {
+    /// The method as sent.
+    pub method: &'a str,
+    /// The request-target in origin form, exactly as received.
+    pub target: &'a str,
+    /// Every header, name and raw value, in order.
+    pub headers: &'a [(&'a str, &'a [u8])],
+    /// The body bytes as sent.
+    pub body: &'a [u8],
+    /// The TLS client certificate (DER) when the agent connected with mutual
+    /// TLS (SPEC 4.6) — from the TLS layer, never from a header.
+    pub tls_client_certificate: Option<&'a [u8]>,
+}
+
+impl<'a> HttpRequest<'a> {
+    /// A request without a TLS client certificate.
+    pub fn new(method: &'a str, target: &'a str, headers: &'a [(&'a str, &'a [u8])], body: &'a [u8]) -> Self {
+        HttpRequest {
+            method,
+            target,
+            headers,
+            body,
+            tls_client_certificate: None,
+        }
+    }
+}
+
+/// A request that passed all of SPEC 5.1.
+#[derive(Debug, Clone)]
+pub struct VerifiedRequest {
+    agent_id: String,
+    scope: String,
+    certificate: Arc<CachedCertificate>,
+    body: CanonicalBody,
+    audit: AuditRecord,
+}
+
+impl VerifiedRequest {
+    /// The agent id (from the validated URN).
+    pub fn agent_id(&self) -> &str {
+        &self.agent_id
+    }
+    /// The agent URN.
+    pub fn agent_urn(&self) -> String {
+        format!("{AGENT_URN_PREFIX}{}", self.agent_id)
+    }
+    /// The matched route's scope.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+    /// The agent's certificate.
+    pub fn certificate(&self) -> &AgentCertificate {
+        &self.certificate.cert
+    }
+    /// The verified body: hand the application this value, never the raw bytes.
+    pub fn body(&self) -> &CanonicalBody {
+        &self.body
+    }
+    /// The SPEC 8 audit record of the decision.
+    pub fn audit(&self) -> &AuditRecord {
+        &self.audit
+    }
+}
+
+/// A refused request: the SPEC 6 error and the SPEC 8 audit record.
+#[derive(Debug, Clone)]
+pub struct Denial {
+    /// Why.
+    pub error: Error,
+    /// The audit record of the decision.
+    pub audit: AuditRecord,
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Denial {}
+
+/// A leaf that parsed, chained to a pinned root and passed the profile.
+#[derive(Debug)]
+pub struct CachedCertificate {
+    cert: AgentCertificate,
+    chain: VerifiedChain,
+    agent_id: String,
+}
+
+/// Builds a [`Verifier`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use kakunin_verify::{chain::TrustStore, routes::RouteTable, verifier::{Revocation, Verifier}, ManualClock};
+/// let mut trust = TrustStore::new();
+/// trust.add_roots_pem(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem")).unwrap()).unwrap();
+/// let verifier = Verifier::builder(trust)
+///     .audience("api.exchange.example")
+///     .routes("POST /v1/trades submit_limit_order trade".parse::<RouteTable>().unwrap())
+///     .clock(Arc::new(ManualClock::new(1_782_897_300_000)))
+///     .revocation(Revocation::Disabled)
+///     .build()
+///     .unwrap();
+/// # let _ = verifier;
+/// ```
+pub struct VerifierBuilder {
+    trust: TrustStore,
+    audiences: Vec<String>,
+    routes: Option<RouteTable>,
+    clock: Arc<dyn Clock>,
+    oids: ExtensionOids,
+    profile: ProfileOptions,
+    max_body_bytes: usize,
+    max_age_ms: u64,
+    max_future_ms: u64,
+    nonce_store: Option<Arc<dyn NonceStore>>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
+    replay_optional_for_safe_methods: bool,
+    revocation: Option<Revocation>,
+    fail_open: bool,
+    whole_chain: bool,
+    inventory: Option<ModelInventory>,
+    risk_threshold: f64,
+    trade_fields: TradeFields,
+    cache_capacity: u64,
+}
+
+impl VerifierBuilder {
+    /// Accepts requests meant for `audience` (SPEC 4.1); repeatable.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+    /// The route table (SPEC 5.2). Without one, every action is refused.
+    pub fn routes(mut self, routes: RouteTable) -> Self {
+        self.routes = Some(routes);
+        self
+    }
+    /// The clock every time rule reads (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// The Kakunin extension OIDs (default: SPEC 1's arc).
+    pub fn extension_oids(mut self, oids: ExtensionOids) -> Self {
+        self.oids = oids;
+        self
+    }
+    /// Profile options (validity period bound).
+    pub fn profile(mut self, profile: ProfileOptions) -> Self {
+        self.profile = profile;
+        self
+    }
+    /// Body size limit (default 1 MiB).
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+    /// Freshness bounds (default 60 000 ms old, 5 000 ms ahead).
+    pub fn freshness(mut self, max_age_ms: u64, max_future_ms: u64) -> Self {
+        self.max_age_ms = max_age_ms;
+        self.max_future_ms = max_future_ms;
+        self
+    }
+    /// A nonce store (default: in memory, 1 000 000 live nonces, 10 % per agent).
+    /// Several verifier instances serving one audience must share one.
+    pub fn nonce_store(mut self, store: Arc<dyn NonceStore>) -> Self {
+        self.nonce_store = Some(store);
+        self
+    }
+    /// A rate limiter (default: in memory). Shared like the nonce store.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+    /// SPEC 4.5: GET and HEAD requests may then omit the nonce (replay
+    /// protection off for them only). Off by default.
+    pub fn replay_optional_for_safe_methods(mut self, on: bool) -> Self {
+        self.replay_optional_for_safe_methods = on;
+        self
+    }
+    /// The revocation choice (required: [`Revocation::Disabled`] is the named opt-out).
+    pub fn revocation(mut self, revocation: Revocation) -> Self {
+        self.revocation = Some(revocation);
+        self
+    }
+    /// SPEC 7.1: continue when no revocation answer can be had. Off by
+    /// default (fail closed); when on, records still say `unavailable`.
+    pub fn fail_open_when_revocation_unavailable(mut self, on: bool) -> Self {
+        self.fail_open = on;
+        self
+    }
+    /// SPEC 7.1: check every certificate of the path, not only the leaf.
+    pub fn check_whole_chain(mut self, on: bool) -> Self {
+        self.whole_chain = on;
+        self
+    }
+    /// SPEC 5.6: an inventory of authorized model hashes.
+    pub fn model_inventory(mut self, inventory: ModelInventory) -> Self {
+        self.inventory = Some(inventory);
+        self
+    }
+    /// SPEC 5.7: the risk score threshold (default 0.85).
+    pub fn risk_threshold(mut self, t: f64) -> Self {
+        self.risk_threshold = t;
+        self
+    }
+    /// SPEC 5.3: the body member names of market and size.
+    pub fn trade_fields(mut self, fields: TradeFields) -> Self {
+        self.trade_fields = fields;
+        self
+    }
+    /// How many validated certificates to keep cached.
+    pub fn certificate_cache_capacity(mut self, n: u64) -> Self {
+        self.cache_capacity = n;
+        self
+    }
+
+    /// Builds the verifier; refuses a configuration that could not verify safely.
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        if self.trust.is_empty() {
+            return Err(ConfigError::new("no pinned root: the verifier would trust nothing"));
+        }
+        if self.audiences.is_empty() {
+            return Err(ConfigError::new("no audience configured"));
+        }
+        let revocation = self.revocation.ok_or_else(|| {
+            ConfigError::new("choose a revocation source, or Revocation::Disabled explicitly")
+        })?;
+        if !(self.risk_threshold > 0.0 && self.risk_threshold <= 1.0) {
+            return Err(ConfigError::new("risk threshold must be in (0, 1]"));
+        }
+        let replay = match self.nonce_store {
+            Some(s) => Replay::Shared(s),
+            None => Replay::Memory(MemoryNonceStore::default()),
+        };
+        let rate = match self.rate_limiter {
+            Some(r) => Rate::Shared(r),
+            None => Rate::Memory(MemoryRateLimiter::default()),
+        };
+        let cert_cache = moka::sync::Cache::builder()
+            .max_capacity(self.cache_capacity)
+            .expire_after(UntilNotAfter)
+            .build();
+        Ok(Verifier {
+            trust: self.trust,
+            audiences: self.audiences,
+            routes: self.routes.unwrap_or_default(),
+            clock: self.clock,
+            oids: self.oids,
+            profile: self.profile,
+            max_body_bytes: self.max_body_bytes,
+            max_age_ms: self.max_age_ms,
+            max_future_ms: self.max_future_ms,
+            replay,
+            rate,
+            replay_optional_for_safe_methods: self.replay_optional_for_safe_methods,
+            revocation,
+            fail_open: self.fail_open,
+            whole_chain: self.whole_chain,
+            inventory: self.inventory,
+            risk_threshold: self.risk_threshold,
+            trade_fields: self.trade_fields,
+            cert_cache,
+        })
+    }
+}
+
+/// moka expiry: a cached chain leaves the cache no later than the earliest
+/// notAfter of its path (by the system clock; the injected clock is checked
+/// on every use as well), and after [`MAX_CERTIFICATE_CACHE_TTL`] at most.
+struct UntilNotAfter;
+
+impl moka::Expiry<[u8; 32], Arc<CachedCertificate>> for UntilNotAfter {
+    fn expire_after_create(
+        &self,
+        _key: &[u8; 32],
+        value: &Arc<CachedCertificate>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        let now_ms = SystemClock.now_ms();
+        let left = Duration::from_millis(value.chain.not_after_ms().saturating_sub(now_ms));
+        Some(left.min(MAX_CERTIFICATE_CACHE_TTL))
+    }
+}
+
+enum Replay {
+    Memory(MemoryNonceStore),
+    Shared(Arc<dyn NonceStore>),
+}
+
+enum Rate {
+    Memory(MemoryRateLimiter),
+    Shared(Arc<dyn RateLimiter>),
+}
+
+/// The request verifier: build once, share (it is `Send + Sync`), call
+/// [`Verifier::verify`] for every request.
+pub struct Verifier {
+    trust: TrustStore,
+    audiences: Vec<String>,
+    routes: RouteTable,
+    clock: Arc<dyn Clock>,
+    oids: ExtensionOids,
+    profile: ProfileOptions,
+    max_body_bytes: usize,
+    max_age_ms: u64,
+    max_future_ms: u64,
+    replay: Replay,
+    rate: Rate,
+    replay_optional_for_safe_methods: bool,
+    revocation: Revocation,
+    fail_open: bool,
+    whole_chain: bool,
+    inventory: Option<ModelInventory>,
+    risk_threshold: f64,
+    trade_fields: TradeFields,
+    cert_cache: moka::sync::Cache<[u8; 32], Arc<CachedCertificate>>,
+}
+
+/// What is known so far about a request, for the audit record.
+#[derive(Default)]
+struct Trace {
+    claimed_agent_id: Option<String>,
+    agent_id: Option<String>,
+    cert_serial: Option<String>,
+    cert_sha256: Option<[u8; 32]>,
+    audience: Option<String>,
+    scope: Option<String>,
+    action: Option<AuditAction>,
+    nonce: Option<String>,
+    body_sha256: Option<[u8; 32]>,
+    signature_valid: Option<bool>,
+    scope_check_passed: Option<bool>,
+    revocation: RevocationOutcome,
+    revocation_source: Option<&'static str>,
+    revocation_age_ms: Option<u64>,
+    request_timestamp_ms: Option<u64>,
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+impl Verifier {
+    /// Starts a builder with the pinned roots (and configured intermediates).
+    pub fn builder(trust: TrustStore) -> VerifierBuilder {
+        VerifierBuilder {
+            trust,
+            audiences: Vec::new(),
+            routes: None,
+            clock: Arc::new(SystemClock),
+            oids: ExtensionOids::default(),
+            profile: ProfileOptions::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_age_ms: DEFAULT_MAX_AGE_MS,
+            max_future_ms: DEFAULT_MAX_FUTURE_MS,
+            nonce_store: None,
+            rate_limiter: None,
+            replay_optional_for_safe_methods: false,
+            revocation: None,
+            fail_open: false,
+            whole_chain: false,
+            inventory: None,
+            risk_threshold: DEFAULT_RISK_THRESHOLD,
+            trade_fields: TradeFields::default(),
+            cache_capacity: DEFAULT_CERTIFICATE_CACHE_CAPACITY,
+        }
+    }
+
+    /// The verifier's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// SPEC 5.1: verifies one request. Every outcome carries a SPEC 8 audit record.
+    pub async fn verify(&self, req: &HttpRequest<'_>) -> Result<VerifiedRequest, Denial> {
+        let started = Instant::now();
+        let now_ms = self.clock.now_ms();
+        let mut trace = Trace::default();
+        let outcome = self.run(req, now_ms, &mut trace).await;
+        let (result, code, status) = match outcome {
+            Ok(ok) => (Ok(ok), None, 200),
+            Err(e) => {
+                let code = e.code();
+                (Err(e), Some(code), code.http_status())
+            }
+        };
+        let audit = AuditRecord {
+            event_type: if result.is_ok() { "action.allowed" } else { "action.denied" },
+            decision: if result.is_ok() { "allow" } else { "deny" },
+            code,
+            http_status: status,
+            agent_id: trace.agent_id,
+            claimed_agent_id: trace.claimed_agent_id,
+            cert_serial: trace.cert_serial,
+            cert_sha256: trace.cert_sha256.map(|h| crate::hex::encode(&h)),
+            audience: trace.audience,
+            method: Some(req.method.to_owned()),
+            target: Some(req.target.to_owned()),
+            scope: trace.scope,
+            action: trace.action,
+            nonce: trace.nonce,
+            body_sha256: trace.body_sha256.map(|h| crate::hex::encode(&h)),
+            signature_valid: trace.signature_valid,
+            scope_check_passed: trace.scope_check_passed,
+            revocation: trace.revocation,
+            revocation_source: trace.revocation_source,
+            revocation_age_ms: trace.revocation_age_ms,
+            request_timestamp_ms: trace.request_timestamp_ms,
+            verified_at: crate::time::rfc3339_millis(now_ms),
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        };
+        match result {
+            Ok((cached, scope, body)) => Ok(VerifiedRequest {
+                agent_id: cached.agent_id.clone(),
+                scope,
+                certificate: cached,
+                body,
+                audit,
+            }),
+            Err(error) => Err(Denial { error, audit }),
+        }
+    }
+
+    async fn run(
+        &self,
+        req: &HttpRequest<'_>,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<(Arc<CachedCertificate>, String, CanonicalBody), Error> {
+        // Step 1: headers, target, body.
+        let headers = AgentHeaders::parse(req.headers.iter().map(|(n, v)| (*n, *v)))?;
+        let parts = self.required_headers(req, &headers)?;
+        trace.audience = Some(parts.audience.to_owned());
+        trace.nonce = headers.nonce.map(str::to_owned);
+        trace.request_timestamp_ms = Some(parts.timestamp_ms);
+        self.check_audience(parts.audience)?;
+        let path = request::check_target(req.target)?;
+        let body = self.check_body(req.body)?;
+        let body_sha256 = sha256(body.canonical_bytes());
+        trace.body_sha256 = Some(body_sha256);
+
+        // Step 2: freshness.
+        self.check_freshness(parts.timestamp_ms, now_ms)?;
+
+        // Steps 3-5: the leaf, its chain and its profile (cached by fingerprint).
+        let leaf_der = self.leaf_der(req, &headers)?;
+        let cert_sha256 = sha256(&leaf_der);
+        trace.cert_sha256 = Some(cert_sha256);
+        let cached = self.validated_certificate(&leaf_der, &cert_sha256, &headers, now_ms, trace)?;
+        trace.agent_id = Some(cached.agent_id.clone());
+
+        // Step 6: signature.
+        let algorithm = signature::choose_algorithm(cached.cert.key_algorithm(), headers.algorithm)
+            .inspect_err(|_| trace.signature_valid = Some(false))?;
+        let sig = self.decode_signature(parts.signature)?;
+        let mut input = Vec::new();
+        SigningInput {
+            audience: parts.audience,
+            method: req.method,
+            target: req.target,
+            timestamp: parts.timestamp,
+            nonce: headers.nonce.unwrap_or(""),
+            cert_sha256: &cert_sha256,
+            body_sha256: &body_sha256,
+            model_sha256: headers.model_sha256.unwrap_or(""),
+            prompt_sha256: headers.prompt_sha256.unwrap_or(""),
+        }
+        .write_to(&mut input);
+        let verified = signature::verify_signature(algorithm, cached.cert.public_key(), &input, &sig);
+        trace.signature_valid = Some(verified.is_ok());
+        verified?;
+
+        // Step 7: revocation (only after the signature verified).
+        self.check_revocation(&cached, now_ms, trace).await?;
+
+        // Step 8: replay.
+        if let Some(nonce) = headers.nonce {
+            let keep_until = parts.timestamp_ms.saturating_add(self.max_age_ms);
+            self.record_nonce(&cert_sha256, nonce, keep_until, now_ms).await?;
+        }
+
+        // Step 9: authorization.
+        let scope = self.authorize(req, path, &headers, &body, &cached, now_ms, trace).await;
+        trace.scope_check_passed = Some(scope.is_ok());
+        Ok((cached, scope?, body))
+    }
+
+    // SPEC 4.1 / 4.5 / 4.6: required headers are present.
+    fn required_headers<'h>(
+        &self,
+        req: &HttpRequest<'_>,
+        h: &AgentHeaders<'h>,
+    ) -> Result<RequiredParts<'h>, Error> {
+        let missing = |name: &'static str| Error::MalformedRequest(format!("{name} is missing").into());
+        if h.certificate.is_none() && req.tls_client_certificate.is_none() {
+            return Err(missing("X-Agent-Certificate"));
+        }
+        let audience = h.audience.ok_or_else(|| missing("X-Agent-Audience"))?;
+        let timestamp = h.timestamp.ok_or_else(|| missing("X-Agent-Timestamp"))?;
+        let signature = h.signature.ok_or_else(|| missing("X-Agent-Signature"))?;
+        let safe = req.method == "GET" || req.method == "HEAD";
+        if h.nonce.is_none() && !(safe && self.replay_optional_for_safe_methods) {
+            return Err(missing("X-Agent-Nonce"));
+        }
+        Ok(RequiredParts {
+            audience,
+            timestamp,
+            timestamp_ms: h.timestamp_ms()?,
+            signature,
+        })
+    }
+
+    // SPEC 4.1: the audience must be one the verifier is configured with.
+    fn check_audience(&self, audience: &str) -> Result<(), Error> {
+        if !self.audiences.iter().any(|a| a == audience) {
+            return Err(Error::AudienceMismatch("the request was signed for another audience".into()));
+        }
+        Ok(())
+    }
+
+    // SPEC 4.3: size limit, then the canonical form.
+    fn check_body(&self, body: &[u8]) -> Result<CanonicalBody, Error> {
+        if body.len() > self.max_body_bytes {
+            return Err(Error::BodyTooLarge("the body exceeds the verifier's limit".into()));
+        }
+        canonical::canonicalize(body)
+    }
+
+    // SPEC 4.5: now − max_age ≤ timestamp ≤ now + max_future.
+    fn check_freshness(&self, timestamp_ms: u64, now_ms: u64) -> Result<(), Error> {
+        if timestamp_ms < now_ms.saturating_sub(self.max_age_ms) {
+            return Err(Error::TimestampExpired("the request timestamp is too old".into()));
+        }
+        if timestamp_ms > now_ms.saturating_add(self.max_future_ms) {
+            return Err(Error::TimestampInFuture("the request timestamp is in the future".into()));
+        }
+        Ok(())
+    }
+
+    // SPEC 4.1 / 4.6: the leaf from the TLS layer, or the header; both must agree.
+    fn leaf_der(&self, req: &HttpRequest<'_>, h: &AgentHeaders<'_>) -> Result<Vec<u8>, Error> {
+        let from_header = h.certificate.map(request::decode_base64).transpose()?;
+        match (req.tls_client_certificate, from_header) {
+            (Some(tls), Some(hdr)) if tls != hdr.as_slice() => Err(Error::MalformedRequest(
+                "X-Agent-Certificate differs from the TLS client certificate".into(),
+            )),
+            (Some(tls), _) => Ok(tls.to_vec()),
+            (None, Some(hdr)) => Ok(hdr),
+            (None, None) => Err(Error::MalformedRequest("X-Agent-Certificate is missing".into())),
+        }
+    }
+
+    fn decode_signature(&self, b64: &str) -> Result<Vec<u8>, Error> {
+        if b64.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
+            return Err(Error::SignatureInvalid("the signature is too long".into()));
+        }
+        request::decode_base64(b64)
+    }
+
+    // SPEC 5.1 steps 3-5, cached by the leaf's SHA-256.
+    fn validated_certificate(
+        &self,
+        leaf_der: &[u8],
+        fingerprint: &[u8; 32],
+        h: &AgentHeaders<'_>,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<Arc<CachedCertificate>, Error> {
+        if let Some(hit) = self.cert_cache.get(fingerprint) {
+            if hit.chain.is_valid_at(now_ms) {
+                trace.claimed_agent_id = Some(hit.agent_id.clone());
+                trace.cert_serial = Some(hit.cert.serial_hex().to_owned());
+                return Ok(hit);
+            }
+        }
+        // Step 3: the leaf parses.
+        let cert = AgentCertificate::from_der(leaf_der, &self.oids)?;
+        trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
+        trace.cert_serial = Some(cert.serial_hex().to_owned());
+        // Step 4: validity, then the chain.
+        let presented = match h.chain {
+            Some(c) => request::decode_chain(c)?,
+            None => Vec::new(),
+        };
+        let presented: Vec<CertificateDer<'_>> = presented.into_iter().map(CertificateDer::from).collect();
+        let chain = chain::verify_chain(&self.trust, &cert, &presented, now_ms)?;
+        // Step 5: profile and extensions.
+        profile::check_profile(&cert, &self.profile)?;
+        let agent_id = cert.agent_id()?.to_owned();
+        let cached = Arc::new(CachedCertificate { cert, chain, agent_id });
+        self.cert_cache.insert(*fingerprint, Arc::clone(&cached));
+        Ok(cached)
+    }
+
+    // SPEC 5.1 step 7 and SPEC 7: the leaf (and the path, when configured).
+    async fn check_revocation(&self, cached: &CachedCertificate, now_ms: u64, trace: &mut Trace) -> Result<(), Error> {
+        let source = match &self.revocation {
+            Revocation::Disabled => return Ok(()),
+            Revocation::Source(s) => s,
+        };
+        trace.revocation_source = Some(source.name());
+        let issuer = cached
+            .chain
+            .issuer_of(cached.cert.issuer_name_der())
+            .ok_or_else(|| Error::RevocationUnavailable("the leaf's issuer is not in the path".into()))?;
+        let timeout_ms = match cached.cert.policy() {
+            crate::certificate::Decoded::Present(p) => p.revocation_timeout.map(|s| u64::from(s) * 1000),
+            _ => None,
+        };
+        let leaf = CertificateRef {
+            der: cached.cert.der(),
+            issuer_der: issuer.der(),
+            serial: cached.cert.serial(),
+            serial_hex: cached.cert.serial_hex(),
+            not_after_ms: cached.cert.not_after_ms(),
+        };
+        let mut refs = vec![leaf];
+        if self.whole_chain {
+            let cas = cached.chain.cas();
+            for (i, ca) in cas.iter().enumerate() {
+                if ca.is_root() {
+                    continue;
+                }
+                let Some(parent) = cas.get(i + 1) else { continue };
+                refs.push(CertificateRef {
+                    der: ca.der(),
+                    issuer_der: parent.der(),
+                    serial: ca.serial(),
+                    serial_hex: ca.serial_hex(),
+                    not_after_ms: ca.not_after_ms(),
+                });
+            }
+        }
+        for r in refs {
+            let answer = self.revocation_answer(source, r, timeout_ms, now_ms).await;
+            self.apply_revocation_answer(answer, now_ms, trace)?;
+        }
+        Ok(())
+    }
+
+    async fn revocation_answer(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        _revocation_timeout_ms: Option<u64>,
+        now_ms: u64,
+    ) -> Result<RevocationAnswer, crate::revocation::Unavailable> {
+        source.check(cert, now_ms).await
+    }
+
+    // SPEC 7.1 / 5.7: map one answer onto the decision.
+    fn apply_revocation_answer(
+        &self,
+        answer: Result<RevocationAnswer, crate::revocation::Unavailable>,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<(), Error> {
+        let answer = match answer {
+            Ok(a) => a,
+            Err(u) => {
+                trace.revocation = RevocationOutcome::Unavailable;
+                if self.fail_open {
+                    return Ok(());
+                }
+                return Err(Error::RevocationUnavailable(u.0));
+            }
+        };
+        trace.revocation_source = Some(answer.source);
+        trace.revocation_age_ms = Some(now_ms.saturating_sub(answer.produced_at_ms));
+        match answer.status {
+            RevocationStatus::Revoked => {
+                trace.revocation = RevocationOutcome::Revoked;
+                Err(Error::CertificateRevoked("the certificate is revoked".into()))
+            }
+            RevocationStatus::Unknown => {
+                trace.revocation = RevocationOutcome::Unknown;
+                Err(Error::CertificateUnknown("the revocation source does not know the certificate".into()))
+            }
+            RevocationStatus::Valid => {
+                if trace.revocation == RevocationOutcome::NotChecked {
+                    trace.revocation = RevocationOutcome::Valid;
+                }
+                let risky = answer.risk_band == Some(RiskBand::High)
+                    || answer.risk_score.is_some_and(|s| s >= self.risk_threshold);
+                if risky {
+                    return Err(Error::RiskTooHigh("the revocation source reports high risk".into()));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    // SPEC 4.5 / 5.1 step 8.
+    async fn record_nonce(&self, cert: &[u8; 32], nonce: &str, keep_until_ms: u64, now_ms: u64) -> Result<(), Error> {
+        match &self.replay {
+            Replay::Memory(m) => m.check_and_record_now(cert, nonce, keep_until_ms, now_ms),
+            Replay::Shared(s) => s.check_and_record(cert, nonce, keep_until_ms, now_ms).await,
+        }
+    }
+
+    // SPEC 5.1 step 9, in order.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorize(
+        &self,
+        req: &HttpRequest<'_>,
+        path: &str,
+        h: &AgentHeaders<'_>,
+        body: &CanonicalBody,
+        cached: &CachedCertificate,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<String, Error> {
+        let policy = authorization::require_policy(&cached.cert)?;
+        let route = authorization::find_route(&self.routes, req.method, path)?;
+        trace.scope = Some(route.scope.clone());
+        authorization::check_scope(policy, route)?;
+        let provenance = cached.cert.provenance().as_result()?;
+        authorization::check_provenance(provenance, self.inventory.as_ref(), h.model_sha256, h.prompt_sha256)?;
+        let trade = authorization::read_trade_fields(body, &self.trade_fields, route.trade)?;
+        if trade.market.is_some() || trade.size_text.is_some() {
+            trace.action = Some(AuditAction {
+                market: trade.market.map(str::to_owned),
+                size: trade.size_text.map(str::to_owned),
+            });
+        }
+        authorization::check_market(policy, trade.market)?;
+        authorization::check_size(policy, trade.size_text)?;
+        if route.resource {
+            authorization::check_data_path(policy, req.method, path)?;
+        }
+        authorization::check_hours(policy, now_ms)?;
+        if let Some(rl) = policy.rate_limit {
+            let urn = format!("{AGENT_URN_PREFIX}{}", cached.agent_id);
+            let period_ms = rl.period_seconds.saturating_mul(1000);
+            match &self.rate {
+                Rate::Memory(m) => m.try_acquire_now(&urn, rl.max_actions, period_ms, now_ms)?,
+                Rate::Shared(s) => s.try_acquire(&urn, rl.max_actions, period_ms, now_ms).await?,
+            }
+        }
+        Ok(route.scope.clone())
+    }
+}
+
+struct RequiredParts<'h> {
+    audience: &'h str,
+    timestamp: &'h str,
+    timestamp_ms: u64,
+    signature: &'h str,
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Verifier>();
+}
+
+#[allow(dead_code)]
+fn _b64_engine_is_strict() -> bool {
+    base64::engine::general_purpose::STANDARD.decode("AAF=").is_err()
+}
