@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod error;
 pub mod revocation;
+pub mod routes;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Code, ConfigError, Error};
