@@ -7,6 +7,8 @@
 
 pub mod clock;
 pub mod error;
+pub mod ratelimit;
+pub mod replay;
 pub mod revocation;
 pub mod routes;
 

@@ -7,7 +7,7 @@
 //! use kakunin_verify::routes::RouteTable;
 //!
 //! let table: RouteTable = "\
-//! # METHOD PATTERN SCOPE [resource] [trade]
+//! ## METHOD PATTERN SCOPE [resource] [trade]
 //! POST /v1/trades submit_limit_order trade
 //! GET  /data/*    read_data resource   # any path below /data
 //! ".parse()?;
