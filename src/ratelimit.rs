@@ -598,6 +598,21 @@ mod tests {
     }
 
     #[test]
+    fn per_agent_storage_never_exceeds_the_limit() {
+        let l = MemoryRateLimiter::default();
+        for i in 0..50 {
+            let _ = l.try_acquire_now(URN, 3, 10_000, T0 + i * 100);
+            assert!(l.stamps.load(Ordering::Relaxed) <= 3);
+        }
+        // A short window with the long history retained: still at most 3.
+        for i in 0..50 {
+            let r = l.try_acquire_now(URN, 3, 100, T0 + 10_000 + i * 200);
+            assert_eq!(r, Ok(()));
+            assert!(l.stamps.load(Ordering::Relaxed) <= 3);
+        }
+    }
+
+    #[test]
     fn clock_stepping_back_is_not_looser() {
         let l = MemoryRateLimiter::default();
         assert_eq!(l.try_acquire_now(URN, 2, 1000, T0 + 500), Ok(()));

@@ -102,10 +102,12 @@ impl Default for NonceStoreConfig {
 /// * Sharded by certificate into independently locked shards; within a shard
 ///   a pair is checked and inserted under one lock, so insert-if-absent is
 ///   atomic.
-/// * Memory is bounded by `capacity`: about 100 bytes per entry (a pair is
-///   kept as the certificate hash and the first 128 bits of SHA-256 of the
-///   nonce, plus an expiry-heap entry), so roughly 100 MB at the default
-///   capacity of one million.
+/// * Memory is bounded by `capacity`: a pair is kept as the certificate hash
+///   and the first 128 bits of SHA-256 of the nonce (a false replay needs a
+///   128-bit SHA-256 prefix collision under one certificate), plus an
+///   expiry-heap entry: about 80 bytes per live pair, up to about 200 with
+///   the growth slack of hash tables and heaps, so 80 to 200 MB at the
+///   default capacity of one million. Nothing is allocated per nonce.
 /// * A pair is live while `now_ms <= keep_until_ms`. Expired pairs are purged
 ///   a few at a time on each call, and fully before the store answers
 ///   `overloaded` or an agent is answered `rate_limited`, so both decisions
