@@ -5,6 +5,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
+pub mod authorization;
+pub mod canonical;
 pub mod certificate;
 pub mod chain;
 pub mod clock;
@@ -12,9 +15,15 @@ pub mod decimal;
 pub mod error;
 pub mod hex;
 pub mod policy;
+pub mod ratelimit;
+pub mod replay;
+pub mod request;
 pub mod revocation;
 pub mod routes;
+pub mod signature;
 pub mod time;
+pub mod verifier;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Code, ConfigError, Error};
+pub use verifier::{Denial, HttpRequest, Revocation, VerifiedRequest, Verifier, VerifierBuilder};
