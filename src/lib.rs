@@ -15,12 +15,14 @@ pub mod decimal;
 pub mod error;
 pub mod hex;
 pub mod policy;
+pub mod rawhttp;
 pub mod ratelimit;
 pub mod replay;
 pub mod request;
 pub mod revocation;
 pub mod routes;
 pub mod signature;
+pub mod signer;
 pub mod time;
 pub mod verifier;
 

@@ -1,1 +1,318 @@
-fn main() {}
+//! `kakunin-verify`: the command-line tool of SPEC section 9.
+//!
+//! Exit status: 0 all allowed / success, 1 some denied / invalid input,
+//! 2 usage or configuration error (an unreadable file included).
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use kakunin_verify::authorization::ModelInventory;
+use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
+use kakunin_verify::chain::TrustStore;
+use kakunin_verify::rawhttp::RawRequest;
+use kakunin_verify::revocation::crl::CrlSource;
+use kakunin_verify::routes::RouteTable;
+use kakunin_verify::signature::SignatureAlgorithm;
+use kakunin_verify::signer::{random_nonce, AgentSigner, RequestToSign};
+use kakunin_verify::{Clock, HttpRequest, ManualClock, Revocation, SystemClock, Verifier};
+
+#[derive(Parser)]
+#[command(name = "kakunin-verify", version, about = "Verify Kakunin agent certificates and signed requests")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print what a certificate (PEM or DER) says, without judging its chain.
+    Inspect {
+        /// The certificate file.
+        cert: PathBuf,
+    },
+    /// Verify raw HTTP/1.1 request files, in order, through one verifier.
+    Request(RequestArgs),
+    /// Sign a request and print its headers.
+    Sign(SignArgs),
+}
+
+#[derive(clap::Args)]
+struct RequestArgs {
+    /// Pinned root certificates (PEM).
+    #[arg(long)]
+    roots: PathBuf,
+    /// Intermediate certificates (PEM).
+    #[arg(long)]
+    intermediates: Option<PathBuf>,
+    /// CRL files (PEM or DER); repeatable.
+    #[arg(long)]
+    crl: Vec<PathBuf>,
+    /// none | crl | ocsp | endpoint=URL
+    #[arg(long)]
+    revocation: Option<String>,
+    /// The OCSP responder URL.
+    #[arg(long)]
+    ocsp_url: Option<String>,
+    /// Accepted audiences; repeatable (default api.exchange.example).
+    #[arg(long)]
+    audience: Vec<String>,
+    /// The route table file.
+    #[arg(long)]
+    routes: Option<PathBuf>,
+    /// Fix the verifier's clock (RFC 3339 or Unix ms).
+    #[arg(long)]
+    now: Option<String>,
+    /// Authorized model hashes, one lowercase hex SHA-256 per line.
+    #[arg(long)]
+    model_inventory: Option<PathBuf>,
+    /// Keep nonces, rate windows and revoked serials in Redis.
+    #[arg(long)]
+    shared_store: Option<String>,
+    /// Raw HTTP/1.1 request files.
+    #[arg(required = true)]
+    requests: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    /// The agent's PKCS#8 private key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// The agent's certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// Intermediates to send in X-Agent-Chain (PEM).
+    #[arg(long)]
+    chain: Option<PathBuf>,
+    /// The method.
+    #[arg(long)]
+    method: String,
+    /// The request-target.
+    #[arg(long)]
+    target: String,
+    /// The audience.
+    #[arg(long, default_value = "api.exchange.example")]
+    audience: String,
+    /// The body file.
+    #[arg(long)]
+    body: Option<PathBuf>,
+    /// Unix ms (default: now).
+    #[arg(long)]
+    timestamp: Option<u64>,
+    /// The nonce (default: fresh random).
+    #[arg(long)]
+    nonce: Option<String>,
+    /// The algorithm (default: from the key).
+    #[arg(long)]
+    algorithm: Option<String>,
+    /// X-Agent-Model-Sha256.
+    #[arg(long)]
+    model_sha256: Option<String>,
+    /// X-Agent-Prompt-Sha256.
+    #[arg(long)]
+    prompt_sha256: Option<String>,
+}
+
+/// A usage or configuration error: exit 2.
+struct UsageError(String);
+
+fn read(path: &Path) -> Result<Vec<u8>, UsageError> {
+    std::fs::read(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))
+}
+
+fn read_text(path: &Path) -> Result<String, UsageError> {
+    String::from_utf8(read(path)?).map_err(|_| UsageError(format!("{} is not UTF-8", path.display())))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect { cert } => inspect(&cert),
+        Command::Request(args) => request(args),
+        Command::Sign(args) => sign(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("kakunin-verify: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+// SPEC 9 inspect.
+fn inspect(path: &Path) -> Result<ExitCode, UsageError> {
+    let bytes = read(path)?;
+    match AgentCertificate::from_pem_or_der(&bytes, &ExtensionOids::default()) {
+        Ok(cert) => {
+            println!("{}", cert.to_inspect_json());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("{}", json!({"error": e.code().as_str(), "message": e.message()}));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn build_revocation(args: &RequestArgs, trust: &TrustStore) -> Result<Revocation, UsageError> {
+    let _ = trust;
+    let choice = match (&args.revocation, args.crl.is_empty()) {
+        (Some(r), _) => r.clone(),
+        (None, false) => "crl".to_owned(),
+        (None, true) => {
+            return Err(UsageError(
+                "--revocation is required (none|crl|ocsp|endpoint=URL) when no --crl is given".into(),
+            ))
+        }
+    };
+    match choice.as_str() {
+        "none" if args.crl.is_empty() => Ok(Revocation::Disabled),
+        "none" => Err(UsageError("--revocation none contradicts --crl".into())),
+        "crl" if args.crl.is_empty() => Err(UsageError("--revocation crl needs --crl FILE".into())),
+        "crl" => {
+            let files = args.crl.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+            let source = CrlSource::from_pem_or_der(&refs).map_err(|e| UsageError(e.to_string()))?;
+            Ok(Revocation::Source(Arc::new(source)))
+        }
+        other => networked_revocation(other, args),
+    }
+}
+
+fn networked_revocation(choice: &str, args: &RequestArgs) -> Result<Revocation, UsageError> {
+    let _ = args;
+    if choice == "ocsp" || choice.starts_with("endpoint=") {
+        return Err(UsageError(format!("--revocation {choice} is not available in this build")));
+    }
+    Err(UsageError(format!("unknown --revocation {choice:?}")))
+}
+
+fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
+    let mut trust = TrustStore::new();
+    trust
+        .add_roots_pem(&read(&args.roots)?)
+        .map_err(|e| UsageError(format!("--roots: {e}")))?;
+    if let Some(p) = &args.intermediates {
+        trust
+            .add_intermediates_pem(&read(p)?)
+            .map_err(|e| UsageError(format!("--intermediates: {e}")))?;
+    }
+    if let Some(s) = &args.shared_store {
+        return Err(UsageError(format!(
+            "--shared-store {s}: this build has no Redis support (feature `redis`)"
+        )));
+    }
+    let revocation = build_revocation(args, &trust)?;
+    let clock: Arc<dyn Clock> = match &args.now {
+        Some(t) => Arc::new(ManualClock::new(
+            kakunin_verify::time::parse_time_ms(t)
+                .ok_or_else(|| UsageError(format!("--now {t:?} is neither RFC 3339 nor Unix ms")))?,
+        )),
+        None => Arc::new(SystemClock),
+    };
+    let mut builder = Verifier::builder(trust).clock(clock).revocation(revocation);
+    let audiences = if args.audience.is_empty() {
+        vec!["api.exchange.example".to_owned()]
+    } else {
+        args.audience.clone()
+    };
+    for a in audiences {
+        builder = builder.audience(a);
+    }
+    if let Some(p) = &args.routes {
+        let routes: RouteTable = read_text(p)?.parse().map_err(|e| UsageError(format!("--routes: {e}")))?;
+        builder = builder.routes(routes);
+    }
+    if let Some(p) = &args.model_inventory {
+        let inv = ModelInventory::parse(&read_text(p)?).map_err(|e| UsageError(format!("--model-inventory: {e}")))?;
+        builder = builder.model_inventory(inv);
+    }
+    builder.build().map_err(|e| UsageError(e.to_string()))
+}
+
+// SPEC 9 request.
+fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
+    let verifier = build_verifier(&args)?;
+    let files = args.requests.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError(format!("runtime: {e}")))?;
+    let mut all_allowed = true;
+    for bytes in files {
+        let line = match RawRequest::parse(&bytes) {
+            Ok(raw) => {
+                let pairs = raw.header_pairs();
+                let req = HttpRequest::new(&raw.method, &raw.target, &pairs, &raw.body);
+                match runtime.block_on(verifier.verify(&req)) {
+                    Ok(ok) => json!({
+                        "decision": "allow", "code": null, "http_status": 200,
+                        "agent_id": ok.agent_id(), "audit": ok.audit(),
+                    }),
+                    Err(denial) => {
+                        all_allowed = false;
+                        json!({
+                            "decision": "deny", "code": denial.error.code(),
+                            "http_status": denial.error.http_status(),
+                            "agent_id": denial.audit.agent_id, "audit": denial.audit,
+                        })
+                    }
+                }
+            }
+            Err(e) => {
+                all_allowed = false;
+                json!({
+                    "decision": "deny", "code": e.code(), "http_status": e.http_status(),
+                    "agent_id": null, "audit": null, "message": e.message(),
+                })
+            }
+        };
+        println!("{line}");
+    }
+    Ok(if all_allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+// SPEC 9 sign.
+fn sign(args: SignArgs) -> Result<ExitCode, UsageError> {
+    let chain = args.chain.as_deref().map(read).transpose()?;
+    let mut signer = AgentSigner::from_pem(&read(&args.key)?, &read(&args.cert)?, chain.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?;
+    if let Some(a) = &args.algorithm {
+        let alg = SignatureAlgorithm::from_name(a).ok_or_else(|| UsageError(format!("unknown algorithm {a:?}")))?;
+        signer = signer.with_algorithm(alg).map_err(|e| UsageError(e.to_string()))?;
+    }
+    let body = args.body.as_deref().map(read).transpose()?.unwrap_or_default();
+    let nonce = match args.nonce {
+        Some(n) => n,
+        None => random_nonce().map_err(|e| UsageError(e.to_string()))?,
+    };
+    let timestamp_ms = args.timestamp.unwrap_or_else(|| SystemClock.now_ms());
+    let headers = signer.sign(&RequestToSign {
+        audience: &args.audience,
+        method: &args.method,
+        target: &args.target,
+        body: &body,
+        timestamp_ms,
+        nonce: Some(&nonce),
+        model_sha256: args.model_sha256.as_deref(),
+        prompt_sha256: args.prompt_sha256.as_deref(),
+    });
+    match headers {
+        Ok(h) => {
+            for (name, value) in h {
+                println!("{name}: {value}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("{}", json!({"error": e.code().as_str(), "message": e.message()}));
+            Ok(ExitCode::from(1))
+        }
+    }
+}

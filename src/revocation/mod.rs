@@ -9,6 +9,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod crl;
+
 /// A boxed, `Send` future, as returned by [`RevocationSource::check`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -1,0 +1,211 @@
+//! The agent side of SPEC 4: signs requests with a local PKCS#8 key, for
+//! agent developers testing against a verifier (the CLI's `sign`), and for
+//! this crate's tests and benchmarks.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+
+use crate::certificate::{AgentCertificate, ExtensionOids, KeyAlgorithm};
+use crate::error::{ConfigError, Error};
+use crate::signature::{SignatureAlgorithm, SigningInput};
+
+enum Key {
+    Rsa(RsaKeyPair),
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+/// A request to sign (SPEC 4.4 fields the agent chooses).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestToSign<'a> {
+    /// The exchange API meant.
+    pub audience: &'a str,
+    /// The method.
+    pub method: &'a str,
+    /// The request-target.
+    pub target: &'a str,
+    /// The body bytes (empty, or a JSON object).
+    pub body: &'a [u8],
+    /// Unix ms.
+    pub timestamp_ms: u64,
+    /// The nonce (16-64 of `[A-Za-z0-9_-]`), or `None` to send none.
+    pub nonce: Option<&'a str>,
+    /// `X-Agent-Model-Sha256`, when sent.
+    pub model_sha256: Option<&'a str>,
+    /// `X-Agent-Prompt-Sha256`, when sent.
+    pub prompt_sha256: Option<&'a str>,
+}
+
+/// An agent's key and certificate.
+///
+/// ```
+/// use kakunin_verify::signer::{AgentSigner, RequestToSign};
+/// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/ed25519");
+/// let signer = AgentSigner::from_pem(
+///     &std::fs::read(format!("{dir}/leaf.key")).unwrap(),
+///     &std::fs::read(format!("{dir}/leaf.pem")).unwrap(),
+///     None,
+/// ).unwrap();
+/// let headers = signer.sign(&RequestToSign {
+///     audience: "api.exchange.example", method: "GET", target: "/v1/orderbook", body: b"",
+///     timestamp_ms: 1_782_897_300_000, nonce: Some("n0001-0123456789abcdef"),
+///     model_sha256: None, prompt_sha256: None,
+/// }).unwrap();
+/// assert!(headers.iter().any(|(n, _)| *n == "X-Agent-Signature"));
+/// ```
+pub struct AgentSigner {
+    key: Key,
+    algorithm: SignatureAlgorithm,
+    cert: AgentCertificate,
+    chain_b64: Option<String>,
+}
+
+impl std::fmt::Debug for AgentSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AgentSigner({}, {:?})", self.algorithm.name(), self.cert.claimed_agent_id())
+    }
+}
+
+fn pem_block(pem: &[u8], wanted: &[&str]) -> Result<Vec<u8>, ConfigError> {
+    let (label, der) = der::pem::decode_vec(pem.trim_ascii_start())
+        .map_err(|_| ConfigError::new("PEM does not decode"))?;
+    if !wanted.contains(&label) {
+        return Err(ConfigError::new(format!("unexpected PEM label {label}")));
+    }
+    Ok(der)
+}
+
+impl AgentSigner {
+    /// Loads a PKCS#8 PEM private key and the agent's PEM certificate, with an
+    /// optional PEM bundle of intermediates to send as `X-Agent-Chain`.
+    pub fn from_pem(key_pem: &[u8], cert_pem: &[u8], chain_pem: Option<&[u8]>) -> Result<Self, ConfigError> {
+        let cert = AgentCertificate::from_pem_or_der(cert_pem, &ExtensionOids::default())
+            .map_err(|e| ConfigError::new(format!("certificate: {e}")))?;
+        let pkcs8 = pem_block(key_pem, &["PRIVATE KEY"])?;
+        let rng = SystemRandom::new();
+        let bad_key = |_| ConfigError::new("the key does not load as PKCS#8 for the certificate's key type");
+        let key = match cert.key_algorithm() {
+            KeyAlgorithm::Rsa(_) => Key::Rsa(RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| bad_key(()))?),
+            KeyAlgorithm::EcdsaP256 => Key::Ecdsa(
+                EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8, &rng).map_err(|_| bad_key(()))?,
+            ),
+            KeyAlgorithm::EcdsaP384 => Key::Ecdsa(
+                EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_ASN1_SIGNING, &pkcs8, &rng).map_err(|_| bad_key(()))?,
+            ),
+            KeyAlgorithm::Ed25519 => {
+                Key::Ed25519(Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).map_err(|_| bad_key(()))?)
+            }
+            KeyAlgorithm::Unsupported => return Err(ConfigError::new("unsupported certificate key type")),
+        };
+        let public = match &key {
+            Key::Rsa(k) => k.public_key().as_ref().to_vec(),
+            Key::Ecdsa(k) => k.public_key().as_ref().to_vec(),
+            Key::Ed25519(k) => k.public_key().as_ref().to_vec(),
+        };
+        if public != cert.public_key() {
+            return Err(ConfigError::new("the key does not match the certificate"));
+        }
+        let chain_b64 = match chain_pem {
+            None => None,
+            Some(pem) => {
+                use rustls_pki_types::pem::PemObject;
+                let certs = rustls_pki_types::CertificateDer::pem_slice_iter(pem)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| ConfigError::new("chain PEM does not parse"))?;
+                Some(certs.iter().map(|c| STANDARD.encode(c.as_ref())).collect::<Vec<_>>().join(","))
+            }
+        };
+        let algorithm = SignatureAlgorithm::default_for(cert.key_algorithm())
+            .ok_or_else(|| ConfigError::new("unsupported certificate key type"))?;
+        Ok(AgentSigner {
+            key,
+            algorithm,
+            cert,
+            chain_b64,
+        })
+    }
+
+    /// Chooses another algorithm that fits the key (e.g. `rsa-pss-sha256`).
+    pub fn with_algorithm(mut self, algorithm: SignatureAlgorithm) -> Result<Self, ConfigError> {
+        if !algorithm.fits(self.cert.key_algorithm()) {
+            return Err(ConfigError::new("the algorithm does not fit the key"));
+        }
+        self.algorithm = algorithm;
+        Ok(self)
+    }
+
+    /// The agent's certificate.
+    pub fn certificate(&self) -> &AgentCertificate {
+        &self.cert
+    }
+
+    /// Signs raw bytes with the agent's key and algorithm.
+    pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let rng = SystemRandom::new();
+        let fail = |_| Error::SignatureInvalid("signing failed".into());
+        Ok(match &self.key {
+            Key::Rsa(k) => {
+                let padding: &dyn sig::RsaEncoding = match self.algorithm {
+                    SignatureAlgorithm::RsaPssSha256 => &sig::RSA_PSS_SHA256,
+                    _ => &sig::RSA_PKCS1_SHA256,
+                };
+                let mut out = vec![0u8; k.public().modulus_len()];
+                k.sign(padding, &rng, message, &mut out).map_err(fail)?;
+                out
+            }
+            Key::Ecdsa(k) => k.sign(&rng, message).map_err(fail)?.as_ref().to_vec(),
+            Key::Ed25519(k) => k.sign(message).as_ref().to_vec(),
+        })
+    }
+
+    /// Signs a request; returns the headers to send, in order.
+    pub fn sign(&self, req: &RequestToSign<'_>) -> Result<Vec<(&'static str, String)>, Error> {
+        let body = crate::canonical::canonicalize(req.body)?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, body.canonical_bytes());
+        let mut body_sha256 = [0u8; 32];
+        body_sha256.copy_from_slice(digest.as_ref());
+        let timestamp = req.timestamp_ms.to_string();
+        let input = SigningInput {
+            audience: req.audience,
+            method: req.method,
+            target: req.target,
+            timestamp: &timestamp,
+            nonce: req.nonce.unwrap_or(""),
+            cert_sha256: self.cert.sha256(),
+            body_sha256: &body_sha256,
+            model_sha256: req.model_sha256.unwrap_or(""),
+            prompt_sha256: req.prompt_sha256.unwrap_or(""),
+        }
+        .to_bytes();
+        let signature = self.sign_bytes(&input)?;
+        let mut h = vec![("X-Agent-Certificate", STANDARD.encode(self.cert.der()))];
+        if let Some(c) = &self.chain_b64 {
+            h.push(("X-Agent-Chain", c.clone()));
+        }
+        h.push(("X-Agent-Audience", req.audience.to_owned()));
+        h.push(("X-Agent-Timestamp", timestamp));
+        if let Some(n) = req.nonce {
+            h.push(("X-Agent-Nonce", n.to_owned()));
+        }
+        h.push(("X-Agent-Signature", STANDARD.encode(signature)));
+        h.push(("X-Agent-Signature-Algorithm", self.algorithm.name().to_owned()));
+        if let Some(m) = req.model_sha256 {
+            h.push(("X-Agent-Model-Sha256", m.to_owned()));
+        }
+        if let Some(p) = req.prompt_sha256 {
+            h.push(("X-Agent-Prompt-Sha256", p.to_owned()));
+        }
+        Ok(h)
+    }
+}
+
+/// A fresh random nonce: 32 lowercase hex characters.
+pub fn random_nonce() -> Result<String, Error> {
+    let mut b = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| Error::Overloaded("no randomness available".into()))?;
+    Ok(crate::hex::encode(&b))
+}
