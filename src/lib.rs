@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod canonical;
 pub mod clock;
 pub mod error;
 pub mod revocation;
