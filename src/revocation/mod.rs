@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-
+pub mod ocsp;
 
 /// A boxed, `Send` future, as returned by [`RevocationSource::check`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
