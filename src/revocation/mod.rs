@@ -10,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub mod crl;
+pub mod ocsp;
 
 /// A boxed, `Send` future, as returned by [`RevocationSource::check`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
