@@ -7,11 +7,11 @@
 //! `nextUpdate` or without one, delta or indirect CRLs, unknown critical CRL
 //! extensions.
 //!
-//! Structure checks (version 2, delta, indirect, unknown critical
-//! extensions) are rustls-webpki's CRL parser. webpki verifies CRL
-//! signatures only inside its own path building, which would re-validate
-//! the whole chain on every request; so the signature is checked here, once
-//! per (CRL, issuer certificate), with webpki's own signature algorithms.
+//! rustls-webpki checks CRLs only inside its own path building (which would
+//! re-validate the whole chain on every request), and its CRL parser refuses
+//! CRLs without extensions, which the SPEC accepts. So the structure rules
+//! are checked here on x509-cert's parse, and the signature once per (CRL,
+//! issuer certificate) with webpki's own signature algorithms.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -85,15 +85,73 @@ fn first_inner_element(der: &[u8]) -> Option<&[u8]> {
     inner.get(..hdr_len.checked_add(len)?)
 }
 
-// RFC 5280 5.2: delta, indirect and unknown critical extensions make a CRL unusable.
-fn webpki_structure_check(der: &[u8]) -> Result<(), &'static str> {
-    match webpki::BorrowedCertRevocationList::from_der(der) {
-        Ok(_) => Ok(()),
-        Err(webpki::Error::UnsupportedDeltaCrl) => Err("delta CRLs are not supported"),
-        Err(webpki::Error::UnsupportedIndirectCrl) => Err("indirect CRLs are not supported"),
-        Err(webpki::Error::UnsupportedCriticalExtension) => Err("the CRL has an unknown critical extension"),
-        Err(_) => Err("the CRL is not a usable RFC 5280 version 2 CRL"),
+/// id-ce-deltaCRLIndicator.
+const DELTA_CRL_INDICATOR: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.27");
+/// id-ce-issuingDistributionPoint.
+const ISSUING_DISTRIBUTION_POINT: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.28");
+/// id-ce-certificateIssuer (a CRL entry extension of indirect CRLs).
+const CERTIFICATE_ISSUER: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.29");
+/// id-ce-cRLNumber, id-ce-authorityKeyIdentifier, id-ce-cRLReasons, id-ce-invalidityDate.
+const KNOWN_CRL_EXTENSIONS: [der::asn1::ObjectIdentifier; 4] = [
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.20"),
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.35"),
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.21"),
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.24"),
+];
+
+#[derive(der::Sequence)]
+#[asn1(tag_mode = "IMPLICIT")]
+struct IssuingDistributionPointFlags {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    distribution_point: Option<der::asn1::Any>,
+    #[asn1(context_specific = "1", default = "Default::default")]
+    only_contains_user_certs: bool,
+    #[asn1(context_specific = "2", default = "Default::default")]
+    only_contains_ca_certs: bool,
+    #[asn1(context_specific = "3", optional = "true")]
+    only_some_reasons: Option<der::asn1::BitString>,
+    #[asn1(context_specific = "4", default = "Default::default")]
+    indirect_crl: bool,
+    #[asn1(context_specific = "5", default = "Default::default")]
+    only_contains_attribute_certs: bool,
+}
+
+// SPEC 7.1 / RFC 5280 5.2: delta CRLs, indirect CRLs, partitioned-by-reason
+// CRLs and unknown critical extensions make a CRL unusable (unavailable).
+// (webpki's CRL parser would also refuse a CRL with no extensions at all,
+// which the SPEC accepts; so this check is ours, on x509-cert's parse.)
+fn structure_check(list: &CertificateList<x509_cert::certificate::Rfc5280>) -> Result<(), &'static str> {
+    for ext in list.tbs_cert_list.crl_extensions.iter().flatten() {
+        if ext.extn_id == DELTA_CRL_INDICATOR {
+            return Err("delta CRLs are not supported");
+        }
+        if ext.extn_id == ISSUING_DISTRIBUTION_POINT {
+            let idp = IssuingDistributionPointFlags::from_der(ext.extn_value.as_bytes())
+                .map_err(|_| "the CRL's issuingDistributionPoint does not decode")?;
+            if idp.indirect_crl {
+                return Err("indirect CRLs are not supported");
+            }
+            if idp.only_some_reasons.is_some() || idp.only_contains_attribute_certs {
+                return Err("the CRL covers only some reasons or attribute certificates");
+            }
+            continue;
+        }
+        if ext.critical && !KNOWN_CRL_EXTENSIONS.contains(&ext.extn_id) {
+            return Err("the CRL has an unknown critical extension");
+        }
     }
+    for entry in list.tbs_cert_list.revoked_certificates.iter().flatten() {
+        for ext in entry.crl_entry_extensions.iter().flatten() {
+            if ext.extn_id == CERTIFICATE_ISSUER {
+                return Err("indirect CRLs are not supported");
+            }
+            if ext.critical && !KNOWN_CRL_EXTENSIONS.contains(&ext.extn_id) {
+                return Err("a CRL entry has an unknown critical extension");
+            }
+        }
+    }
+    Ok(())
 }
 
 impl CrlSource {
@@ -141,7 +199,7 @@ impl CrlSource {
             issuer_name_der: tbs.issuer.to_der().map_err(|_| ConfigError::new("CRL issuer"))?,
             this_update_ms: time_ms(&tbs.this_update),
             next_update_ms: tbs.next_update.as_ref().map(time_ms),
-            usable: webpki_structure_check(&der),
+            usable: structure_check(&list),
             revoked,
             der,
         })
