@@ -52,7 +52,10 @@ impl ModelInventory {
                 continue;
             }
             let h = crate::hex::decode_sha256_lower(line).ok_or_else(|| {
-                crate::ConfigError::new(format!("model inventory line {}: not a lowercase hex SHA-256", i + 1))
+                crate::ConfigError::new(format!(
+                    "model inventory line {}: not a lowercase hex SHA-256",
+                    i + 1
+                ))
             })?;
             set.insert(h);
         }
@@ -94,12 +97,18 @@ pub struct ActionRequest<'a> {
 pub(crate) fn require_policy(cert: &AgentCertificate) -> Result<&AgentPolicy, Error> {
     match cert.policy().as_result()? {
         Some(p) => Ok(p),
-        None => Err(Error::PolicyMissing("the certificate carries no agentPolicy".into())),
+        None => Err(Error::PolicyMissing(
+            "the certificate carries no agentPolicy".into(),
+        )),
     }
 }
 
 // SPEC 5.2: the first matching route; no match is action_not_allowed.
-pub(crate) fn find_route<'r>(routes: &'r RouteTable, method: &str, path: &str) -> Result<&'r Route, Error> {
+pub(crate) fn find_route<'r>(
+    routes: &'r RouteTable,
+    method: &str,
+    path: &str,
+) -> Result<&'r Route, Error> {
     routes
         .find(method, path)
         .ok_or_else(|| Error::ActionNotAllowed("no route matches this method and path".into()))
@@ -112,7 +121,9 @@ pub(crate) fn check_scope(policy: &AgentPolicy, route: &Route) -> Result<(), Err
         .as_ref()
         .is_some_and(|s| s.iter().any(|g| *g == route.scope));
     if !granted {
-        return Err(Error::ActionNotAllowed("the route's scope is not granted by the policy".into()));
+        return Err(Error::ActionNotAllowed(
+            "the route's scope is not granted by the policy".into(),
+        ));
     }
     Ok(())
 }
@@ -169,7 +180,9 @@ pub(crate) fn read_trade_fields<'b>(
         None => None,
     };
     let size_text = match body.get(&fields.size) {
-        Some(JsonValue::Number(n)) if !n.is_negative() || n.as_f64() == 0.0 => Some(n.source_text()),
+        Some(JsonValue::Number(n)) if !n.is_negative() || n.as_f64() == 0.0 => {
+            Some(n.source_text())
+        }
         Some(JsonValue::Number(_)) => return Err(bad("size must not be negative")),
         Some(_) => return Err(bad("size must be a number")),
         None if required => return Err(bad("a trade needs a size")),
@@ -186,7 +199,9 @@ pub(crate) fn check_market(policy: &AgentPolicy, market: Option<&str>) -> Result
         .as_ref()
         .is_some_and(|m| m.iter().any(|a| a == market));
     if !allowed {
-        return Err(Error::MarketNotAllowed("the market is not in allowedMarkets".into()));
+        return Err(Error::MarketNotAllowed(
+            "the market is not in allowedMarkets".into(),
+        ));
     }
     Ok(())
 }
@@ -199,8 +214,12 @@ pub(crate) fn check_size(policy: &AgentPolicy, size_text: Option<&str>) -> Resul
         .ok_or_else(|| Error::MalformedBody("size is not a non-negative decimal".into()))?;
     match &policy.max_transaction {
         Some(limit) if size <= *limit.value() => Ok(()),
-        Some(_) => Err(Error::AmountExceedsLimit("size exceeds maxTransaction".into())),
-        None => Err(Error::AmountExceedsLimit("the policy sets no maxTransaction".into())),
+        Some(_) => Err(Error::AmountExceedsLimit(
+            "size exceeds maxTransaction".into(),
+        )),
+        None => Err(Error::AmountExceedsLimit(
+            "the policy sets no maxTransaction".into(),
+        )),
     }
 }
 
@@ -225,7 +244,11 @@ pub(crate) fn check_data_path(policy: &AgentPolicy, method: &str, path: &str) ->
     let mut allowed = false;
     for r in applying {
         match r.effect {
-            Effect::Deny => return Err(Error::PathDenied("a dataAccess rule denies this path".into())),
+            Effect::Deny => {
+                return Err(Error::PathDenied(
+                    "a dataAccess rule denies this path".into(),
+                ))
+            }
             Effect::Allow => allowed = true,
         }
     }
@@ -239,9 +262,9 @@ pub(crate) fn check_data_path(policy: &AgentPolicy, method: &str, path: &str) ->
 // SPEC 5.5: the verifier's now (UTC minute of day) must fall in allowedHours.
 pub(crate) fn check_hours(policy: &AgentPolicy, now_ms: u64) -> Result<(), Error> {
     match policy.allowed_hours {
-        Some(w) if !w.contains(crate::time::minute_of_day(now_ms)) => Err(Error::OutsideAllowedHours(
-            "outside the policy's allowedHours".into(),
-        )),
+        Some(w) if !w.contains(crate::time::minute_of_day(now_ms)) => Err(
+            Error::OutsideAllowedHours("outside the policy's allowedHours".into()),
+        ),
         _ => Ok(()),
     }
 }

@@ -18,7 +18,8 @@ use crate::error::{ConfigError, Error};
 /// SPEC 2: at most 4 intermediates in a path.
 pub const MAX_INTERMEDIATES_IN_PATH: usize = 4;
 /// Signature algorithms accepted on path certificates (ring provider).
-pub static SUPPORTED_SIGNATURE_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+pub static SUPPORTED_SIGNATURE_ALGORITHMS:
+    &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
     webpki::ring::ECDSA_P256_SHA256,
     webpki::ring::ECDSA_P256_SHA384,
     webpki::ring::ECDSA_P384_SHA256,
@@ -145,11 +146,19 @@ impl PathCertificate {
         let c = <x509_cert::Certificate as der::Decode>::from_der(der.as_ref())
             .map_err(|_| Error::UntrustedChain("a path certificate does not parse".into()))?;
         let tbs = c.tbs_certificate();
-        let ms = |t: &x509_cert::time::Time| u64::try_from(t.to_unix_duration().as_millis()).unwrap_or(u64::MAX);
+        let ms = |t: &x509_cert::time::Time| {
+            u64::try_from(t.to_unix_duration().as_millis()).unwrap_or(u64::MAX)
+        };
         let serial = tbs.serial_number().as_bytes().to_vec();
         Ok(PathCertificate {
-            subject_der: tbs.subject().to_der().map_err(|_| Error::UntrustedChain("subject".into()))?,
-            issuer_name_der: tbs.issuer().to_der().map_err(|_| Error::UntrustedChain("issuer".into()))?,
+            subject_der: tbs
+                .subject()
+                .to_der()
+                .map_err(|_| Error::UntrustedChain("subject".into()))?,
+            issuer_name_der: tbs
+                .issuer()
+                .to_der()
+                .map_err(|_| Error::UntrustedChain("issuer".into()))?,
             serial_hex: serial_text(&serial),
             serial,
             not_before_ms: ms(&tbs.validity().not_before),
@@ -231,10 +240,14 @@ impl VerifiedChain {
 // leaf's validity is checked before anything else about its chain.
 fn check_leaf_validity(leaf: &AgentCertificate, now_ms: u64) -> Result<(), Error> {
     if now_ms < leaf.not_before_ms() {
-        return Err(Error::CertificateNotYetValid("the agent certificate is not yet valid".into()));
+        return Err(Error::CertificateNotYetValid(
+            "the agent certificate is not yet valid".into(),
+        ));
     }
     if now_ms > leaf.not_after_ms() {
-        return Err(Error::CertificateExpired("the agent certificate has expired".into()));
+        return Err(Error::CertificateExpired(
+            "the agent certificate has expired".into(),
+        ));
     }
     Ok(())
 }
@@ -243,17 +256,23 @@ fn check_leaf_validity(leaf: &AgentCertificate, now_ms: u64) -> Result<(), Error
 fn map_webpki_error(e: webpki::Error) -> Error {
     use webpki::Error as W;
     match e {
-        W::CertExpired { .. } => Error::CertificateExpired("a certificate of the path has expired".into()),
+        W::CertExpired { .. } => {
+            Error::CertificateExpired("a certificate of the path has expired".into())
+        }
         W::CertNotValidYet { .. } => {
             Error::CertificateNotYetValid("a certificate of the path is not yet valid".into())
         }
-        W::UnsupportedCriticalExtension => {
-            Error::MalformedCertificate("a certificate carries an unsupported critical extension".into())
-        }
+        W::UnsupportedCriticalExtension => Error::MalformedCertificate(
+            "a certificate carries an unsupported critical extension".into(),
+        ),
         W::UnknownIssuer => Error::UntrustedChain("no path to a pinned root".into()),
-        W::RequiredEkuNotFoundContext(_) => Error::UntrustedChain("extendedKeyUsage lacks clientAuth".into()),
+        W::RequiredEkuNotFoundContext(_) => {
+            Error::UntrustedChain("extendedKeyUsage lacks clientAuth".into())
+        }
         W::CaUsedAsEndEntity => Error::UntrustedChain("the agent certificate is a CA".into()),
-        W::InvalidSignatureForPublicKey => Error::UntrustedChain("a path signature does not verify".into()),
+        W::InvalidSignatureForPublicKey => {
+            Error::UntrustedChain("a path signature does not verify".into())
+        }
         W::MaximumPathDepthExceeded | W::MaximumPathBuildCallsExceeded => {
             Error::UntrustedChain("path too long".into())
         }
@@ -284,15 +303,20 @@ pub fn verify_chain(
     }
     let leaf_der = CertificateDer::from(leaf.der());
     let ee = EndEntityCert::try_from(&leaf_der).map_err(|e| match e {
-        webpki::Error::UnsupportedCriticalExtension => {
-            Error::MalformedCertificate("the agent certificate carries an unsupported critical extension".into())
-        }
+        webpki::Error::UnsupportedCriticalExtension => Error::MalformedCertificate(
+            "the agent certificate carries an unsupported critical extension".into(),
+        ),
         _ => Error::MalformedCertificate("the agent certificate does not parse".into()),
     })?;
     let mut intermediates: Vec<CertificateDer<'_>> =
         Vec::with_capacity(store.intermediates.len() + presented.len());
     intermediates.extend(presented.iter().map(|c| CertificateDer::from(c.as_ref())));
-    intermediates.extend(store.intermediates.iter().map(|c| CertificateDer::from(c.as_ref())));
+    intermediates.extend(
+        store
+            .intermediates
+            .iter()
+            .map(|c| CertificateDer::from(c.as_ref())),
+    );
     let time = UnixTime::since_unix_epoch(Duration::from_millis(now_ms));
     let path = ee
         .verify_for_usage(
@@ -321,8 +345,14 @@ pub fn verify_chain(
         .get(root_index)
         .ok_or_else(|| Error::UntrustedChain("anchor not found".into()))?;
     cas.push(PathCertificate::parse(root.clone(), true)?);
-    let not_before_ms = cas.iter().map(|c| c.not_before_ms).fold(leaf.not_before_ms(), u64::max);
-    let not_after_ms = cas.iter().map(|c| c.not_after_ms).fold(leaf.not_after_ms(), u64::min);
+    let not_before_ms = cas
+        .iter()
+        .map(|c| c.not_before_ms)
+        .fold(leaf.not_before_ms(), u64::max);
+    let not_after_ms = cas
+        .iter()
+        .map(|c| c.not_after_ms)
+        .fold(leaf.not_after_ms(), u64::min);
     Ok(VerifiedChain {
         cas,
         not_before_ms,

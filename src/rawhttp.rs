@@ -37,13 +37,22 @@ fn split_head(input: &[u8]) -> Result<(&[u8], &[u8]), Error> {
     while i < input.len() {
         let rest = input.get(i..).unwrap_or_default();
         if rest.starts_with(b"\r\n\r\n") {
-            return Ok((input.get(..i + 2).unwrap_or_default(), input.get(i + 4..).unwrap_or_default()));
+            return Ok((
+                input.get(..i + 2).unwrap_or_default(),
+                input.get(i + 4..).unwrap_or_default(),
+            ));
         }
         if rest.starts_with(b"\n\n") {
-            return Ok((input.get(..i + 1).unwrap_or_default(), input.get(i + 2..).unwrap_or_default()));
+            return Ok((
+                input.get(..i + 1).unwrap_or_default(),
+                input.get(i + 2..).unwrap_or_default(),
+            ));
         }
         if rest.starts_with(b"\n\r\n") {
-            return Ok((input.get(..i + 1).unwrap_or_default(), input.get(i + 3..).unwrap_or_default()));
+            return Ok((
+                input.get(..i + 1).unwrap_or_default(),
+                input.get(i + 3..).unwrap_or_default(),
+            ));
         }
         if i > MAX_HEAD_BYTES {
             return Err(bad("request head too large"));
@@ -69,7 +78,8 @@ impl RawRequest {
         let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let request_line = lines.next().ok_or_else(|| bad("no request line"))?;
         let mut parts = request_line.split(' ');
-        let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(method), Some(target), Some(version), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(bad("request line is not METHOD TARGET HTTP/1.1"));
         };
@@ -85,7 +95,9 @@ impl RawRequest {
             if line.starts_with([' ', '\t']) {
                 return Err(bad("obsolete header line folding"));
             }
-            let (name, value) = line.split_once(':').ok_or_else(|| bad("header line without ':'"))?;
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| bad("header line without ':'"))?;
             if !is_token(name) {
                 return Err(bad("invalid header name"));
             }
@@ -94,7 +106,10 @@ impl RawRequest {
                 return Err(bad("Transfer-Encoding is not accepted"));
             }
             if name.eq_ignore_ascii_case("content-length") {
-                if content_length.is_some() || value.is_empty() || !value.bytes().all(|c| c.is_ascii_digit()) {
+                if content_length.is_some()
+                    || value.is_empty()
+                    || !value.bytes().all(|c| c.is_ascii_digit())
+                {
                     return Err(bad("invalid Content-Length"));
                 }
                 content_length = Some(value.parse().map_err(|_| bad("invalid Content-Length"))?);
@@ -102,7 +117,10 @@ impl RawRequest {
             headers.push((name.to_owned(), value.as_bytes().to_vec()));
         }
         let body = match content_length {
-            Some(n) => rest.get(..n).ok_or_else(|| bad("body shorter than Content-Length"))?.to_vec(),
+            Some(n) => rest
+                .get(..n)
+                .ok_or_else(|| bad("body shorter than Content-Length"))?
+                .to_vec(),
             None => rest.to_vec(),
         };
         Ok(RawRequest {
@@ -115,7 +133,10 @@ impl RawRequest {
 
     /// The headers as borrowed pairs, for [`crate::HttpRequest`].
     pub fn header_pairs(&self) -> Vec<(&str, &[u8])> {
-        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect()
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect()
     }
 }
 
@@ -143,7 +164,11 @@ mod tests {
             b"GET /x HTTP/1.1\r\n folded\r\n\r\n",
             b"GET /x HTTP/1.1\r\nNoColon\r\n\r\n",
         ] {
-            assert!(RawRequest::parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                RawRequest::parse(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

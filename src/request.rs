@@ -43,7 +43,11 @@ pub mod names {
     /// SHA-256 of the system prompt.
     pub const PROMPT_SHA256: &str = "x-agent-prompt-sha256";
     /// Method overrides, always refused.
-    pub const METHOD_OVERRIDES: [&str; 3] = ["x-http-method-override", "x-http-method", "x-method-override"];
+    pub const METHOD_OVERRIDES: [&str; 3] = [
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+    ];
     /// Only `identity` is accepted.
     pub const CONTENT_ENCODING: &str = "content-encoding";
 }
@@ -77,7 +81,10 @@ fn bad(msg: &'static str) -> Error {
 
 /// A header value as text: visible ASCII and spaces only.
 fn header_text(value: &[u8]) -> Result<&str, Error> {
-    if value.iter().any(|&c| !(c == b' ' || c == b'\t' || (0x21..=0x7e).contains(&c))) {
+    if value
+        .iter()
+        .any(|&c| !(c == b' ' || c == b'\t' || (0x21..=0x7e).contains(&c)))
+    {
         return Err(bad("a header value has control or non-ASCII bytes"));
     }
     std::str::from_utf8(value).map_err(|_| bad("a header value is not ASCII"))
@@ -95,15 +102,19 @@ fn check_timestamp(v: &str) -> Result<u64, Error> {
     if v.is_empty() || v.len() > MAX_TIMESTAMP_DIGITS || !v.bytes().all(|c| c.is_ascii_digit()) {
         return Err(bad("X-Agent-Timestamp must be 1 to 15 decimal digits"));
     }
-    v.parse().map_err(|_| bad("X-Agent-Timestamp does not parse"))
+    v.parse()
+        .map_err(|_| bad("X-Agent-Timestamp does not parse"))
 }
 
 // SPEC 4.1: nonce is 16-64 characters of [A-Za-z0-9_-].
 fn check_nonce(v: &str) -> Result<(), Error> {
     let ok = (MIN_NONCE_CHARS..=MAX_NONCE_CHARS).contains(&v.len())
-        && v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
     if !ok {
-        return Err(bad("X-Agent-Nonce must be 16 to 64 characters of [A-Za-z0-9_-]"));
+        return Err(bad(
+            "X-Agent-Nonce must be 16 to 64 characters of [A-Za-z0-9_-]",
+        ));
     }
     Ok(())
 }
@@ -125,7 +136,9 @@ fn check_content_encoding(v: &str) -> Result<(), Error> {
 
 /// SPEC 4.1: strict base64 (RFC 4648 section 4, padded, canonical, no whitespace).
 pub fn decode_base64(v: &str) -> Result<Vec<u8>, Error> {
-    STANDARD.decode(v).map_err(|_| bad("base64 is not canonical padded RFC 4648"))
+    STANDARD
+        .decode(v)
+        .map_err(|_| bad("base64 is not canonical padded RFC 4648"))
 }
 
 /// SPEC 4.1: decodes `X-Agent-Chain` into at most 4 DER certificates.
@@ -182,7 +195,9 @@ impl<'a> AgentHeaders<'a> {
             } else if is(names::PROMPT_SHA256) {
                 &mut h.prompt_sha256
             } else if names::METHOD_OVERRIDES.iter().any(|n| is(n)) {
-                return Err(bad("method-override headers are refused: the method is signed"));
+                return Err(bad(
+                    "method-override headers are refused: the method is signed",
+                ));
             } else if is(names::CONTENT_ENCODING) {
                 &mut content_encoding
             } else {
@@ -195,7 +210,8 @@ impl<'a> AgentHeaders<'a> {
         }
         if let Some(v) = algorithm {
             h.algorithm = Some(
-                SignatureAlgorithm::from_name(v).ok_or_else(|| bad("unknown X-Agent-Signature-Algorithm"))?,
+                SignatureAlgorithm::from_name(v)
+                    .ok_or_else(|| bad("unknown X-Agent-Signature-Algorithm"))?,
             );
         }
         if let Some(v) = h.nonce {
@@ -215,7 +231,10 @@ impl<'a> AgentHeaders<'a> {
 
     /// The timestamp in Unix ms (`malformed_request` when missing).
     pub fn timestamp_ms(&self) -> Result<u64, Error> {
-        check_timestamp(self.timestamp.ok_or_else(|| bad("X-Agent-Timestamp is missing"))?)
+        check_timestamp(
+            self.timestamp
+                .ok_or_else(|| bad("X-Agent-Timestamp is missing"))?,
+        )
     }
 }
 
@@ -238,8 +257,13 @@ fn check_target_bytes(target: &str) -> Result<(), Error> {
     if target.len() > MAX_TARGET_BYTES {
         return Err(bad("request-target too long"));
     }
-    if target.bytes().any(|c| !(0x21..=0x7e).contains(&c) || c == b'#') {
-        return Err(bad("request-target has control, space, non-ASCII or '#' characters"));
+    if target
+        .bytes()
+        .any(|c| !(0x21..=0x7e).contains(&c) || c == b'#')
+    {
+        return Err(bad(
+            "request-target has control, space, non-ASCII or '#' characters",
+        ));
     }
     Ok(())
 }
@@ -258,7 +282,9 @@ fn check_percent_escapes(path: &str) -> Result<(), Error> {
             };
             let decoded = (hi << 4) | lo;
             if decoded == 0 || decoded == b'/' || decoded == b'\\' || is_unreserved(decoded) {
-                return Err(bad("percent-encoded '.', '/', '\\', NUL or unreserved character in path"));
+                return Err(bad(
+                    "percent-encoded '.', '/', '\\', NUL or unreserved character in path",
+                ));
             }
             i += 3;
         } else {
@@ -277,7 +303,9 @@ fn check_segments(path: &str) -> Result<(), Error> {
     if path == "/" {
         return Ok(());
     }
-    let rest = path.strip_prefix('/').ok_or_else(|| bad("path is not absolute"))?;
+    let rest = path
+        .strip_prefix('/')
+        .ok_or_else(|| bad("path is not absolute"))?;
     for seg in rest.split('/') {
         match seg {
             "" => return Err(bad("empty path segment or trailing '/'")),
@@ -315,17 +343,52 @@ mod tests {
 
     #[test]
     fn target_rules() {
-        let ok = ["/", "/v1/trades", "/v1/orders/42?x=../y", "/data/a%20b", "/a/%3Bb", "/a-b_c~d.e"];
+        let ok = [
+            "/",
+            "/v1/trades",
+            "/v1/orders/42?x=../y",
+            "/data/a%20b",
+            "/a/%3Bb",
+            "/a-b_c~d.e",
+        ];
         for t in ok {
             assert!(check_target(t).is_ok(), "{t}");
         }
         let bad = [
-            "", "v1/trades", "http://x/v1", "/v1//trades", "/v1/trades/", "/./x", "/x/..", "/x/./y",
-            "/x;y", "/x\\y", "/x/%2e%2e", "/x/%2E", "/x%2fy", "/x%2Fy", "/x%5cy", "/x%00", "/x%41",
-            "/x%7e", "/x%", "/x%4", "/x%zz", "/x\u{1}y", "/x y", "/x\u{7f}", "/x#frag", "/é", "//",
+            "",
+            "v1/trades",
+            "http://x/v1",
+            "/v1//trades",
+            "/v1/trades/",
+            "/./x",
+            "/x/..",
+            "/x/./y",
+            "/x;y",
+            "/x\\y",
+            "/x/%2e%2e",
+            "/x/%2E",
+            "/x%2fy",
+            "/x%2Fy",
+            "/x%5cy",
+            "/x%00",
+            "/x%41",
+            "/x%7e",
+            "/x%",
+            "/x%4",
+            "/x%zz",
+            "/x\u{1}y",
+            "/x y",
+            "/x\u{7f}",
+            "/x#frag",
+            "/é",
+            "//",
         ];
         for t in bad {
-            assert_eq!(check_target(t).map_err(|e| e.code()), Err(crate::Code::MalformedRequest), "{t:?}");
+            assert_eq!(
+                check_target(t).map_err(|e| e.code()),
+                Err(crate::Code::MalformedRequest),
+                "{t:?}"
+            );
         }
     }
 
@@ -336,7 +399,10 @@ mod tests {
         };
         assert!(parse(&[("X-Agent-Nonce", "abcdefghijklmnop")]).is_ok());
         let bad: &[&[(&str, &str)]] = &[
-            &[("x-agent-nonce", "abcdefghijklmnop"), ("X-AGENT-NONCE", "abcdefghijklmnop")],
+            &[
+                ("x-agent-nonce", "abcdefghijklmnop"),
+                ("X-AGENT-NONCE", "abcdefghijklmnop"),
+            ],
             &[("X-Agent-Nonce", "short")],
             &[("X-Agent-Nonce", "abcdefghijklmnop!")],
             &[("X-Agent-Timestamp", "-1")],
@@ -348,10 +414,17 @@ mod tests {
             &[("X-HTTP-Method", "GET")],
             &[("Content-Encoding", "gzip")],
             &[("X-Agent-Model-Sha256", "ABCDEF")],
-            &[("X-Agent-Prompt-Sha256", "0000000000000000000000000000000000000000000000000000000000000000A")],
+            &[(
+                "X-Agent-Prompt-Sha256",
+                "0000000000000000000000000000000000000000000000000000000000000000A",
+            )],
         ];
         for hs in bad {
-            assert_eq!(parse(hs).map_err(|e| e.code()), Err(crate::Code::MalformedRequest), "{hs:?}");
+            assert_eq!(
+                parse(hs).map_err(|e| e.code()),
+                Err(crate::Code::MalformedRequest),
+                "{hs:?}"
+            );
         }
         assert!(parse(&[("Content-Encoding", "identity")]).is_ok());
         let big = "a".repeat(MAX_HEADER_VALUE_BYTES + 1);
@@ -363,7 +436,10 @@ mod tests {
     fn base64_and_chain_rules() {
         assert_eq!(decode_base64("AAEC").unwrap(), vec![0, 1, 2]);
         assert!(decode_base64("AAE=").is_ok());
-        assert!(decode_base64("AAF=").is_err(), "non-canonical trailing bits");
+        assert!(
+            decode_base64("AAF=").is_err(),
+            "non-canonical trailing bits"
+        );
         assert!(decode_base64("AAE").is_err(), "missing padding");
         assert!(decode_base64("AA E=").is_err(), "whitespace");
         assert!(decode_base64("AAE=\n").is_err(), "line break");

@@ -66,8 +66,10 @@ impl SignatureAlgorithm {
     pub fn fits(self, key: KeyAlgorithm) -> bool {
         matches!(
             (self, key),
-            (Self::RsaPkcs1Sha256 | Self::RsaPssSha256, KeyAlgorithm::Rsa(_))
-                | (Self::EcdsaP256Sha256, KeyAlgorithm::EcdsaP256)
+            (
+                Self::RsaPkcs1Sha256 | Self::RsaPssSha256,
+                KeyAlgorithm::Rsa(_)
+            ) | (Self::EcdsaP256Sha256, KeyAlgorithm::EcdsaP256)
                 | (Self::EcdsaP384Sha384, KeyAlgorithm::EcdsaP384)
                 | (Self::Ed25519, KeyAlgorithm::Ed25519)
         )
@@ -90,8 +92,9 @@ pub fn choose_algorithm(
     key: KeyAlgorithm,
     header: Option<SignatureAlgorithm>,
 ) -> Result<SignatureAlgorithm, Error> {
-    let default = SignatureAlgorithm::default_for(key)
-        .ok_or_else(|| Error::SignatureInvalid("the certificate's key type cannot sign requests".into()))?;
+    let default = SignatureAlgorithm::default_for(key).ok_or_else(|| {
+        Error::SignatureInvalid("the certificate's key type cannot sign requests".into())
+    })?;
     match header {
         None => Ok(default),
         Some(h) if h.fits(key) => Ok(h),

@@ -64,7 +64,12 @@ pub struct AgentSigner {
 
 impl std::fmt::Debug for AgentSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AgentSigner({}, {:?})", self.algorithm.name(), self.cert.claimed_agent_id())
+        write!(
+            f,
+            "AgentSigner({}, {:?})",
+            self.algorithm.name(),
+            self.cert.claimed_agent_id()
+        )
     }
 }
 
@@ -80,24 +85,35 @@ fn pem_block(pem: &[u8], wanted: &[&str]) -> Result<Vec<u8>, ConfigError> {
 impl AgentSigner {
     /// Loads a PKCS#8 PEM private key and the agent's PEM certificate, with an
     /// optional PEM bundle of intermediates to send as `X-Agent-Chain`.
-    pub fn from_pem(key_pem: &[u8], cert_pem: &[u8], chain_pem: Option<&[u8]>) -> Result<Self, ConfigError> {
+    pub fn from_pem(
+        key_pem: &[u8],
+        cert_pem: &[u8],
+        chain_pem: Option<&[u8]>,
+    ) -> Result<Self, ConfigError> {
         let cert = AgentCertificate::from_pem_or_der(cert_pem, &ExtensionOids::default())
             .map_err(|e| ConfigError::new(format!("certificate: {e}")))?;
         let pkcs8 = pem_block(key_pem, &["PRIVATE KEY"])?;
         let rng = SystemRandom::new();
-        let bad_key = |_| ConfigError::new("the key does not load as PKCS#8 for the certificate's key type");
+        let bad_key =
+            |_| ConfigError::new("the key does not load as PKCS#8 for the certificate's key type");
         let key = match cert.key_algorithm() {
-            KeyAlgorithm::Rsa(_) => Key::Rsa(RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| bad_key(()))?),
+            KeyAlgorithm::Rsa(_) => {
+                Key::Rsa(RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| bad_key(()))?)
+            }
             KeyAlgorithm::EcdsaP256 => Key::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8, &rng).map_err(|_| bad_key(()))?,
+                EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8, &rng)
+                    .map_err(|_| bad_key(()))?,
             ),
             KeyAlgorithm::EcdsaP384 => Key::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_ASN1_SIGNING, &pkcs8, &rng).map_err(|_| bad_key(()))?,
+                EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_ASN1_SIGNING, &pkcs8, &rng)
+                    .map_err(|_| bad_key(()))?,
             ),
-            KeyAlgorithm::Ed25519 => {
-                Key::Ed25519(Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).map_err(|_| bad_key(()))?)
+            KeyAlgorithm::Ed25519 => Key::Ed25519(
+                Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).map_err(|_| bad_key(()))?,
+            ),
+            KeyAlgorithm::Unsupported => {
+                return Err(ConfigError::new("unsupported certificate key type"))
             }
-            KeyAlgorithm::Unsupported => return Err(ConfigError::new("unsupported certificate key type")),
         };
         let public = match &key {
             Key::Rsa(k) => k.public_key().as_ref().to_vec(),
@@ -114,7 +130,13 @@ impl AgentSigner {
                 let certs = rustls_pki_types::CertificateDer::pem_slice_iter(pem)
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|_| ConfigError::new("chain PEM does not parse"))?;
-                Some(certs.iter().map(|c| STANDARD.encode(c.as_ref())).collect::<Vec<_>>().join(","))
+                Some(
+                    certs
+                        .iter()
+                        .map(|c| STANDARD.encode(c.as_ref()))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
             }
         };
         let algorithm = SignatureAlgorithm::default_for(cert.key_algorithm())
@@ -190,7 +212,10 @@ impl AgentSigner {
             h.push(("X-Agent-Nonce", n.to_owned()));
         }
         h.push(("X-Agent-Signature", STANDARD.encode(signature)));
-        h.push(("X-Agent-Signature-Algorithm", self.algorithm.name().to_owned()));
+        h.push((
+            "X-Agent-Signature-Algorithm",
+            self.algorithm.name().to_owned(),
+        ));
         if let Some(m) = req.model_sha256 {
             h.push(("X-Agent-Model-Sha256", m.to_owned()));
         }

@@ -26,7 +26,9 @@ use crate::error::{ConfigError, Error};
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::replay::{MemoryNonceStore, NonceStore};
 use crate::request::{self, AgentHeaders};
-use crate::revocation::{CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand};
+use crate::revocation::{
+    CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand,
+};
 use crate::routes::RouteTable;
 use crate::signature::{self, SigningInput};
 
@@ -90,7 +92,12 @@ pub struct HttpRequest<'a> {
 
 impl<'a> HttpRequest<'a> {
     /// A request without a TLS client certificate.
-    pub fn new(method: &'a str, target: &'a str, headers: &'a [(&'a str, &'a [u8])], body: &'a [u8]) -> Self {
+    pub fn new(
+        method: &'a str,
+        target: &'a str,
+        headers: &'a [(&'a str, &'a [u8])],
+        body: &'a [u8],
+    ) -> Self {
         HttpRequest {
             method,
             target,
@@ -295,7 +302,9 @@ impl VerifierBuilder {
     /// Builds the verifier; refuses a configuration that could not verify safely.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.trust.is_empty() {
-            return Err(ConfigError::new("no pinned root: the verifier would trust nothing"));
+            return Err(ConfigError::new(
+                "no pinned root: the verifier would trust nothing",
+            ));
         }
         if self.audiences.is_empty() {
             return Err(ConfigError::new("no audience configured"));
@@ -466,7 +475,11 @@ impl Verifier {
             }
         };
         let audit = AuditRecord {
-            event_type: if result.is_ok() { "action.allowed" } else { "action.denied" },
+            event_type: if result.is_ok() {
+                "action.allowed"
+            } else {
+                "action.denied"
+            },
             decision: if result.is_ok() { "allow" } else { "deny" },
             code,
             http_status: status,
@@ -527,7 +540,8 @@ impl Verifier {
         let leaf_der = self.leaf_der(req, &headers)?;
         let cert_sha256 = sha256(&leaf_der);
         trace.cert_sha256 = Some(cert_sha256);
-        let cached = self.validated_certificate(&leaf_der, &cert_sha256, &headers, now_ms, trace)?;
+        let cached =
+            self.validated_certificate(&leaf_der, &cert_sha256, &headers, now_ms, trace)?;
         trace.agent_id = Some(cached.agent_id.clone());
 
         // Step 6: signature.
@@ -547,7 +561,8 @@ impl Verifier {
             prompt_sha256: headers.prompt_sha256.unwrap_or(""),
         }
         .write_to(&mut input);
-        let verified = signature::verify_signature(algorithm, cached.cert.public_key(), &input, &sig);
+        let verified =
+            signature::verify_signature(algorithm, cached.cert.public_key(), &input, &sig);
         trace.signature_valid = Some(verified.is_ok());
         verified?;
 
@@ -557,11 +572,14 @@ impl Verifier {
         // Step 8: replay.
         if let Some(nonce) = headers.nonce {
             let keep_until = parts.timestamp_ms.saturating_add(self.max_age_ms);
-            self.record_nonce(&cert_sha256, nonce, keep_until, now_ms).await?;
+            self.record_nonce(&cert_sha256, nonce, keep_until, now_ms)
+                .await?;
         }
 
         // Step 9: authorization.
-        let scope = self.authorize(req, path, &headers, &body, &cached, now_ms, trace).await;
+        let scope = self
+            .authorize(req, path, &headers, &body, &cached, now_ms, trace)
+            .await;
         trace.scope_check_passed = Some(scope.is_ok());
         Ok((cached, scope?, body))
     }
@@ -572,7 +590,8 @@ impl Verifier {
         req: &HttpRequest<'_>,
         h: &AgentHeaders<'h>,
     ) -> Result<RequiredParts<'h>, Error> {
-        let missing = |name: &'static str| Error::MalformedRequest(format!("{name} is missing").into());
+        let missing =
+            |name: &'static str| Error::MalformedRequest(format!("{name} is missing").into());
         if h.certificate.is_none() && req.tls_client_certificate.is_none() {
             return Err(missing("X-Agent-Certificate"));
         }
@@ -594,7 +613,9 @@ impl Verifier {
     // SPEC 4.1: the audience must be one the verifier is configured with.
     fn check_audience(&self, audience: &str) -> Result<(), Error> {
         if !self.audiences.iter().any(|a| a == audience) {
-            return Err(Error::AudienceMismatch("the request was signed for another audience".into()));
+            return Err(Error::AudienceMismatch(
+                "the request was signed for another audience".into(),
+            ));
         }
         Ok(())
     }
@@ -602,7 +623,9 @@ impl Verifier {
     // SPEC 4.3: size limit, then the canonical form.
     fn check_body(&self, body: &[u8]) -> Result<CanonicalBody, Error> {
         if body.len() > self.max_body_bytes {
-            return Err(Error::BodyTooLarge("the body exceeds the verifier's limit".into()));
+            return Err(Error::BodyTooLarge(
+                "the body exceeds the verifier's limit".into(),
+            ));
         }
         canonical::canonicalize(body)
     }
@@ -610,10 +633,14 @@ impl Verifier {
     // SPEC 4.5: now − max_age ≤ timestamp ≤ now + max_future.
     fn check_freshness(&self, timestamp_ms: u64, now_ms: u64) -> Result<(), Error> {
         if timestamp_ms < now_ms.saturating_sub(self.max_age_ms) {
-            return Err(Error::TimestampExpired("the request timestamp is too old".into()));
+            return Err(Error::TimestampExpired(
+                "the request timestamp is too old".into(),
+            ));
         }
         if timestamp_ms > now_ms.saturating_add(self.max_future_ms) {
-            return Err(Error::TimestampInFuture("the request timestamp is in the future".into()));
+            return Err(Error::TimestampInFuture(
+                "the request timestamp is in the future".into(),
+            ));
         }
         Ok(())
     }
@@ -627,7 +654,9 @@ impl Verifier {
             )),
             (Some(tls), _) => Ok(tls.to_vec()),
             (None, Some(hdr)) => Ok(hdr),
-            (None, None) => Err(Error::MalformedRequest("X-Agent-Certificate is missing".into())),
+            (None, None) => Err(Error::MalformedRequest(
+                "X-Agent-Certificate is missing".into(),
+            )),
         }
     }
 
@@ -663,18 +692,28 @@ impl Verifier {
             Some(c) => request::decode_chain(c)?,
             None => Vec::new(),
         };
-        let presented: Vec<CertificateDer<'_>> = presented.into_iter().map(CertificateDer::from).collect();
+        let presented: Vec<CertificateDer<'_>> =
+            presented.into_iter().map(CertificateDer::from).collect();
         let chain = chain::verify_chain(&self.trust, &cert, &presented, now_ms)?;
         // Step 5: profile and extensions.
         profile::check_profile(&cert, &self.profile)?;
         let agent_id = cert.agent_id()?.to_owned();
-        let cached = Arc::new(CachedCertificate { cert, chain, agent_id });
+        let cached = Arc::new(CachedCertificate {
+            cert,
+            chain,
+            agent_id,
+        });
         self.cert_cache.insert(*fingerprint, Arc::clone(&cached));
         Ok(cached)
     }
 
     // SPEC 5.1 step 7 and SPEC 7: the leaf (and the path, when configured).
-    async fn check_revocation(&self, cached: &CachedCertificate, now_ms: u64, trace: &mut Trace) -> Result<(), Error> {
+    async fn check_revocation(
+        &self,
+        cached: &CachedCertificate,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<(), Error> {
         let source = match &self.revocation {
             Revocation::Disabled => return Ok(()),
             Revocation::Source(s) => s,
@@ -683,9 +722,13 @@ impl Verifier {
         let issuer = cached
             .chain
             .issuer_of(cached.cert.issuer_name_der())
-            .ok_or_else(|| Error::RevocationUnavailable("the leaf's issuer is not in the path".into()))?;
+            .ok_or_else(|| {
+                Error::RevocationUnavailable("the leaf's issuer is not in the path".into())
+            })?;
         let timeout_ms = match cached.cert.policy() {
-            crate::certificate::Decoded::Present(p) => p.revocation_timeout.map(|s| u64::from(s) * 1000),
+            crate::certificate::Decoded::Present(p) => {
+                p.revocation_timeout.map(|s| u64::from(s) * 1000)
+            }
             _ => None,
         };
         let leaf = CertificateRef {
@@ -702,7 +745,9 @@ impl Verifier {
                 if ca.is_root() {
                     continue;
                 }
-                let Some(parent) = cas.get(i + 1) else { continue };
+                let Some(parent) = cas.get(i + 1) else {
+                    continue;
+                };
                 refs.push(CertificateRef {
                     der: ca.der(),
                     issuer_der: parent.der(),
@@ -751,11 +796,15 @@ impl Verifier {
         match answer.status {
             RevocationStatus::Revoked => {
                 trace.revocation = RevocationOutcome::Revoked;
-                Err(Error::CertificateRevoked("the certificate is revoked".into()))
+                Err(Error::CertificateRevoked(
+                    "the certificate is revoked".into(),
+                ))
             }
             RevocationStatus::Unknown => {
                 trace.revocation = RevocationOutcome::Unknown;
-                Err(Error::CertificateUnknown("the revocation source does not know the certificate".into()))
+                Err(Error::CertificateUnknown(
+                    "the revocation source does not know the certificate".into(),
+                ))
             }
             RevocationStatus::Valid => {
                 if trace.revocation == RevocationOutcome::NotChecked {
@@ -764,7 +813,9 @@ impl Verifier {
                 let risky = answer.risk_band == Some(RiskBand::High)
                     || answer.risk_score.is_some_and(|s| s >= self.risk_threshold);
                 if risky {
-                    return Err(Error::RiskTooHigh("the revocation source reports high risk".into()));
+                    return Err(Error::RiskTooHigh(
+                        "the revocation source reports high risk".into(),
+                    ));
                 }
                 Ok(())
             }
@@ -772,7 +823,13 @@ impl Verifier {
     }
 
     // SPEC 4.5 / 5.1 step 8.
-    async fn record_nonce(&self, cert: &[u8; 32], nonce: &str, keep_until_ms: u64, now_ms: u64) -> Result<(), Error> {
+    async fn record_nonce(
+        &self,
+        cert: &[u8; 32],
+        nonce: &str,
+        keep_until_ms: u64,
+        now_ms: u64,
+    ) -> Result<(), Error> {
         match &self.replay {
             Replay::Memory(m) => m.check_and_record_now(cert, nonce, keep_until_ms, now_ms),
             Replay::Shared(s) => s.check_and_record(cert, nonce, keep_until_ms, now_ms).await,
@@ -796,7 +853,12 @@ impl Verifier {
         trace.scope = Some(route.scope.clone());
         authorization::check_scope(policy, route)?;
         let provenance = cached.cert.provenance().as_result()?;
-        authorization::check_provenance(provenance, self.inventory.as_ref(), h.model_sha256, h.prompt_sha256)?;
+        authorization::check_provenance(
+            provenance,
+            self.inventory.as_ref(),
+            h.model_sha256,
+            h.prompt_sha256,
+        )?;
         let trade = authorization::read_trade_fields(body, &self.trade_fields, route.trade)?;
         if trade.market.is_some() || trade.size_text.is_some() {
             trace.action = Some(AuditAction {
@@ -815,7 +877,10 @@ impl Verifier {
             let period_ms = rl.period_seconds.saturating_mul(1000);
             match &self.rate {
                 Rate::Memory(m) => m.try_acquire_now(&urn, rl.max_actions, period_ms, now_ms)?,
-                Rate::Shared(s) => s.try_acquire(&urn, rl.max_actions, period_ms, now_ms).await?,
+                Rate::Shared(s) => {
+                    s.try_acquire(&urn, rl.max_actions, period_ms, now_ms)
+                        .await?
+                }
             }
         }
         Ok(route.scope.clone())
@@ -837,5 +902,7 @@ fn _assert_send_sync() {
 
 #[allow(dead_code)]
 fn _b64_engine_is_strict() -> bool {
-    base64::engine::general_purpose::STANDARD.decode("AAF=").is_err()
+    base64::engine::general_purpose::STANDARD
+        .decode("AAF=")
+        .is_err()
 }

@@ -22,7 +22,11 @@ use kakunin_verify::signer::{random_nonce, AgentSigner, RequestToSign};
 use kakunin_verify::{Clock, HttpRequest, ManualClock, Revocation, SystemClock, Verifier};
 
 #[derive(Parser)]
-#[command(name = "kakunin-verify", version, about = "Verify Kakunin agent certificates and signed requests")]
+#[command(
+    name = "kakunin-verify",
+    version,
+    about = "Verify Kakunin agent certificates and signed requests"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -126,7 +130,8 @@ fn read(path: &Path) -> Result<Vec<u8>, UsageError> {
 }
 
 fn read_text(path: &Path) -> Result<String, UsageError> {
-    String::from_utf8(read(path)?).map_err(|_| UsageError(format!("{} is not UTF-8", path.display())))
+    String::from_utf8(read(path)?)
+        .map_err(|_| UsageError(format!("{} is not UTF-8", path.display())))
 }
 
 fn main() -> ExitCode {
@@ -154,7 +159,10 @@ fn inspect(path: &Path) -> Result<ExitCode, UsageError> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("{}", json!({"error": e.code().as_str(), "message": e.message()}));
+            println!(
+                "{}",
+                json!({"error": e.code().as_str(), "message": e.message()})
+            );
             Ok(ExitCode::from(1))
         }
     }
@@ -167,7 +175,8 @@ fn build_revocation(args: &RequestArgs, trust: &TrustStore) -> Result<Revocation
         (None, false) => "crl".to_owned(),
         (None, true) => {
             return Err(UsageError(
-                "--revocation is required (none|crl|ocsp|endpoint=URL) when no --crl is given".into(),
+                "--revocation is required (none|crl|ocsp|endpoint=URL) when no --crl is given"
+                    .into(),
             ))
         }
     };
@@ -176,9 +185,14 @@ fn build_revocation(args: &RequestArgs, trust: &TrustStore) -> Result<Revocation
         "none" => Err(UsageError("--revocation none contradicts --crl".into())),
         "crl" if args.crl.is_empty() => Err(UsageError("--revocation crl needs --crl FILE".into())),
         "crl" => {
-            let files = args.crl.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+            let files = args
+                .crl
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<Vec<_>, _>>()?;
             let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
-            let source = CrlSource::from_pem_or_der(&refs).map_err(|e| UsageError(e.to_string()))?;
+            let source =
+                CrlSource::from_pem_or_der(&refs).map_err(|e| UsageError(e.to_string()))?;
             Ok(Revocation::Source(Arc::new(source)))
         }
         other => networked_revocation(other, args),
@@ -188,7 +202,9 @@ fn build_revocation(args: &RequestArgs, trust: &TrustStore) -> Result<Revocation
 fn networked_revocation(choice: &str, args: &RequestArgs) -> Result<Revocation, UsageError> {
     let _ = args;
     if choice == "ocsp" || choice.starts_with("endpoint=") {
-        return Err(UsageError(format!("--revocation {choice} is not available in this build")));
+        return Err(UsageError(format!(
+            "--revocation {choice} is not available in this build"
+        )));
     }
     Err(UsageError(format!("unknown --revocation {choice:?}")))
 }
@@ -211,8 +227,9 @@ fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
     let revocation = build_revocation(args, &trust)?;
     let clock: Arc<dyn Clock> = match &args.now {
         Some(t) => Arc::new(ManualClock::new(
-            kakunin_verify::time::parse_time_ms(t)
-                .ok_or_else(|| UsageError(format!("--now {t:?} is neither RFC 3339 nor Unix ms")))?,
+            kakunin_verify::time::parse_time_ms(t).ok_or_else(|| {
+                UsageError(format!("--now {t:?} is neither RFC 3339 nor Unix ms"))
+            })?,
         )),
         None => Arc::new(SystemClock),
     };
@@ -226,11 +243,14 @@ fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
         builder = builder.audience(a);
     }
     if let Some(p) = &args.routes {
-        let routes: RouteTable = read_text(p)?.parse().map_err(|e| UsageError(format!("--routes: {e}")))?;
+        let routes: RouteTable = read_text(p)?
+            .parse()
+            .map_err(|e| UsageError(format!("--routes: {e}")))?;
         builder = builder.routes(routes);
     }
     if let Some(p) = &args.model_inventory {
-        let inv = ModelInventory::parse(&read_text(p)?).map_err(|e| UsageError(format!("--model-inventory: {e}")))?;
+        let inv = ModelInventory::parse(&read_text(p)?)
+            .map_err(|e| UsageError(format!("--model-inventory: {e}")))?;
         builder = builder.model_inventory(inv);
     }
     builder.build().map_err(|e| UsageError(e.to_string()))
@@ -239,7 +259,11 @@ fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
 // SPEC 9 request.
 fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
     let verifier = build_verifier(&args)?;
-    let files = args.requests.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+    let files = args
+        .requests
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -275,7 +299,11 @@ fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
         };
         println!("{line}");
     }
-    Ok(if all_allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 // SPEC 9 sign.
@@ -284,10 +312,18 @@ fn sign(args: SignArgs) -> Result<ExitCode, UsageError> {
     let mut signer = AgentSigner::from_pem(&read(&args.key)?, &read(&args.cert)?, chain.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
     if let Some(a) = &args.algorithm {
-        let alg = SignatureAlgorithm::from_name(a).ok_or_else(|| UsageError(format!("unknown algorithm {a:?}")))?;
-        signer = signer.with_algorithm(alg).map_err(|e| UsageError(e.to_string()))?;
+        let alg = SignatureAlgorithm::from_name(a)
+            .ok_or_else(|| UsageError(format!("unknown algorithm {a:?}")))?;
+        signer = signer
+            .with_algorithm(alg)
+            .map_err(|e| UsageError(e.to_string()))?;
     }
-    let body = args.body.as_deref().map(read).transpose()?.unwrap_or_default();
+    let body = args
+        .body
+        .as_deref()
+        .map(read)
+        .transpose()?
+        .unwrap_or_default();
     let nonce = match args.nonce {
         Some(n) => n,
         None => random_nonce().map_err(|e| UsageError(e.to_string()))?,
@@ -311,7 +347,10 @@ fn sign(args: SignArgs) -> Result<ExitCode, UsageError> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("{}", json!({"error": e.code().as_str(), "message": e.message()}));
+            println!(
+                "{}",
+                json!({"error": e.code().as_str(), "message": e.message()})
+            );
             Ok(ExitCode::from(1))
         }
     }

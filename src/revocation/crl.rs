@@ -19,7 +19,9 @@ use std::sync::Mutex;
 use der::{Decode, Encode, Reader};
 use x509_cert::crl::CertificateList;
 
-use super::{BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable};
+use super::{
+    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
+};
 use crate::error::ConfigError;
 
 /// Most CRLs one source holds.
@@ -86,12 +88,14 @@ fn first_inner_element(der: &[u8]) -> Option<&[u8]> {
 }
 
 /// id-ce-deltaCRLIndicator.
-const DELTA_CRL_INDICATOR: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.27");
+const DELTA_CRL_INDICATOR: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.27");
 /// id-ce-issuingDistributionPoint.
 const ISSUING_DISTRIBUTION_POINT: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("2.5.29.28");
 /// id-ce-certificateIssuer (a CRL entry extension of indirect CRLs).
-const CERTIFICATE_ISSUER: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.29");
+const CERTIFICATE_ISSUER: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.29");
 /// id-ce-cRLNumber, id-ce-authorityKeyIdentifier, id-ce-cRLReasons, id-ce-invalidityDate.
 const KNOWN_CRL_EXTENSIONS: [der::asn1::ObjectIdentifier; 4] = [
     der::asn1::ObjectIdentifier::new_unwrap("2.5.29.20"),
@@ -121,7 +125,9 @@ struct IssuingDistributionPointFlags {
 // CRLs and unknown critical extensions make a CRL unusable (unavailable).
 // (webpki's CRL parser would also refuse a CRL with no extensions at all,
 // which the SPEC accepts; so this check is ours, on x509-cert's parse.)
-fn structure_check(list: &CertificateList<x509_cert::certificate::Rfc5280>) -> Result<(), &'static str> {
+fn structure_check(
+    list: &CertificateList<x509_cert::certificate::Rfc5280>,
+) -> Result<(), &'static str> {
     for ext in list.tbs_cert_list.crl_extensions.iter().flatten() {
         if ext.extn_id == DELTA_CRL_INDICATOR {
             return Err("delta CRLs are not supported");
@@ -163,7 +169,8 @@ impl CrlSource {
             if trimmed.starts_with(b"-----BEGIN") {
                 use rustls_pki_types::pem::PemObject;
                 for crl in rustls_pki_types::CertificateRevocationListDer::pem_slice_iter(trimmed) {
-                    let crl = crl.map_err(|e| ConfigError::new(format!("CRL PEM does not parse: {e}")))?;
+                    let crl =
+                        crl.map_err(|e| ConfigError::new(format!("CRL PEM does not parse: {e}")))?;
                     ders.push(crl.as_ref().to_vec());
                 }
             } else {
@@ -187,7 +194,8 @@ impl CrlSource {
     }
 
     fn load_one(der: Vec<u8>) -> Result<LoadedCrl, ConfigError> {
-        let list = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der).map_err(|_| ConfigError::new("a CRL does not parse"))?;
+        let list = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der)
+            .map_err(|_| ConfigError::new("a CRL does not parse"))?;
         let tbs = &list.tbs_cert_list;
         let revoked = tbs
             .revoked_certificates
@@ -196,7 +204,10 @@ impl CrlSource {
             .map(|r| normalized_serial(r.serial_number.as_bytes()).to_vec())
             .collect();
         Ok(LoadedCrl {
-            issuer_name_der: tbs.issuer.to_der().map_err(|_| ConfigError::new("CRL issuer"))?,
+            issuer_name_der: tbs
+                .issuer
+                .to_der()
+                .map_err(|_| ConfigError::new("CRL issuer"))?,
             this_update_ms: time_ms(&tbs.this_update),
             next_update_ms: tbs.next_update.as_ref().map(time_ms),
             usable: structure_check(&list),
@@ -229,7 +240,11 @@ impl CrlSource {
     }
 
     /// SPEC 7.1: the answer for one certificate at `now_ms`.
-    pub fn status(&self, cert: &CertificateRef<'_>, now_ms: u64) -> Result<RevocationAnswer, Unavailable> {
+    pub fn status(
+        &self,
+        cert: &CertificateRef<'_>,
+        now_ms: u64,
+    ) -> Result<RevocationAnswer, Unavailable> {
         let issuer = x509_cert::Certificate::from_der(cert.issuer_der)
             .map_err(|_| Unavailable::new("the issuer certificate does not parse"))?;
         let issuer_name = issuer
@@ -290,20 +305,28 @@ fn verify_crl_signature(crl_der: &[u8], issuer_der: &[u8]) -> bool {
             return false;
         }
     }
-    let Some(tbs) = first_inner_element(crl_der) else { return false };
+    let Some(tbs) = first_inner_element(crl_der) else {
+        return false;
+    };
     let spki = issuer.tbs_certificate().subject_public_key_info();
-    let (Ok(sig_alg), Ok(key_alg)) = (list.signature_algorithm.to_der(), spki.algorithm.to_der()) else {
+    let (Ok(sig_alg), Ok(key_alg)) = (list.signature_algorithm.to_der(), spki.algorithm.to_der())
+    else {
         return false;
     };
     let (Some(sig_alg), Some(key_alg)) = (der_contents(&sig_alg), der_contents(&key_alg)) else {
         return false;
     };
-    let (Some(key), Some(sig)) = (spki.subject_public_key.as_bytes(), list.signature.as_bytes()) else {
+    let (Some(key), Some(sig)) = (
+        spki.subject_public_key.as_bytes(),
+        list.signature.as_bytes(),
+    ) else {
         return false;
     };
     crate::chain::SUPPORTED_SIGNATURE_ALGORITHMS
         .iter()
-        .filter(|a| a.signature_alg_id().as_ref() == sig_alg && a.public_key_alg_id().as_ref() == key_alg)
+        .filter(|a| {
+            a.signature_alg_id().as_ref() == sig_alg && a.public_key_alg_id().as_ref() == key_alg
+        })
         .any(|a| a.verify_signature(key, tbs, sig).is_ok())
 }
 
