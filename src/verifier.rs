@@ -528,6 +528,7 @@ impl Verifier {
         trace.nonce = headers.nonce.map(str::to_owned);
         trace.request_timestamp_ms = Some(parts.timestamp_ms);
         self.check_audience(parts.audience)?;
+        let presented_chain = headers.chain.map(request::decode_chain).transpose()?;
         let path = request::check_target(req.target)?;
         let body = self.check_body(req.body)?;
         let body_sha256 = sha256(body.canonical_bytes());
@@ -672,7 +673,7 @@ impl Verifier {
         &self,
         leaf_der: &[u8],
         fingerprint: &[u8; 32],
-        h: &AgentHeaders<'_>,
+        presented: Option<Vec<Vec<u8>>>,
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<Arc<CachedCertificate>, Error> {
