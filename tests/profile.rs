@@ -190,7 +190,10 @@ fn sample_p256_leaf_decodes() {
 #[test]
 fn other_valid_leaves_have_no_provenance() {
     for dir in ["rsa2048", "p384", "ed25519"] {
-        assert_eq!(load(&format!("{dir}/leaf.pem")).provenance(), &Decoded::Absent);
+        assert_eq!(
+            load(&format!("{dir}/leaf.pem")).provenance(),
+            &Decoded::Absent
+        );
     }
 }
 
@@ -358,7 +361,10 @@ fn rule_policy_no_trailing_bytes() {
 #[test]
 fn rule_provenance_hash_32_octets() {
     // The policy itself is fine: the provenance alone is refused.
-    assert!(matches!(bad("provenance_short_hash").policy(), Decoded::Present(_)));
+    assert!(matches!(
+        bad("provenance_short_hash").policy(),
+        Decoded::Present(_)
+    ));
     assert_policy_invalid("provenance_short_hash");
 }
 
@@ -497,7 +503,6 @@ fn vectors_pass_the_profile() {
     ] {
         let cert = vector(name);
         check_leaf_usage(&cert).unwrap_or_else(|e| panic!("{name}: {e}"));
-        check_profile(&cert, &ProfileOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_profile(&cert, &ProfileOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
