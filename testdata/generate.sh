@@ -40,6 +40,8 @@ genkey() {
       -pkeyopt ec_param_enc:named_curve -out "$2" ;;
     p384) openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-384 \
       -pkeyopt ec_param_enc:named_curve -out "$2" ;;
+    p521) openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-521 \
+      -pkeyopt ec_param_enc:named_curve -out "$2" ;;
     ed25519) openssl genpkey -quiet -algorithm ED25519 -out "$2" ;;
     *) echo "unknown key type $1" >&2; exit 1 ;;
   esac
@@ -330,6 +332,7 @@ bad() { make_leaf "$B" "$1" "${KEYTYPE:-p256}" "$P" p256; }
 
 # SPEC 2 rules judged as malformed_certificate.
 KEYTYPE=rsa1024 bad rsa1024
+KEYTYPE=p521 bad ec_p521 # not a leaf key type SPEC 2 allows
 END=270702000000Z bad validity_400d # 2026-05-28 + 400 days
 SAN="URI:urn:kakunin:agent:two_urns_a,URI:urn:kakunin:agent:two_urns_b" bad two_urns
 SAN="DNS:no-urn.agents.example" bad no_urn
@@ -339,6 +342,12 @@ bad negative_serial
 resign "$B/negative_serial.pem" "$P_INT_KEY" serial:fb # -5
 bad serial_21_octets
 resign "$B/serial_21_octets.pem" "$P_INT_KEY" serial:0102030405060708090a0b0c0d0e0f101112131415
+bad serial_zero
+resign "$B/serial_zero.pem" "$P_INT_KEY" serial:00
+# Valid boundary: 20 content octets, the 00 sign octet included.
+bad serial_20_octets
+resign "$B/serial_20_octets.pem" "$P_INT_KEY" serial:00ff02030405060708090a0b0c0d0e0f10111213
+START=270528000000Z END=260528000000Z bad inverted_validity # notAfter < notBefore
 
 # Decided when the leaf is parsed (malformed_certificate).
 POLICY="critical,DER:$POLICY_HEX" bad critical_policy
@@ -389,7 +398,7 @@ for d in rsa2048 p256 p384 ed25519 untrusted; do
   openssl verify -attime "$NOW" -x509_strict -purpose sslclient -CAfile "$OUT/$d/root.pem" \
     -untrusted "$OUT/$d/intermediate.pem" "$OUT/$d/leaf.pem" >/dev/null
 done
-for f in negative_serial serial_21_octets duplicate_policy; do
+for f in negative_serial serial_21_octets serial_zero serial_20_octets duplicate_policy; do
   openssl verify -attime "$NOW" -CAfile "$P/root.pem" -untrusted "$P/intermediate.pem" \
     "$B/$f.pem" >/dev/null 2>&1 ||
     openssl x509 -in "$B/$f.pem" -noout # at least it parses

@@ -206,6 +206,20 @@ fn rule_rsa_key_at_least_2048_bits() {
 }
 
 #[test]
+fn rule_leaf_key_type_allowed() {
+    // ECDSA P-521 is not among SPEC 2's leaf key types.
+    assert_eq!(bad("ec_p521").key_algorithm(), KeyAlgorithm::Unsupported);
+    assert_malformed("ec_p521");
+}
+
+#[test]
+fn rule_validity_not_inverted() {
+    let cert = bad("inverted_validity");
+    assert!(cert.not_after_ms() < cert.not_before_ms());
+    assert_malformed("inverted_validity");
+}
+
+#[test]
 fn rule_validity_at_most_365_days() {
     assert_malformed("validity_400d");
 }
@@ -266,6 +280,22 @@ fn rule_urn_prefix_case_insensitive() {
 fn rule_serial_positive() {
     assert_eq!(bad("negative_serial").serial(), [0xfb]);
     assert_malformed("negative_serial");
+}
+
+#[test]
+fn rule_serial_not_zero() {
+    assert_eq!(bad("serial_zero").serial(), [0]);
+    assert_malformed("serial_zero");
+}
+
+#[test]
+fn rule_serial_20_octets_with_sign_octet_is_allowed() {
+    let cert = bad("serial_20_octets");
+    assert_eq!(cert.serial().len(), 20);
+    assert_eq!(cert.serial()[..2], [0x00, 0xff]);
+    // SPEC 7.1 text form: no leading 00 sign octet.
+    assert_eq!(cert.serial_hex(), "ff02030405060708090a0b0c0d0e0f10111213");
+    assert_profile_ok(&cert);
 }
 
 #[test]
