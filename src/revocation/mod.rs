@@ -9,7 +9,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-
+pub mod cache;
+#[cfg(feature = "fetch")]
+pub mod endpoint;
+#[cfg(feature = "fetch")]
+pub mod http;
+pub mod webhook;
 
 /// A boxed, `Send` future, as returned by [`RevocationSource::check`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
