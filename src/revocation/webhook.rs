@@ -277,3 +277,173 @@ fn parse_event(raw_body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         normalize_serial_hex(&serial).ok_or(WebhookError::MalformedEvent("bad serial_number"))?;
     Ok(WebhookEvent::CertificateRevoked { serial_hex })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::revocation::cache::CacheConfig;
+    use std::sync::Arc;
+
+    const SECRET: &[u8] = b"whsec_0123456789";
+    const T: u64 = 1_782_897_300;
+    const NOW_MS: u64 = T * 1_000;
+    const BODY: &[u8] =
+        br#"{"event":"certificate.revoked","data":{"serial_number":"0A:3F","revoked_at":"2026-07-01T00:00:00Z"}}"#;
+
+    fn sign(secret: &[u8], t: &str, body: &[u8]) -> String {
+        let mut message = format!("{t}.").into_bytes();
+        message.extend_from_slice(body);
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), &message);
+        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn header(t: u64, body: &[u8]) -> String {
+        format!("t={t},v1={}", sign(SECRET, &t.to_string(), body))
+    }
+
+    fn revoked(serial: &str) -> Result<WebhookEvent, WebhookError> {
+        Ok(WebhookEvent::CertificateRevoked {
+            serial_hex: serial.into(),
+        })
+    }
+
+    #[test]
+    fn good_signature_yields_the_event() {
+        assert_eq!(
+            verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS),
+            revoked("0a3f")
+        );
+    }
+
+    #[test]
+    fn five_minutes_either_way() {
+        let h = header(T, BODY);
+        assert!(verify_webhook(SECRET, &h, BODY, NOW_MS + 300_999).is_ok());
+        assert!(verify_webhook(SECRET, &h, BODY, NOW_MS - 300_000).is_ok());
+        assert_eq!(
+            verify_webhook(SECRET, &h, BODY, NOW_MS + 301_000),
+            Err(WebhookError::StaleTimestamp)
+        );
+        assert_eq!(
+            verify_webhook(SECRET, &h, BODY, NOW_MS - 301_000),
+            Err(WebhookError::StaleTimestamp)
+        );
+    }
+
+    #[test]
+    fn wrong_secret_or_tampered_body_or_t_is_refused() {
+        let h = header(T, BODY);
+        assert_eq!(
+            verify_webhook(b"other", &h, BODY, NOW_MS),
+            Err(WebhookError::BadSignature)
+        );
+        let tampered = BODY
+            .to_vec()
+            .into_iter()
+            .map(|b| if b == b'3' { b'4' } else { b })
+            .collect::<Vec<_>>();
+        assert_eq!(
+            verify_webhook(SECRET, &h, &tampered, NOW_MS),
+            Err(WebhookError::BadSignature)
+        );
+        let moved_t = h.replacen(&format!("t={T}"), &format!("t={}", T + 1), 1);
+        assert_eq!(
+            verify_webhook(SECRET, &moved_t, BODY, NOW_MS),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(
+            verify_webhook(b"", &h, BODY, NOW_MS),
+            Err(WebhookError::EmptySecret)
+        );
+    }
+
+    #[test]
+    fn any_of_several_v1_may_match() {
+        let good = sign(SECRET, &T.to_string(), BODY);
+        let other = sign(b"old secret", &T.to_string(), BODY);
+        let h = format!("t={T},v1={other},v1={good}");
+        assert_eq!(verify_webhook(SECRET, &h, BODY, NOW_MS), revoked("0a3f"));
+        let too_many = format!("t={T},v1={other},v1={other},v1={other},v1={other},v1={good}");
+        assert!(matches!(
+            verify_webhook(SECRET, &too_many, BODY, NOW_MS),
+            Err(WebhookError::MalformedHeader(_))
+        ));
+    }
+
+    #[test]
+    fn malformed_headers_are_refused() {
+        let sig = sign(SECRET, &T.to_string(), BODY);
+        let upper = sig.to_uppercase();
+        let cases = [
+            String::new(),
+            format!("v1={sig}"),                 // missing t
+            format!("t={T}"),                    // missing v1
+            format!("t={T},t={T},v1={sig}"),     // repeated t
+            format!("t=abc,v1={sig}"),           // t not digits
+            format!("t=-{T},v1={sig}"),          // signed t
+            format!("t={T},v1={upper}"),         // uppercase hex
+            format!("t={T},v1=zz{}", &sig[2..]), // non-hex
+            format!("t={T},v1={}", &sig[..62]),  // short
+            format!("t={T}, v1={sig}"),          // space
+            format!("t={T};v1={sig}"),           // wrong separator
+            format!("t={T},v1={sig},"),          // trailing comma
+            format!("t=1{T}00000,v1={sig}"),     // too many digits
+            format!("t={T},v1={sig},x={}", "a".repeat(1100)),
+        ];
+        for case in cases {
+            assert!(
+                matches!(
+                    verify_webhook(SECRET, &case, BODY, NOW_MS),
+                    Err(WebhookError::MalformedHeader(_))
+                ),
+                "{case}"
+            );
+        }
+        // Unknown well-formed schemes are ignored.
+        let h = format!("t={T},v0=legacy,v1={sig}");
+        assert_eq!(verify_webhook(SECRET, &h, BODY, NOW_MS), revoked("0a3f"));
+    }
+
+    #[test]
+    fn events_are_parsed_after_authentication() {
+        let other = br#"{"event":"certificate.issued","data":{"serial_number":"01"}}"#;
+        assert_eq!(
+            verify_webhook(SECRET, &header(T, other), other, NOW_MS),
+            Ok(WebhookEvent::Other {
+                event: "certificate.issued".into()
+            })
+        );
+        for body in [
+            &br#"{"event":"certificate.revoked","data":{}}"#[..],
+            br#"{"event":"certificate.revoked","data":{"serial_number":"xyz"}}"#,
+            br#"{"event":"certificate.revoked"}"#,
+            br#"[1,2]"#,
+            b"not json",
+        ] {
+            assert!(matches!(
+                verify_webhook(SECRET, &header(T, body), body, NOW_MS),
+                Err(WebhookError::MalformedEvent(_))
+            ));
+        }
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(
+            verify_webhook(SECRET, &header(T, &big), &big, NOW_MS),
+            Err(WebhookError::BodyTooLarge)
+        );
+    }
+
+    #[test]
+    fn apply_marks_the_serial_revoked() {
+        let cache =
+            RevocationCache::new(CacheConfig::default(), Arc::new(ManualClock::new(NOW_MS)));
+        let event = verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS).unwrap();
+        assert_eq!(
+            apply_webhook(&cache, &event),
+            Some(Ok(RevokedInsert::Recorded))
+        );
+        assert!(cache.is_marked_revoked("0A3F"));
+        let other = WebhookEvent::Other { event: "x".into() };
+        assert_eq!(apply_webhook(&cache, &other), None);
+    }
+}
