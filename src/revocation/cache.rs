@@ -247,8 +247,8 @@ impl RevokedSet {
     }
 
     /// What the set says about `serial_hex` at `now_ms`. A text that is not
-    /// a serial is [`RevokedLookup::Overflowed`]-like unusable: it is
-    /// reported as `Overflowed` (fail closed).
+    /// a serial (see [`normalize_serial_hex`]) cannot be vouched for and is
+    /// reported as [`RevokedLookup::Overflowed`] (fail closed).
     pub fn lookup(&self, serial_hex: &str, now_ms: u64) -> RevokedLookup {
         let Some(serial) = normalize_serial_hex(serial_hex) else {
             return RevokedLookup::Overflowed;
@@ -1120,6 +1120,22 @@ mod tests {
         assert_eq!(refreshed.answer.produced_at_ms, T0 + 4_500);
         assert!(refreshed.from_cache);
         assert_eq!(fake.calls(), 2);
+    }
+
+    #[test]
+    fn no_refresh_ahead_without_a_tokio_runtime() {
+        let config = CacheConfig {
+            refresh_ahead_ms: 1_000,
+            ..CacheConfig::default()
+        };
+        let (cache, clock, fake, source) = setup(config, Reply::Status(RevocationStatus::Valid));
+        pollster::block_on(async {
+            status(&cache, &source, None).await.unwrap();
+            clock.advance_ms(4_500);
+            let served = cache.check(&source, cert("0a3f"), None).await.unwrap();
+            assert!(served.from_cache);
+        });
+        assert_eq!(fake.calls(), 1);
     }
 
     #[test]

@@ -194,7 +194,8 @@ fn check_required_fields(data: &Data) -> Result<(), Unavailable> {
 }
 
 // SPEC 7.1: a serial that differs (case-insensitively, ignoring `:`) from
-// the one asked is unavailable.
+// the one asked is unavailable. Both sides are compared in the SPEC 7.1 text
+// form, so a leading `00` sign octet in the answer is not a difference.
 fn check_serial(answered: Option<&str>, asked: &str) -> Result<(), Unavailable> {
     let answered = answered.and_then(normalize_serial_hex);
     if answered.as_deref() == Some(asked) {

@@ -10,7 +10,10 @@
 //! HTTPS trusts exactly the root certificates the integrator passes in
 //! [`HttpConfig::root_certificates`] (no built-in or system roots). System
 //! proxy variables (`HTTP_PROXY`, ...) are ignored: a verifier talks to its
-//! revocation sources directly.
+//! revocation sources directly. Requests must run inside a tokio runtime with
+//! its time driver enabled (as reqwest itself requires for timeouts). No
+//! response decompression is enabled, so the size bound is the bound on
+//! what is buffered.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -216,7 +219,8 @@ fn is_loopback_url(url: &Url) -> bool {
 
 /// SPEC 7.1 (OCSP): `true` when `url`'s host is exactly (ASCII
 /// case-insensitively) one of `allowlist`, so that a certificate's AIA cannot
-/// make the verifier call arbitrary URLs. Ports and paths are not compared.
+/// make the verifier call arbitrary URLs. Ports and paths are not compared;
+/// IPv6 hosts are written in brackets (`[2001:db8::1]`), as in URLs.
 ///
 /// ```
 /// use kakunin_verify::revocation::http::url_host_allowed;
