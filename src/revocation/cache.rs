@@ -17,6 +17,7 @@
 //! | miss, many concurrent callers for one key | one fetch (moka's per-key `and_compute_with`), all share its result |
 //! | fetch says `Revoked` | serial kept in the revoked set until the certificate's notAfter |
 //! | fetch says `Valid` / `Unknown` already older than the limit | stored and returned as a failure |
+//! | fetched answer dated in the future (skew) | its age counts from the fetch instead |
 //! | fetch fails | stored as a failure for `failure_ttl_ms`, never as valid |
 //! | background refresh fails | the still-fresh entry stays until its own expiry |
 //! | local source (`is_networked() == false`, CRLs) | asked every time, not cached; `Revoked` still recorded |
@@ -541,6 +542,8 @@ impl RevocationCache {
 
     // SPEC 7.2: what a fetch leaves in the cache: failures as failures,
     // answers too old for the limit as failures, revoked into the revoked set.
+    // An answer dated after `now` (clock skew) counts from `now`, so skew
+    // never lengthens its use.
     fn slot_from_fetch(
         &self,
         outcome: Result<RevocationAnswer, Unavailable>,
@@ -549,7 +552,8 @@ impl RevocationCache {
         limit: Limits,
     ) -> Slot {
         match outcome {
-            Ok(answer) => {
+            Ok(mut answer) => {
+                answer.produced_at_ms = answer.produced_at_ms.min(now);
                 self.remember_revoked(&answer, cert, now);
                 if answer.status != RevocationStatus::Revoked
                     && now >= expiry_ms(&answer, limit.answer_ms)
@@ -771,6 +775,8 @@ mod tests {
             age: u64,
             next_update_in: Option<u64>,
         },
+        /// Valid, dated `ahead` ms after the asked time (skew).
+        Ahead(u64),
         Fail,
     }
 
@@ -835,6 +841,9 @@ mod tests {
                         now_ms - age,
                         next_update_in.map(|n| now_ms + n),
                     )),
+                    Reply::Ahead(ahead) => {
+                        Ok(answer(RevocationStatus::Valid, now_ms + ahead, None))
+                    }
                     Reply::Fail => Err(Unavailable::new("responder down")),
                 }
             })
@@ -956,6 +965,16 @@ mod tests {
         assert!(status(&cache, &source, None).await.is_err());
         assert!(status(&cache, &source, None).await.is_err());
         assert_eq!(fake.calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn an_answer_dated_in_the_future_counts_from_the_fetch() {
+        let (cache, clock, fake, source) = setup(no_refresh(), Reply::Ahead(3_000));
+        let first = cache.check(&source, cert("0a3f"), None).await.unwrap();
+        assert_eq!(first.answer.produced_at_ms, T0);
+        clock.advance_ms(5_000);
+        status(&cache, &source, None).await.unwrap();
+        assert_eq!(fake.calls(), 2, "not kept until T0 + 8 s");
     }
 
     #[tokio::test]
