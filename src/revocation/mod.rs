@@ -9,8 +9,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod cache;
 pub mod crl;
+#[cfg(feature = "fetch")]
+pub mod endpoint;
+#[cfg(feature = "fetch")]
+pub mod http;
 pub mod ocsp;
+pub mod webhook;
 
 /// A boxed, `Send` future, as returned by [`RevocationSource::check`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
