@@ -138,7 +138,7 @@ impl SigningInput<'_> {
     ///     timestamp: "1782897300000", nonce: "", cert_sha256: &zero, body_sha256: &zero,
     ///     model_sha256: "", prompt_sha256: "" }.write_to(&mut out);
     /// let text = String::from_utf8(out).unwrap();
-    /// assert_eq!(text.lines().count(), 10);
+    /// assert_eq!(text.split('\n').count(), 10);
     /// assert!(text.starts_with("KAKUNIN-SIG-V1\napi.exchange.example\nGET\n/v1/orderbook\n"));
     /// assert!(text.ends_with("\n\n"));
     /// ```

@@ -542,7 +542,7 @@ impl Verifier {
         let cert_sha256 = sha256(&leaf_der);
         trace.cert_sha256 = Some(cert_sha256);
         let cached =
-            self.validated_certificate(&leaf_der, &cert_sha256, &headers, now_ms, trace)?;
+            self.validated_certificate(&leaf_der, &cert_sha256, presented_chain, now_ms, trace)?;
         trace.agent_id = Some(cached.agent_id.clone());
 
         // Step 6: signature.
@@ -689,12 +689,11 @@ impl Verifier {
         trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
         trace.cert_serial = Some(cert.serial_hex().to_owned());
         // Step 4: validity, then the chain.
-        let presented = match h.chain {
-            Some(c) => request::decode_chain(c)?,
-            None => Vec::new(),
-        };
-        let presented: Vec<CertificateDer<'_>> =
-            presented.into_iter().map(CertificateDer::from).collect();
+        let presented: Vec<CertificateDer<'_>> = presented
+            .unwrap_or_default()
+            .into_iter()
+            .map(CertificateDer::from)
+            .collect();
         let chain = chain::verify_chain(&self.trust, &cert, &presented, now_ms)?;
         // Step 5: profile and extensions.
         profile::check_profile(&cert, &self.profile)?;
