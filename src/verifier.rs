@@ -26,8 +26,10 @@ use crate::error::{ConfigError, Error};
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::replay::{MemoryNonceStore, NonceStore};
 use crate::request::{self, AgentHeaders};
+use crate::revocation::cache::{CacheConfig, CachedAnswer, RevocationCache, RevokedLookup};
+use crate::revocation::webhook::{self, WebhookError, WebhookEvent};
 use crate::revocation::{
-    CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand,
+    CertificateRef, RevocationSource, RevocationStatus, RiskBand, Unavailable,
 };
 use crate::routes::RouteTable;
 use crate::signature::{self, SigningInput};
@@ -206,6 +208,7 @@ pub struct VerifierBuilder {
     risk_threshold: f64,
     trade_fields: TradeFields,
     cache_capacity: u64,
+    revocation_cache: CacheConfig,
 }
 
 impl VerifierBuilder {
@@ -293,6 +296,11 @@ impl VerifierBuilder {
         self.trade_fields = fields;
         self
     }
+    /// SPEC 7.2: the revocation cache (5 s bound, 1 s failures, refresh-ahead).
+    pub fn revocation_cache(mut self, config: CacheConfig) -> Self {
+        self.revocation_cache = config;
+        self
+    }
     /// How many validated certificates to keep cached.
     pub fn certificate_cache_capacity(mut self, n: u64) -> Self {
         self.cache_capacity = n;
@@ -327,7 +335,9 @@ impl VerifierBuilder {
             .max_capacity(self.cache_capacity)
             .expire_after(UntilNotAfter)
             .build();
+        let revocation_cache = RevocationCache::new(self.revocation_cache, Arc::clone(&self.clock));
         Ok(Verifier {
+            revocation_cache,
             trust: self.trust,
             audiences: self.audiences,
             routes: self.routes.unwrap_or_default(),
@@ -401,6 +411,7 @@ pub struct Verifier {
     risk_threshold: f64,
     trade_fields: TradeFields,
     cert_cache: moka::sync::Cache<[u8; 32], Arc<CachedCertificate>>,
+    revocation_cache: RevocationCache,
 }
 
 /// What is known so far about a request, for the audit record.
@@ -453,6 +464,32 @@ impl Verifier {
             risk_threshold: DEFAULT_RISK_THRESHOLD,
             trade_fields: TradeFields::default(),
             cache_capacity: DEFAULT_CERTIFICATE_CACHE_CAPACITY,
+            revocation_cache: CacheConfig::default(),
+        }
+    }
+
+    /// The SPEC 7.2 revocation cache (and its revoked set).
+    pub fn revocation_cache(&self) -> &RevocationCache {
+        &self.revocation_cache
+    }
+
+    /// SPEC 7.3 push invalidation: verifies a Kakunin webhook
+    /// (`X-Kakunin-Signature`, HMAC-SHA-256, 5-minute tolerance, constant-time
+    /// compare) at the verifier's time and, for an authentic
+    /// `certificate.revoked` event, marks the serial revoked at once, cached
+    /// or not. A revoked set too full to record it is reported as an error,
+    /// so that the sender retries.
+    pub fn apply_revocation_webhook(
+        &self,
+        secret: &[u8],
+        signature_header: &str,
+        raw_body: &[u8],
+    ) -> Result<WebhookEvent, WebhookError> {
+        let event =
+            webhook::verify_webhook(secret, signature_header, raw_body, self.clock.now_ms())?;
+        match webhook::apply_webhook(&self.revocation_cache, &event) {
+            Some(Err(_)) => Err(WebhookError::MalformedEvent("the serial number is not hex")),
+            _ => Ok(event),
         }
     }
 
@@ -715,7 +752,7 @@ impl Verifier {
         trace: &mut Trace,
     ) -> Result<(), Error> {
         let source = match &self.revocation {
-            Revocation::Disabled => return Ok(()),
+            Revocation::Disabled => return self.check_pushed_revocations(cached, now_ms, trace),
             Revocation::Source(s) => s,
         };
         trace.revocation_source = Some(source.name());
@@ -759,30 +796,55 @@ impl Verifier {
         }
         for r in refs {
             let answer = self.revocation_answer(source, r, timeout_ms, now_ms).await;
-            self.apply_revocation_answer(answer, now_ms, trace)?;
+            self.apply_revocation_answer(answer, trace)?;
         }
         Ok(())
     }
 
+    // SPEC 7.2: through the cache (a fresh cached answer costs no I/O).
     async fn revocation_answer(
         &self,
         source: &Arc<dyn RevocationSource>,
         cert: CertificateRef<'_>,
-        _revocation_timeout_ms: Option<u64>,
+        revocation_timeout_ms: Option<u64>,
+        _now_ms: u64,
+    ) -> Result<CachedAnswer, Unavailable> {
+        self.revocation_cache
+            .check(source, cert, revocation_timeout_ms)
+            .await
+    }
+
+    // SPEC 7.3: with revocation checking disabled, a pushed revocation still denies.
+    fn check_pushed_revocations(
+        &self,
+        cached: &CachedCertificate,
         now_ms: u64,
-    ) -> Result<RevocationAnswer, crate::revocation::Unavailable> {
-        source.check(cert, now_ms).await
+        trace: &mut Trace,
+    ) -> Result<(), Error> {
+        let set = self.revocation_cache.revoked_set();
+        if set.is_empty() {
+            return Ok(());
+        }
+        match set.lookup(cached.cert.serial_hex(), now_ms) {
+            RevokedLookup::NotRevoked => Ok(()),
+            RevokedLookup::Revoked { .. } | RevokedLookup::Overflowed => {
+                trace.revocation = RevocationOutcome::Revoked;
+                trace.revocation_source = Some(crate::revocation::cache::PUSH_SOURCE_NAME);
+                Err(Error::CertificateRevoked(
+                    "the certificate was revoked (push)".into(),
+                ))
+            }
+        }
     }
 
     // SPEC 7.1 / 5.7: map one answer onto the decision.
     fn apply_revocation_answer(
         &self,
-        answer: Result<RevocationAnswer, crate::revocation::Unavailable>,
-        now_ms: u64,
+        answer: Result<CachedAnswer, Unavailable>,
         trace: &mut Trace,
     ) -> Result<(), Error> {
-        let answer = match answer {
-            Ok(a) => a,
+        let (answer, age_ms) = match answer {
+            Ok(a) => (a.answer, a.age_ms),
             Err(u) => {
                 trace.revocation = RevocationOutcome::Unavailable;
                 if self.fail_open {
@@ -792,7 +854,7 @@ impl Verifier {
             }
         };
         trace.revocation_source = Some(answer.source);
-        trace.revocation_age_ms = Some(now_ms.saturating_sub(answer.produced_at_ms));
+        trace.revocation_age_ms = Some(age_ms);
         match answer.status {
             RevocationStatus::Revoked => {
                 trace.revocation = RevocationOutcome::Revoked;

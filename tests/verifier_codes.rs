@@ -9,14 +9,17 @@ use std::sync::Arc;
 use common::*;
 use kakunin_verify::replay::{MemoryNonceStore, NonceStoreConfig};
 use kakunin_verify::revocation::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand, Unavailable,
+    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand,
+    Unavailable,
 };
 use kakunin_verify::{ManualClock, Revocation, Verifier};
 
 const TRADE: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
 
 fn verifier() -> Verifier {
-    v1_builder(Arc::new(ManualClock::new(NOW_MS))).build().unwrap()
+    v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .build()
+        .unwrap()
 }
 
 fn desk() -> kakunin_verify::signer::AgentSigner {
@@ -26,21 +29,35 @@ fn desk() -> kakunin_verify::signer::AgentSigner {
 #[test]
 fn a_valid_trade_is_allowed_with_a_complete_audit_record() {
     let v = verifier();
-    let ok = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).verify(&v).unwrap();
+    let ok = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS)
+        .verify(&v)
+        .unwrap();
     assert_eq!(ok.agent_id(), "desk_bot_1");
     assert_eq!(ok.scope(), "submit_limit_order");
     let a = ok.audit();
-    assert_eq!((a.decision, a.event_type, a.code, a.http_status), ("allow", "action.allowed", None, 200));
+    assert_eq!(
+        (a.decision, a.event_type, a.code, a.http_status),
+        ("allow", "action.allowed", None, 200)
+    );
     assert_eq!(a.agent_id.as_deref(), Some("desk_bot_1"));
-    assert_eq!(a.cert_serial.as_deref(), Some("021a031ffc0717869e5bd1e49905da4af269aa22"));
+    assert_eq!(
+        a.cert_serial.as_deref(),
+        Some("021a031ffc0717869e5bd1e49905da4af269aa22")
+    );
     assert_eq!(a.signature_valid, Some(true));
     assert_eq!(a.scope_check_passed, Some(true));
     let action = a.action.clone().unwrap();
-    assert_eq!((action.market.as_deref(), action.size.as_deref()), (Some("EUR_USD"), Some("45000")));
+    assert_eq!(
+        (action.market.as_deref(), action.size.as_deref()),
+        (Some("EUR_USD"), Some("45000"))
+    );
     assert_eq!(a.verified_at, "2026-07-01T09:15:00.000Z");
     assert_eq!(a.request_timestamp_ms, Some(NOW_MS));
     // The application gets the verified value, not the raw bytes.
-    assert_eq!(ok.body().canonical_bytes(), br#"{"direction":"BUY","market":"EUR_USD","size":45000}"#);
+    assert_eq!(
+        ok.body().canonical_bytes(),
+        br#"{"direction":"BUY","market":"EUR_USD","size":45000}"#
+    );
 }
 
 #[test]
@@ -48,26 +65,76 @@ fn malformed_request_for_each_header_and_target_rule() {
     let v = verifier();
     let base = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS);
     let cases: Vec<(&str, common::Signed)> = vec![
-        ("duplicate nonce", base.clone().add_header("x-agent-nonce", "abcdefghijklmnopq")),
-        ("method override", base.clone().add_header("X-HTTP-Method-Override", "GET")),
+        (
+            "duplicate nonce",
+            base.clone()
+                .add_header("x-agent-nonce", "abcdefghijklmnopq"),
+        ),
+        (
+            "method override",
+            base.clone().add_header("X-HTTP-Method-Override", "GET"),
+        ),
         ("gzip", base.clone().add_header("Content-Encoding", "gzip")),
-        ("missing signature", base.clone().remove_header("X-Agent-Signature")),
-        ("missing certificate", base.clone().remove_header("X-Agent-Certificate")),
+        (
+            "missing signature",
+            base.clone().remove_header("X-Agent-Signature"),
+        ),
+        (
+            "missing certificate",
+            base.clone().remove_header("X-Agent-Certificate"),
+        ),
         ("missing nonce", base.clone().remove_header("X-Agent-Nonce")),
-        ("missing audience", base.clone().remove_header("X-Agent-Audience")),
-        ("missing timestamp", base.clone().remove_header("X-Agent-Timestamp")),
-        ("short nonce", base.clone().set_header("X-Agent-Nonce", "abc")),
-        ("signed timestamp", base.clone().set_header("X-Agent-Timestamp", "+1782897300000")),
-        ("unknown algorithm", base.clone().set_header("X-Agent-Signature-Algorithm", "hmac-sha256")),
-        ("uppercase hash", base.clone().set_header("X-Agent-Model-Sha256", &"A".repeat(64))),
-        ("non-canonical base64", base.clone().set_header("X-Agent-Signature", "AAF=")),
-        ("empty chain element", base.clone().set_header("X-Agent-Chain", "AAEC,,AAEC")),
-        ("oversized header", base.clone().add_header("X-Padding", &"a".repeat(16 * 1024 + 1))),
+        (
+            "missing audience",
+            base.clone().remove_header("X-Agent-Audience"),
+        ),
+        (
+            "missing timestamp",
+            base.clone().remove_header("X-Agent-Timestamp"),
+        ),
+        (
+            "short nonce",
+            base.clone().set_header("X-Agent-Nonce", "abc"),
+        ),
+        (
+            "signed timestamp",
+            base.clone()
+                .set_header("X-Agent-Timestamp", "+1782897300000"),
+        ),
+        (
+            "unknown algorithm",
+            base.clone()
+                .set_header("X-Agent-Signature-Algorithm", "hmac-sha256"),
+        ),
+        (
+            "uppercase hash",
+            base.clone()
+                .set_header("X-Agent-Model-Sha256", &"A".repeat(64)),
+        ),
+        (
+            "non-canonical base64",
+            base.clone().set_header("X-Agent-Signature", "AAF="),
+        ),
+        (
+            "empty chain element",
+            base.clone().set_header("X-Agent-Chain", "AAEC,,AAEC"),
+        ),
+        (
+            "oversized header",
+            base.clone()
+                .add_header("X-Padding", &"a".repeat(16 * 1024 + 1)),
+        ),
     ];
     for (name, req) in cases {
         assert_eq!(req.code(&v), Some("malformed_request"), "{name}");
     }
-    for target in ["/v1/../v1/trades", "/v1//trades", "/v1/trades;x=1", "/v1/%2e%2e/trades", "/v1/trades/"] {
+    for target in [
+        "/v1/../v1/trades",
+        "/v1//trades",
+        "/v1/trades;x=1",
+        "/v1/%2e%2e/trades",
+        "/v1/trades/",
+    ] {
         let mut r = base.clone();
         r.target = target.to_owned();
         assert_eq!(r.code(&v), Some("malformed_request"), "{target}");
@@ -77,7 +144,8 @@ fn malformed_request_for_each_header_and_target_rule() {
 #[test]
 fn audience_mismatch_before_target_and_body() {
     let v = verifier();
-    let mut r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).set_header("X-Agent-Audience", "api.other.example");
+    let mut r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS)
+        .set_header("X-Agent-Audience", "api.other.example");
     r.target = "/v1/../x".into();
     assert_eq!(r.code(&v), Some("audience_mismatch"));
 }
@@ -99,7 +167,10 @@ fn malformed_body_and_body_too_large() {
         r.body = body.as_bytes().to_vec();
         assert_eq!(r.code(&v), Some("malformed_body"), "{body}");
     }
-    let small = v1_builder(Arc::new(ManualClock::new(NOW_MS))).max_body_bytes(16).build().unwrap();
+    let small = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .max_body_bytes(16)
+        .build()
+        .unwrap();
     assert_eq!(base.code(&small), Some("body_too_large"));
 }
 
@@ -107,38 +178,69 @@ fn malformed_body_and_body_too_large() {
 fn freshness_bounds_are_inclusive_and_checked_before_the_certificate() {
     let v = verifier();
     let d = desk();
-    assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, NOW_MS - 60_000).code(&v), None);
-    assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, NOW_MS - 60_001).code(&v), Some("timestamp_expired"));
-    assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, NOW_MS + 5_000).code(&v), None);
-    assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, NOW_MS + 5_001).code(&v), Some("timestamp_in_future"));
+    assert_eq!(
+        sign(&d, "POST", "/v1/trades", TRADE, NOW_MS - 60_000).code(&v),
+        None
+    );
+    assert_eq!(
+        sign(&d, "POST", "/v1/trades", TRADE, NOW_MS - 60_001).code(&v),
+        Some("timestamp_expired")
+    );
+    assert_eq!(
+        sign(&d, "POST", "/v1/trades", TRADE, NOW_MS + 5_000).code(&v),
+        None
+    );
+    assert_eq!(
+        sign(&d, "POST", "/v1/trades", TRADE, NOW_MS + 5_001).code(&v),
+        Some("timestamp_in_future")
+    );
     // A stale request with a garbage certificate is refused for staleness.
-    let junk = sign(&d, "POST", "/v1/trades", TRADE, NOW_MS - 120_000).set_header("X-Agent-Certificate", "AAEC");
+    let junk = sign(&d, "POST", "/v1/trades", TRADE, NOW_MS - 120_000)
+        .set_header("X-Agent-Certificate", "AAEC");
     assert_eq!(junk.code(&v), Some("timestamp_expired"));
 }
 
 #[test]
 fn malformed_certificate_and_expiry_and_untrusted() {
     let v = verifier();
-    let r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).set_header("X-Agent-Certificate", "AAEC");
+    let r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS)
+        .set_header("X-Agent-Certificate", "AAEC");
     let denial = r.verify(&v).unwrap_err();
     assert_eq!(denial.error.code().as_str(), "malformed_certificate");
     assert_eq!(denial.audit.agent_id, None);
-    assert_eq!(sign(&v1_signer("expired_bot"), "POST", "/v1/trades", TRADE, NOW_MS).code(&v), Some("certificate_expired"));
+    assert_eq!(
+        sign(
+            &v1_signer("expired_bot"),
+            "POST",
+            "/v1/trades",
+            TRADE,
+            NOW_MS
+        )
+        .code(&v),
+        Some("certificate_expired")
+    );
     // Before the leaf's notBefore (2026-05-28).
     let early_ms = 1_779_000_000_000;
-    let early = v1_builder(Arc::new(ManualClock::new(early_ms))).build().unwrap();
+    let early = v1_builder(Arc::new(ManualClock::new(early_ms)))
+        .build()
+        .unwrap();
     assert_eq!(
         sign(&desk(), "POST", "/v1/trades", TRADE, early_ms).code(&early),
         Some("certificate_not_yet_valid")
     );
     // A verifier that pins another root trusts none of these agents.
     let mut other = kakunin_verify::chain::TrustStore::new();
-    other.add_roots_pem(&read(v1_dir().join("intermediate.pem"))).unwrap();
+    other
+        .add_roots_pem(&read(v1_dir().join("intermediate.pem")))
+        .unwrap();
     let foreign = kakunin_verify::Verifier::builder(kakunin_verify::chain::TrustStore::new())
         .audience(AUDIENCE)
         .revocation(Revocation::Disabled)
         .build();
-    assert!(foreign.is_err(), "a verifier with no pinned root must not build");
+    assert!(
+        foreign.is_err(),
+        "a verifier with no pinned root must not build"
+    );
 }
 
 #[test]
@@ -149,7 +251,10 @@ fn untrusted_chain_names_the_claim_not_the_agent() {
     let req = kakunin_verify::HttpRequest::new(&raw.method, &raw.target, &pairs, &raw.body);
     let denial = pollster::block_on(verifier().verify(&req)).unwrap_err();
     assert_eq!(denial.error.code().as_str(), "untrusted_chain");
-    assert_eq!(denial.audit.agent_id, None, "agent_id only after the chain validated");
+    assert_eq!(
+        denial.audit.agent_id, None,
+        "agent_id only after the chain validated"
+    );
     assert_eq!(denial.audit.claimed_agent_id.as_deref(), Some("desk_bot_1"));
 }
 
@@ -161,7 +266,8 @@ fn signature_invalid_for_tampering_and_for_a_mismatched_algorithm() {
     let d = r.verify(&v).unwrap_err();
     assert_eq!(d.error.code().as_str(), "signature_invalid");
     assert_eq!(d.audit.signature_valid, Some(false));
-    let r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).set_header("X-Agent-Signature-Algorithm", "ed25519");
+    let r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS)
+        .set_header("X-Agent-Signature-Algorithm", "ed25519");
     assert_eq!(r.code(&v), Some("signature_invalid"));
     // The audience, method and target are all signed.
     let mut r = sign(&desk(), "GET", "/v1/orderbook", "", NOW_MS);
@@ -175,8 +281,13 @@ fn signature_invalid_for_tampering_and_for_a_mismatched_algorithm() {
 #[test]
 fn rsa_pss_signatures_verify() {
     let v = verifier();
-    let pss = desk().with_algorithm(kakunin_verify::signature::SignatureAlgorithm::RsaPssSha256).unwrap();
-    assert_eq!(sign(&pss, "POST", "/v1/trades", TRADE, NOW_MS).code(&v), None);
+    let pss = desk()
+        .with_algorithm(kakunin_verify::signature::SignatureAlgorithm::RsaPssSha256)
+        .unwrap();
+    assert_eq!(
+        sign(&pss, "POST", "/v1/trades", TRADE, NOW_MS).code(&v),
+        None
+    );
 }
 
 #[test]
@@ -186,17 +297,63 @@ fn replayed_request_and_overloaded_and_agent_share() {
     assert_eq!(r.code(&v), None);
     assert_eq!(r.code(&v), Some("replayed_request"));
     // A full store denies rather than forgetting a live nonce.
-    let store = MemoryNonceStore::new(NonceStoreConfig { capacity: 2, max_agent_share_percent: 100 }).unwrap();
-    let full = v1_builder(Arc::new(ManualClock::new(NOW_MS))).nonce_store(Arc::new(store)).build().unwrap();
-    assert_eq!(sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&full), None);
-    assert_eq!(sign(&v1_signer("eth_exec_01"), "GET", "/v1/orderbook", "", NOW_MS).code(&full), Some("action_not_allowed"));
-    assert_eq!(sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&full), Some("overloaded"));
+    let store = MemoryNonceStore::new(NonceStoreConfig {
+        capacity: 2,
+        max_agent_share_percent: 100,
+    })
+    .unwrap();
+    let full = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .nonce_store(Arc::new(store))
+        .build()
+        .unwrap();
+    assert_eq!(
+        sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&full),
+        None
+    );
+    assert_eq!(
+        sign(
+            &v1_signer("eth_exec_01"),
+            "GET",
+            "/v1/orderbook",
+            "",
+            NOW_MS
+        )
+        .code(&full),
+        Some("action_not_allowed")
+    );
+    assert_eq!(
+        sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&full),
+        Some("overloaded")
+    );
     // One agent's share of the store.
-    let store = MemoryNonceStore::new(NonceStoreConfig { capacity: 10, max_agent_share_percent: 10 }).unwrap();
-    let shared = v1_builder(Arc::new(ManualClock::new(NOW_MS))).nonce_store(Arc::new(store)).build().unwrap();
-    assert_eq!(sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&shared), None);
-    assert_eq!(sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&shared), Some("rate_limited"));
-    assert_eq!(sign(&v1_signer("report_bot"), "GET", "/data/processed/x", "", NOW_MS).code(&shared), None);
+    let store = MemoryNonceStore::new(NonceStoreConfig {
+        capacity: 10,
+        max_agent_share_percent: 10,
+    })
+    .unwrap();
+    let shared = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .nonce_store(Arc::new(store))
+        .build()
+        .unwrap();
+    assert_eq!(
+        sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&shared),
+        None
+    );
+    assert_eq!(
+        sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&shared),
+        Some("rate_limited")
+    );
+    assert_eq!(
+        sign(
+            &v1_signer("report_bot"),
+            "GET",
+            "/data/processed/x",
+            "",
+            NOW_MS
+        )
+        .code(&shared),
+        None
+    );
 }
 
 #[test]
@@ -221,7 +378,10 @@ fn replay_protection_is_optional_only_for_get_and_head() {
     let get = common::Signed {
         method: "GET".into(),
         target: "/v1/orderbook".into(),
-        headers: headers.into_iter().map(|(n, v)| (n.to_owned(), v.into_bytes())).collect(),
+        headers: headers
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v.into_bytes()))
+            .collect(),
         body: Vec::new(),
         tls: None,
     };
@@ -235,37 +395,83 @@ fn replay_protection_is_optional_only_for_get_and_head() {
 fn authorization_codes_in_order() {
     let v = verifier();
     let d = desk();
-    assert_eq!(sign(&v1_signer("no_policy_bot"), "POST", "/v1/trades", TRADE, NOW_MS).code(&v), Some("policy_missing"));
-    assert_eq!(sign(&d, "GET", "/v1/unknown", "", NOW_MS).code(&v), Some("action_not_allowed"));
-    assert_eq!(sign(&d, "DELETE", "/v1/orders/42", "", NOW_MS).code(&v), Some("action_not_allowed"));
-    assert_eq!(sign(&d, "HEAD", "/v1/orderbook", "", NOW_MS).code(&v), Some("action_not_allowed"));
+    assert_eq!(
+        sign(
+            &v1_signer("no_policy_bot"),
+            "POST",
+            "/v1/trades",
+            TRADE,
+            NOW_MS
+        )
+        .code(&v),
+        Some("policy_missing")
+    );
+    assert_eq!(
+        sign(&d, "GET", "/v1/unknown", "", NOW_MS).code(&v),
+        Some("action_not_allowed")
+    );
+    assert_eq!(
+        sign(&d, "DELETE", "/v1/orders/42", "", NOW_MS).code(&v),
+        Some("action_not_allowed")
+    );
+    assert_eq!(
+        sign(&d, "HEAD", "/v1/orderbook", "", NOW_MS).code(&v),
+        Some("action_not_allowed")
+    );
     let t = |body: &str| sign(&d, "POST", "/v1/trades", body, NOW_MS).code(&v);
-    assert_eq!(t(r#"{"market":"USD_JPY","size":1}"#), Some("market_not_allowed"));
+    assert_eq!(
+        t(r#"{"market":"USD_JPY","size":1}"#),
+        Some("market_not_allowed")
+    );
     assert_eq!(t(r#"{"market":"EUR_USD"}"#), Some("malformed_body"));
     assert_eq!(t(r#"{"size":1}"#), Some("malformed_body"));
-    assert_eq!(t(r#"{"market":"EUR_USD","size":"1"}"#), Some("malformed_body"));
-    assert_eq!(t(r#"{"market":"EUR_USD","size":-1}"#), Some("malformed_body"));
+    assert_eq!(
+        t(r#"{"market":"EUR_USD","size":"1"}"#),
+        Some("malformed_body")
+    );
+    assert_eq!(
+        t(r#"{"market":"EUR_USD","size":-1}"#),
+        Some("malformed_body")
+    );
     assert_eq!(t(""), Some("malformed_body"));
     // SPEC 5.3: exact decimal comparison against 50000.
     assert_eq!(t(r#"{"market":"EUR_USD","size":4.5e4}"#), None);
     assert_eq!(t(r#"{"market":"EUR_USD","size":50000.00}"#), None);
     assert_eq!(t(r#"{"market":"EUR_USD","size":50000}"#), None);
-    assert_eq!(t(r#"{"market":"EUR_USD","size":50000.01}"#), Some("amount_exceeds_limit"));
+    assert_eq!(
+        t(r#"{"market":"EUR_USD","size":50000.01}"#),
+        Some("amount_exceeds_limit")
+    );
     assert_eq!(t(r#"{"market":"EUR_USD","size":5E4}"#), None);
     assert_eq!(t(r#"{"market":"EUR_USD","size":0}"#), None);
     // The market is checked before the size.
-    assert_eq!(t(r#"{"market":"USD_JPY","size":99999999}"#), Some("market_not_allowed"));
+    assert_eq!(
+        t(r#"{"market":"USD_JPY","size":99999999}"#),
+        Some("market_not_allowed")
+    );
 }
 
 #[test]
 fn data_paths_use_read_for_get_and_write_otherwise() {
     let v = verifier();
     let r = v1_signer("report_bot");
-    assert_eq!(sign(&r, "GET", "/data/processed/2026/q2.csv", "", NOW_MS).code(&v), None);
-    assert_eq!(sign(&r, "GET", "/data/raw/x", "", NOW_MS).code(&v), Some("path_denied"));
-    assert_eq!(sign(&r, "GET", "/data/other", "", NOW_MS).code(&v), Some("path_denied"));
+    assert_eq!(
+        sign(&r, "GET", "/data/processed/2026/q2.csv", "", NOW_MS).code(&v),
+        None
+    );
+    assert_eq!(
+        sign(&r, "GET", "/data/raw/x", "", NOW_MS).code(&v),
+        Some("path_denied")
+    );
+    assert_eq!(
+        sign(&r, "GET", "/data/other", "", NOW_MS).code(&v),
+        Some("path_denied")
+    );
     assert_eq!(sign(&r, "PUT", "/reports/q2", "{}", NOW_MS).code(&v), None);
-    assert_eq!(sign(&r, "PUT", "/data/processed/x", "{}", NOW_MS).code(&v), Some("action_not_allowed"));
+    assert_eq!(
+        sign(&r, "PUT", "/data/processed/x", "{}", NOW_MS).code(&v),
+        Some("action_not_allowed")
+    );
 }
 
 const WEIGHTS: &str = "7940420accc6374d6d07c7058ab025cf6915faa1eaebbabd30a3de5d32db2dc9";
@@ -276,13 +482,26 @@ fn model_provenance_and_inventory() {
     let v = verifier();
     let e = v1_signer("eth_exec_01");
     let body = r#"{"market":"ETH_USD","size":2.5}"#;
-    let s = |m: Option<&str>, p: Option<&str>| sign_with(&e, "POST", "/v1/trades", body, NOW_MS, m, p);
+    let s =
+        |m: Option<&str>, p: Option<&str>| sign_with(&e, "POST", "/v1/trades", body, NOW_MS, m, p);
     assert_eq!(s(Some(WEIGHTS), Some(PROMPT)).code(&v), None);
     assert_eq!(s(None, Some(PROMPT)).code(&v), Some("model_mismatch"));
     assert_eq!(s(Some(WEIGHTS), None).code(&v), Some("model_mismatch"));
-    assert_eq!(s(Some(PROMPT), Some(PROMPT)).code(&v), Some("model_mismatch"));
     assert_eq!(
-        sign_with(&e, "POST", "/v1/trades", r#"{"market":"ETH_USD","size":2.51}"#, NOW_MS, Some(WEIGHTS), Some(PROMPT)).code(&v),
+        s(Some(PROMPT), Some(PROMPT)).code(&v),
+        Some("model_mismatch")
+    );
+    assert_eq!(
+        sign_with(
+            &e,
+            "POST",
+            "/v1/trades",
+            r#"{"market":"ETH_USD","size":2.51}"#,
+            NOW_MS,
+            Some(WEIGHTS),
+            Some(PROMPT)
+        )
+        .code(&v),
         Some("amount_exceeds_limit")
     );
     let inv = |text: &str| {
@@ -292,13 +511,22 @@ fn model_provenance_and_inventory() {
             .unwrap()
     };
     assert_eq!(s(Some(WEIGHTS), Some(PROMPT)).code(&inv(WEIGHTS)), None);
-    assert_eq!(s(Some(WEIGHTS), Some(PROMPT)).code(&inv(PROMPT)), Some("model_mismatch"));
+    assert_eq!(
+        s(Some(WEIGHTS), Some(PROMPT)).code(&inv(PROMPT)),
+        Some("model_mismatch")
+    );
     // A certificate that certifies no weights fails any inventory.
-    assert_eq!(sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&inv(WEIGHTS)), Some("model_mismatch"));
+    assert_eq!(
+        sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&inv(WEIGHTS)),
+        Some("model_mismatch")
+    );
 }
 
 /// A revocation source that answers what the test says, counting calls.
-struct Scripted(Result<RevocationAnswer, Unavailable>, std::sync::atomic::AtomicUsize);
+struct Scripted(
+    Result<RevocationAnswer, Unavailable>,
+    std::sync::atomic::AtomicUsize,
+);
 
 impl RevocationSource for Scripted {
     fn name(&self) -> &'static str {
@@ -307,13 +535,21 @@ impl RevocationSource for Scripted {
     fn is_networked(&self) -> bool {
         false
     }
-    fn check<'a>(&'a self, _c: CertificateRef<'a>, _now: u64) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
+    fn check<'a>(
+        &'a self,
+        _c: CertificateRef<'a>,
+        _now: u64,
+    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
         self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Box::pin(std::future::ready(self.0.clone()))
     }
 }
 
-fn answer(status: RevocationStatus, score: Option<f64>, band: Option<RiskBand>) -> RevocationAnswer {
+fn answer(
+    status: RevocationStatus,
+    score: Option<f64>,
+    band: Option<RiskBand>,
+) -> RevocationAnswer {
     RevocationAnswer {
         status,
         produced_at_ms: NOW_MS - 1000,
@@ -324,7 +560,10 @@ fn answer(status: RevocationStatus, score: Option<f64>, band: Option<RiskBand>) 
     }
 }
 
-fn with_source(a: Result<RevocationAnswer, Unavailable>, fail_open: bool) -> (Verifier, Arc<Scripted>) {
+fn with_source(
+    a: Result<RevocationAnswer, Unavailable>,
+    fail_open: bool,
+) -> (Verifier, Arc<Scripted>) {
     let s = Arc::new(Scripted(a, Default::default()));
     let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
         .revocation(Revocation::Source(s.clone()))
@@ -337,9 +576,19 @@ fn with_source(a: Result<RevocationAnswer, Unavailable>, fail_open: bool) -> (Ve
 #[test]
 fn revocation_outcomes_and_risk() {
     let req = || sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS);
-    let (v, _) = with_source(Ok(answer(RevocationStatus::Valid, Some(0.2), Some(RiskBand::Low))), false);
+    let (v, _) = with_source(
+        Ok(answer(
+            RevocationStatus::Valid,
+            Some(0.2),
+            Some(RiskBand::Low),
+        )),
+        false,
+    );
     let ok = req().verify(&v).unwrap();
-    assert_eq!(serde_json::to_value(&ok.audit().revocation).unwrap(), "valid");
+    assert_eq!(
+        serde_json::to_value(&ok.audit().revocation).unwrap(),
+        "valid"
+    );
     assert_eq!(ok.audit().revocation_age_ms, Some(1000));
     let (v, _) = with_source(Ok(answer(RevocationStatus::Revoked, None, None)), false);
     assert_eq!(req().code(&v), Some("certificate_revoked"));
@@ -347,18 +596,27 @@ fn revocation_outcomes_and_risk() {
     assert_eq!(req().code(&v), Some("certificate_unknown"));
     let (v, _) = with_source(Err(Unavailable::new("down")), false);
     let d = req().verify(&v).unwrap_err();
-    assert_eq!((d.error.code().as_str(), d.error.http_status()), ("revocation_unavailable", 503));
+    assert_eq!(
+        (d.error.code().as_str(), d.error.http_status()),
+        ("revocation_unavailable", 503)
+    );
     assert_eq!(d.error.retry_after_seconds(), Some(1));
     let (v, _) = with_source(Ok(answer(RevocationStatus::Valid, Some(0.85), None)), false);
     assert_eq!(req().code(&v), Some("risk_too_high"));
     let (v, _) = with_source(Ok(answer(RevocationStatus::Valid, Some(0.84), None)), false);
     assert_eq!(req().code(&v), None);
-    let (v, _) = with_source(Ok(answer(RevocationStatus::Valid, None, Some(RiskBand::High))), false);
+    let (v, _) = with_source(
+        Ok(answer(RevocationStatus::Valid, None, Some(RiskBand::High))),
+        false,
+    );
     assert_eq!(req().code(&v), Some("risk_too_high"));
     // Failing open is explicit, and still recorded as unavailable.
     let (v, _) = with_source(Err(Unavailable::new("down")), true);
     let ok = req().verify(&v).unwrap();
-    assert_eq!(serde_json::to_value(&ok.audit().revocation).unwrap(), "unavailable");
+    assert_eq!(
+        serde_json::to_value(&ok.audit().revocation).unwrap(),
+        "unavailable"
+    );
 }
 
 #[test]
@@ -373,35 +631,67 @@ fn unsigned_traffic_never_reaches_revocation_and_a_503_burns_no_nonce() {
     let store = Arc::new(MemoryNonceStore::default());
     let s = |a| {
         v1_builder(Arc::new(ManualClock::new(NOW_MS)))
-            .revocation(Revocation::Source(Arc::new(Scripted(a, Default::default()))))
+            .revocation(Revocation::Source(Arc::new(Scripted(
+                a,
+                Default::default(),
+            ))))
             .nonce_store(store.clone())
             .build()
             .unwrap()
     };
-    assert_eq!(r.code(&s(Err(Unavailable::new("down")))), Some("revocation_unavailable"));
-    assert_eq!(r.code(&s(Ok(answer(RevocationStatus::Valid, None, None)))), None);
+    assert_eq!(
+        r.code(&s(Err(Unavailable::new("down")))),
+        Some("revocation_unavailable")
+    );
+    assert_eq!(
+        r.code(&s(Ok(answer(RevocationStatus::Valid, None, None)))),
+        None
+    );
 }
 
 #[test]
 fn crl_revoked_and_good_through_the_crl_source() {
-    let crl = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&read(v1_dir().join("crl.pem"))]).unwrap();
+    let crl = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&read(
+        v1_dir().join("crl.pem"),
+    )])
+    .unwrap();
     let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
         .revocation(Revocation::Source(Arc::new(crl)))
         .build()
         .unwrap();
-    let d = sign(&v1_signer("revoked_bot"), "POST", "/v1/trades", TRADE, NOW_MS).verify(&v).unwrap_err();
+    let d = sign(
+        &v1_signer("revoked_bot"),
+        "POST",
+        "/v1/trades",
+        TRADE,
+        NOW_MS,
+    )
+    .verify(&v)
+    .unwrap_err();
     assert_eq!(d.error.code().as_str(), "certificate_revoked");
-    assert_eq!(serde_json::to_value(&d.audit.revocation).unwrap(), "revoked");
+    assert_eq!(
+        serde_json::to_value(&d.audit.revocation).unwrap(),
+        "revoked"
+    );
     assert_eq!(d.audit.revocation_source, Some("crl"));
-    assert_eq!(sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&v), None);
+    assert_eq!(
+        sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&v),
+        None
+    );
     // Past the CRL's nextUpdate (2026-07-07T09:15Z) the CRL is not relied on.
     let later = NOW_MS + 7 * 86_400_000;
-    let crl = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&read(v1_dir().join("crl.pem"))]).unwrap();
+    let crl = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&read(
+        v1_dir().join("crl.pem"),
+    )])
+    .unwrap();
     let v = v1_builder(Arc::new(ManualClock::new(later)))
         .revocation(Revocation::Source(Arc::new(crl)))
         .build()
         .unwrap();
-    assert_eq!(sign(&desk(), "POST", "/v1/trades", TRADE, later).code(&v), Some("revocation_unavailable"));
+    assert_eq!(
+        sign(&desk(), "POST", "/v1/trades", TRADE, later).code(&v),
+        Some("revocation_unavailable")
+    );
 }
 
 #[test]
@@ -423,9 +713,16 @@ fn the_cached_path_gives_the_same_decisions_and_expires_with_the_clock() {
     let v = v1_builder(clock.clone()).build().unwrap();
     let d = desk();
     assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, NOW_MS).code(&v), None);
-    assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, NOW_MS).code(&v), None, "cached");
+    assert_eq!(
+        sign(&d, "POST", "/v1/trades", TRADE, NOW_MS).code(&v),
+        None,
+        "cached"
+    );
     // Past the leaf's notAfter (2027-05-28) the cached chain is not used.
     let after = 1_811_548_800_000 + 1000;
     clock.set_ms(after);
-    assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, after).code(&v), Some("certificate_expired"));
+    assert_eq!(
+        sign(&d, "POST", "/v1/trades", TRADE, after).code(&v),
+        Some("certificate_expired")
+    );
 }

@@ -16,6 +16,9 @@ use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
 use kakunin_verify::chain::TrustStore;
 use kakunin_verify::rawhttp::RawRequest;
 use kakunin_verify::revocation::crl::CrlSource;
+use kakunin_verify::revocation::endpoint::EndpointSource;
+use kakunin_verify::revocation::http::{HttpClient, HttpConfig};
+use kakunin_verify::revocation::ocsp_source::OcspSource;
 use kakunin_verify::routes::RouteTable;
 use kakunin_verify::signature::SignatureAlgorithm;
 use kakunin_verify::signer::{random_nonce, AgentSigner, RequestToSign};
@@ -77,6 +80,9 @@ struct RequestArgs {
     /// Keep nonces, rate windows and revoked serials in Redis.
     #[arg(long)]
     shared_store: Option<String>,
+    /// Root certificates (PEM) for HTTPS revocation responders.
+    #[arg(long)]
+    tls_roots: Option<PathBuf>,
     /// Raw HTTP/1.1 request files.
     #[arg(required = true)]
     requests: Vec<PathBuf>,
@@ -168,8 +174,7 @@ fn inspect(path: &Path) -> Result<ExitCode, UsageError> {
     }
 }
 
-fn build_revocation(args: &RequestArgs, trust: &TrustStore) -> Result<Revocation, UsageError> {
-    let _ = trust;
+fn build_revocation(args: &RequestArgs) -> Result<Revocation, UsageError> {
     let choice = match (&args.revocation, args.crl.is_empty()) {
         (Some(r), _) => r.clone(),
         (None, false) => "crl".to_owned(),
@@ -180,9 +185,16 @@ fn build_revocation(args: &RequestArgs, trust: &TrustStore) -> Result<Revocation
             ))
         }
     };
+    if !args.crl.is_empty() && choice != "crl" {
+        return Err(UsageError(format!(
+            "--crl contradicts --revocation {choice}"
+        )));
+    }
     match choice.as_str() {
-        "none" if args.crl.is_empty() => Ok(Revocation::Disabled),
-        "none" => Err(UsageError("--revocation none contradicts --crl".into())),
+        "none" if args.crl.is_empty() && args.ocsp_url.is_none() => Ok(Revocation::Disabled),
+        "none" => Err(UsageError(
+            "--revocation none contradicts --crl / --ocsp-url".into(),
+        )),
         "crl" if args.crl.is_empty() => Err(UsageError("--revocation crl needs --crl FILE".into())),
         "crl" => {
             let files = args
@@ -199,14 +211,37 @@ fn build_revocation(args: &RequestArgs, trust: &TrustStore) -> Result<Revocation
     }
 }
 
-fn networked_revocation(choice: &str, args: &RequestArgs) -> Result<Revocation, UsageError> {
-    let _ = args;
-    if choice == "ocsp" || choice.starts_with("endpoint=") {
-        return Err(UsageError(format!(
-            "--revocation {choice} is not available in this build"
-        )));
+fn http_client(args: &RequestArgs) -> Result<HttpClient, UsageError> {
+    let mut config = HttpConfig::default();
+    if let Some(p) = &args.tls_roots {
+        use rustls_pki_types::pem::PemObject;
+        config.root_certificates = rustls_pki_types::CertificateDer::pem_slice_iter(&read(p)?)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| UsageError(format!("--tls-roots: {e}")))?;
     }
-    Err(UsageError(format!("unknown --revocation {choice:?}")))
+    HttpClient::new(config).map_err(|e| UsageError(e.to_string()))
+}
+
+// SPEC 9: `ocsp` (with --ocsp-url; AIA hosts are not followed from the CLI)
+// and `endpoint=URL`.
+fn networked_revocation(choice: &str, args: &RequestArgs) -> Result<Revocation, UsageError> {
+    if choice == "ocsp" {
+        let url = args
+            .ocsp_url
+            .as_deref()
+            .ok_or_else(|| UsageError("--revocation ocsp needs --ocsp-url URL".into()))?;
+        let source = OcspSource::new(http_client(args)?, Some(url))
+            .map_err(|e| UsageError(e.to_string()))?;
+        return Ok(Revocation::Source(Arc::new(source)));
+    }
+    if let Some(base) = choice.strip_prefix("endpoint=") {
+        let source =
+            EndpointSource::new(http_client(args)?, base).map_err(|e| UsageError(e.to_string()))?;
+        return Ok(Revocation::Source(Arc::new(source)));
+    }
+    Err(UsageError(format!(
+        "unknown --revocation {choice:?} (none|crl|ocsp|endpoint=URL)"
+    )))
 }
 
 fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
@@ -224,7 +259,7 @@ fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
             "--shared-store {s}: this build has no Redis support (feature `redis`)"
         )));
     }
-    let revocation = build_revocation(args, &trust)?;
+    let revocation = build_revocation(args)?;
     let clock: Arc<dyn Clock> = match &args.now {
         Some(t) => Arc::new(ManualClock::new(
             kakunin_verify::time::parse_time_ms(t).ok_or_else(|| {

@@ -16,6 +16,8 @@ pub mod endpoint;
 #[cfg(feature = "fetch")]
 pub mod http;
 pub mod ocsp;
+#[cfg(feature = "fetch")]
+pub mod ocsp_source;
 pub mod webhook;
 
 /// A boxed, `Send` future, as returned by [`RevocationSource::check`].

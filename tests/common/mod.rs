@@ -8,7 +8,9 @@ use std::sync::Arc;
 use kakunin_verify::chain::TrustStore;
 use kakunin_verify::routes::RouteTable;
 use kakunin_verify::signer::{AgentSigner, RequestToSign};
-use kakunin_verify::{Denial, HttpRequest, ManualClock, Revocation, VerifiedRequest, Verifier, VerifierBuilder};
+use kakunin_verify::{
+    Denial, HttpRequest, ManualClock, Revocation, VerifiedRequest, Verifier, VerifierBuilder,
+};
 
 /// 2026-07-01T09:15:00Z, the vectors' "now".
 pub const NOW_MS: u64 = 1_782_897_300_000;
@@ -30,12 +32,16 @@ pub fn read(path: impl AsRef<Path>) -> Vec<u8> {
 pub fn v1_trust() -> TrustStore {
     let mut t = TrustStore::new();
     t.add_roots_pem(&read(v1_dir().join("root.pem"))).unwrap();
-    t.add_intermediates_pem(&read(v1_dir().join("intermediate.pem"))).unwrap();
+    t.add_intermediates_pem(&read(v1_dir().join("intermediate.pem")))
+        .unwrap();
     t
 }
 
 pub fn v1_routes() -> RouteTable {
-    String::from_utf8(read(v1_dir().join("routes.txt"))).unwrap().parse().unwrap()
+    String::from_utf8(read(v1_dir().join("routes.txt")))
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// A builder over the v1 PKI and routes at `clock`, revocation disabled.
@@ -69,7 +75,11 @@ pub struct Signed {
 
 impl Signed {
     pub fn verify(&self, v: &Verifier) -> Result<VerifiedRequest, Denial> {
-        let pairs: Vec<(&str, &[u8])> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+        let pairs: Vec<(&str, &[u8])> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
         let mut req = HttpRequest::new(&self.method, &self.target, &pairs, &self.body);
         req.tls_client_certificate = self.tls.as_deref();
         pollster::block_on(v.verify(&req))
@@ -81,12 +91,14 @@ impl Signed {
 
     pub fn set_header(mut self, name: &str, value: &str) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self.headers.push((name.to_owned(), value.as_bytes().to_vec()));
+        self.headers
+            .push((name.to_owned(), value.as_bytes().to_vec()));
         self
     }
 
     pub fn add_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.as_bytes().to_vec()));
+        self.headers
+            .push((name.to_owned(), value.as_bytes().to_vec()));
         self
     }
 
@@ -133,7 +145,10 @@ pub fn sign_with(
     Signed {
         method: method.to_owned(),
         target: target.to_owned(),
-        headers: headers.into_iter().map(|(n, v)| (n.to_owned(), v.into_bytes())).collect(),
+        headers: headers
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v.into_bytes()))
+            .collect(),
         body: body.as_bytes().to_vec(),
         tls: None,
     }
