@@ -1,1 +1,311 @@
-fn main() {}
+//! Criterion benchmarks of the verification hot and cold paths against a
+//! bare `ring` verification of the same key and message size.
+//!
+//! Run: `cargo bench --bench verify`. IDs (group `verify`):
+//! `baseline_ring_{rsa2048,p256,ed25519}`, `hot_{rsa2048,p256,ed25519}`,
+//! `cold_{rsa2048,p256}`, `hot_rsa2048_revocation_cached`, and
+//! `baseline_chain_{rsa2048,p256}` (a bare webpki path validation of the
+//! same chain, the other half of the cold baseline).
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion};
+use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
+use kakunin_verify::chain::{verify_chain, TrustStore};
+use kakunin_verify::revocation::{
+    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
+};
+use kakunin_verify::routes::RouteTable;
+use kakunin_verify::signer::{AgentSigner, RequestToSign};
+use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
+
+/// 2026-07-01T09:15:00Z: inside the sample policies' allowed hours.
+const NOW_MS: u64 = 1_782_897_300_000;
+const AUDIENCE: &str = "api.exchange.example";
+/// A ~200-byte order.
+const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY","type":"limit","price":"1.08245","time_in_force":"GTC","client_order_id":"desk-7f3a9c2e-0001","account":"acct-00042","post_only":false}"#;
+/// Requests signed ahead per verifier. The sample policy allows 1000
+/// actions a minute, so each pool goes to a fresh verifier.
+const POOL: usize = 1000;
+
+fn pki(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/pki")
+        .join(kind)
+}
+
+fn read(p: PathBuf) -> Vec<u8> {
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn trust(kind: &str) -> TrustStore {
+    let mut t = TrustStore::new();
+    t.add_roots_pem(&read(pki(kind).join("root.pem"))).unwrap();
+    t.add_intermediates_pem(&read(pki(kind).join("intermediate.pem")))
+        .unwrap();
+    t
+}
+
+fn signer(kind: &str) -> AgentSigner {
+    AgentSigner::from_pem(
+        &read(pki(kind).join("leaf.key")),
+        &read(pki(kind).join("leaf.pem")),
+        None,
+    )
+    .unwrap()
+}
+
+/// A revocation source over the network in spirit: its answers go through
+/// the SPEC 7.2 cache, so after the first request no call is made.
+struct AlwaysValid;
+
+impl RevocationSource for AlwaysValid {
+    fn name(&self) -> &'static str {
+        "bench"
+    }
+    fn is_networked(&self) -> bool {
+        true
+    }
+    fn check<'a>(
+        &'a self,
+        _c: CertificateRef<'a>,
+        now_ms: u64,
+    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
+        Box::pin(std::future::ready(Ok(RevocationAnswer {
+            status: RevocationStatus::Valid,
+            produced_at_ms: now_ms,
+            next_update_ms: None,
+            risk_score: None,
+            risk_band: None,
+            source: "bench",
+        })))
+    }
+}
+
+fn verifier(kind: &str, revocation: Revocation) -> Arc<Verifier> {
+    let routes: RouteTable = "POST /v1/trades submit_limit_order trade".parse().unwrap();
+    Arc::new(
+        Verifier::builder(trust(kind))
+            .audience(AUDIENCE)
+            .routes(routes)
+            .clock(Arc::new(ManualClock::new(NOW_MS)))
+            .revocation(revocation)
+            .build()
+            .unwrap(),
+    )
+}
+
+struct Owned {
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+fn sign_pool(s: &AgentSigner, offset: usize) -> Vec<Owned> {
+    (0..POOL)
+        .map(|i| {
+            let nonce = format!("bench-nonce-{:012}", offset + i);
+            let h = s
+                .sign(&RequestToSign {
+                    audience: AUDIENCE,
+                    method: "POST",
+                    target: "/v1/trades",
+                    body: BODY.as_bytes(),
+                    timestamp_ms: NOW_MS,
+                    nonce: Some(&nonce),
+                    model_sha256: None,
+                    prompt_sha256: None,
+                })
+                .unwrap();
+            Owned {
+                headers: h
+                    .into_iter()
+                    .map(|(n, v)| (n.to_owned(), v.into_bytes()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn run(v: &Verifier, r: &Owned) -> bool {
+    let pairs: Vec<(&str, &[u8])> = r
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect();
+    let req = HttpRequest::new("POST", "/v1/trades", &pairs, BODY.as_bytes());
+    pollster::block_on(v.verify(&req)).is_ok()
+}
+
+/// Hands out (verifier, fresh request) pairs: a pool of pre-signed requests
+/// per verifier; a new verifier (warmed with one request) per pool.
+struct Feed {
+    kind: &'static str,
+    revocation: fn() -> Revocation,
+    signer: AgentSigner,
+    pools: Vec<Arc<Vec<Owned>>>,
+    pool_index: usize,
+    next: usize,
+    verifier: Arc<Verifier>,
+}
+
+impl Feed {
+    fn new(kind: &'static str, revocation: fn() -> Revocation, pools: usize) -> Self {
+        let signer = signer(kind);
+        let pools: Vec<_> = (0..pools)
+            .map(|p| Arc::new(sign_pool(&signer, p * POOL)))
+            .collect();
+        let mut f = Feed {
+            kind,
+            revocation,
+            signer,
+            pools,
+            pool_index: 0,
+            next: 0,
+            verifier: verifier(kind, Revocation::Disabled),
+        };
+        f.fresh_verifier();
+        f
+    }
+
+    fn fresh_verifier(&mut self) {
+        self.verifier = verifier(self.kind, (self.revocation)());
+        // Warm the certificate (and revocation) cache with a request of its own.
+        let warm = sign_pool_one(&self.signer);
+        assert!(
+            run(&self.verifier, &warm),
+            "warm-up request must be allowed"
+        );
+    }
+
+    fn take(&mut self) -> (Arc<Verifier>, Arc<Vec<Owned>>, usize) {
+        if self.next == POOL - 1 {
+            // One slot of each pool is kept for the warm-up's action count.
+            self.next = 0;
+            self.pool_index = (self.pool_index + 1) % self.pools.len();
+            self.fresh_verifier();
+        }
+        let i = self.next;
+        self.next += 1;
+        (
+            Arc::clone(&self.verifier),
+            Arc::clone(&self.pools[self.pool_index]),
+            i,
+        )
+    }
+}
+
+fn sign_pool_one(s: &AgentSigner) -> Owned {
+    let h = s
+        .sign(&RequestToSign {
+            audience: AUDIENCE,
+            method: "POST",
+            target: "/v1/trades",
+            body: BODY.as_bytes(),
+            timestamp_ms: NOW_MS,
+            nonce: Some("bench-warmup-nonce-0001"),
+            model_sha256: None,
+            prompt_sha256: None,
+        })
+        .unwrap();
+    Owned {
+        headers: h
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v.into_bytes()))
+            .collect(),
+    }
+}
+
+fn bench_hot(
+    c: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    kind: &'static str,
+    revocation: fn() -> Revocation,
+) {
+    let feed = RefCell::new(Feed::new(kind, revocation, 2));
+    c.bench_function(id, |b| {
+        b.iter_batched(
+            || feed.borrow_mut().take(),
+            |(v, pool, i)| assert!(run(&v, &pool[i])),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn bench_cold(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'static str) {
+    let feed = RefCell::new(Feed::new(kind, || Revocation::Disabled, 2));
+    c.bench_function(id, |b| {
+        b.iter_batched(
+            || {
+                let t = feed.borrow_mut().take();
+                t.0.clear_certificate_cache();
+                t
+            },
+            |(v, pool, i)| assert!(run(&v, &pool[i])),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn bench_baseline(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {
+    let s = signer(kind);
+    // A message of the signing input's size for this request.
+    let message =
+        vec![b'x'; 64 * 2 + 14 + AUDIENCE.len() + "POST".len() + "/v1/trades".len() + 13 + 23 + 9];
+    let sig = s.sign_bytes(&message).unwrap();
+    let key = s.certificate().public_key().to_vec();
+    let alg: &'static dyn ring::signature::VerificationAlgorithm = match kind {
+        "rsa2048" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        "p256" => &ring::signature::ECDSA_P256_SHA256_ASN1,
+        _ => &ring::signature::ED25519,
+    };
+    c.bench_function(id, |b| {
+        b.iter(|| {
+            ring::signature::UnparsedPublicKey::new(alg, &key)
+                .verify(std::hint::black_box(&message), &sig)
+                .unwrap()
+        })
+    });
+}
+
+fn bench_chain(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {
+    let t = trust(kind);
+    let leaf = AgentCertificate::from_pem_or_der(
+        &read(pki(kind).join("leaf.pem")),
+        &ExtensionOids::default(),
+    )
+    .unwrap();
+    c.bench_function(id, |b| {
+        b.iter(|| verify_chain(&t, &leaf, &[], NOW_MS).unwrap())
+    });
+}
+
+fn verify_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("verify");
+    g.measurement_time(Duration::from_secs(4))
+        .sample_size(40)
+        .warm_up_time(Duration::from_secs(1));
+    bench_baseline(&mut g, "baseline_ring_rsa2048", "rsa2048");
+    bench_baseline(&mut g, "baseline_ring_p256", "p256");
+    bench_baseline(&mut g, "baseline_ring_ed25519", "ed25519");
+    bench_hot(&mut g, "hot_rsa2048", "rsa2048", || Revocation::Disabled);
+    bench_hot(&mut g, "hot_p256", "p256", || Revocation::Disabled);
+    bench_hot(&mut g, "hot_ed25519", "ed25519", || Revocation::Disabled);
+    bench_hot(&mut g, "hot_rsa2048_revocation_cached", "rsa2048", || {
+        Revocation::Source(Arc::new(AlwaysValid))
+    });
+    bench_chain(&mut g, "baseline_chain_rsa2048", "rsa2048");
+    bench_chain(&mut g, "baseline_chain_p256", "p256");
+    bench_cold(&mut g, "cold_rsa2048", "rsa2048");
+    bench_cold(&mut g, "cold_p256", "p256");
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default();
+    targets = verify_benches
+}
+criterion_main!(benches);

@@ -468,6 +468,13 @@ impl Verifier {
         }
     }
 
+    /// Forgets every cached certificate validation: the next request of each
+    /// agent parses and path-validates its certificate again (e.g. after the
+    /// trust configuration changed, or to measure the cold path).
+    pub fn clear_certificate_cache(&self) {
+        self.cert_cache.invalidate_all();
+    }
+
     /// The SPEC 7.2 revocation cache (and its revoked set).
     pub fn revocation_cache(&self) -> &RevocationCache {
         &self.revocation_cache
