@@ -24,6 +24,8 @@ pub mod routes;
 pub mod signature;
 pub mod signer;
 pub mod time;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod verifier;
 
 pub use clock::{Clock, ManualClock, SystemClock};

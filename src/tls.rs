@@ -1,0 +1,256 @@
+//! SPEC 4.6: the agent's certificate as the TLS client certificate (mutual
+//! TLS), with `rustls` and the *ring* provider passed explicitly (no
+//! process-wide default provider is installed).
+//!
+//! [`client_cert_verifier`] refuses the handshake unless the client
+//! certificate chains to a pinned root of the [`TrustStore`] (through the
+//! intermediates the client sends and those configured in the store) with
+//! EKU clientAuth, and the leaf passes the SPEC 2 rules that `rustls`' own
+//! `WebPkiClientVerifier` does not check: the leaf parses, its
+//! `extendedKeyUsage` is *present* and contains clientAuth, keyUsage has
+//! digitalSignature, and the profile (key, validity period, serial, agent
+//! URN, Kakunin extensions) holds.
+//!
+//! Accepting the handshake is not the verdict: every request on the
+//! connection still runs all of SPEC 5.1 with the TLS certificate, which the
+//! server passes as
+//! [`HttpRequest::tls_client_certificate`](crate::HttpRequest::tls_client_certificate),
+//! taken from the TLS connection ([`peer_certificate`]), never from a header.
+//! The request still carries the signature headers; `X-Agent-Certificate` may
+//! then be omitted, and if present must be the same certificate (else
+//! `malformed_request`).
+//!
+//! With `tokio-rustls`, the leaf is `stream.get_ref().1.peer_certificates()`
+//! (its first element), or `peer_certificate(stream.get_ref().1)`.
+//!
+//! ```no_run
+//! # async fn serve(
+//! #     trust: kakunin_verify::chain::TrustStore,
+//! #     verifier: kakunin_verify::Verifier,
+//! #     cert_chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+//! #     key: rustls_pki_types::PrivateKeyDer<'static>,
+//! #     mut conn: rustls::ServerConnection,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
+//! use kakunin_verify::{rawhttp::RawRequest, tls, HttpRequest};
+//!
+//! // Once, at start-up: the server's TLS configuration (mutual TLS mandatory).
+//! let config = std::sync::Arc::new(tls::server_config(&trust, cert_chain, key)?);
+//! // ... accept a TCP connection and run the handshake with `config`
+//! // (e.g. `tokio_rustls::TlsAcceptor::from(config).accept(tcp).await?`),
+//! // then read one HTTP request from it:
+//! # let raw_bytes: Vec<u8> = Vec::new();
+//! let raw = RawRequest::parse(&raw_bytes)?;
+//! let headers = raw.header_pairs();
+//! // The leaf DER comes from the TLS layer, never from a header.
+//! let peer_der = tls::peer_certificate(&conn).ok_or("no client certificate")?;
+//! let req = HttpRequest {
+//!     tls_client_certificate: Some(peer_der),
+//!     ..HttpRequest::new(&raw.method, &raw.target, &headers, &raw.body)
+//! };
+//! match verifier.verify(&req).await {
+//!     Ok(ok) => println!("200 for agent {}", ok.agent_id()),
+//!     Err(denial) => println!("{} {}", denial.error.http_status(), denial.error.to_json_body()),
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::time_provider::{DefaultTimeProvider, TimeProvider};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+use crate::certificate::profile::{self, ProfileOptions};
+use crate::certificate::{AgentCertificate, ExtensionOids};
+use crate::chain::TrustStore;
+use crate::error::ConfigError;
+
+/// The rustls client-certificate verifier of SPEC 4.6: `WebPkiClientVerifier`
+/// over the pinned roots (client authentication mandatory), with the
+/// store's configured intermediates added to those the client sends, and
+/// the SPEC 2 leaf rules checked on top.
+#[derive(Debug)]
+struct AgentClientVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+    intermediates: Vec<CertificateDer<'static>>,
+    oids: ExtensionOids,
+    profile: ProfileOptions,
+}
+
+// SPEC 4.6: a refused certificate aborts the handshake (rustls sends the alert).
+fn refuse(e: CertificateError) -> rustls::Error {
+    rustls::Error::InvalidCertificate(e)
+}
+
+// SPEC 2: the pinned roots only, never a system store.
+fn root_store(trust: &TrustStore) -> Result<rustls::RootCertStore, ConfigError> {
+    if trust.is_empty() {
+        return Err(ConfigError::new(
+            "no pinned root: mutual TLS would trust nothing",
+        ));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for der in trust.roots() {
+        roots
+            .add(der.clone())
+            .map_err(|e| ConfigError::new(format!("pinned root rejected by rustls: {e}")))?;
+    }
+    Ok(roots)
+}
+
+// SPEC 4.6: path building may use the configured intermediates even when the
+// client does not send them (the client's own come first).
+fn with_configured<'a>(
+    presented: &'a [CertificateDer<'a>],
+    configured: &'a [CertificateDer<'static>],
+) -> Vec<CertificateDer<'a>> {
+    presented
+        .iter()
+        .chain(configured.iter())
+        .map(|c| CertificateDer::from(c.as_ref()))
+        .collect()
+}
+
+// SPEC 2 / 5.1 step 3: the leaf parses (Kakunin extensions non-critical, at
+// most once each).
+fn parse_leaf(der: &[u8], oids: &ExtensionOids) -> Result<AgentCertificate, rustls::Error> {
+    AgentCertificate::from_der(der, oids).map_err(|_| refuse(CertificateError::BadEncoding))
+}
+
+// SPEC 2: basicConstraints, keyUsage digitalSignature, and EKU *present*
+// with clientAuth (webpki alone accepts a leaf without EKU).
+fn check_usage(leaf: &AgentCertificate) -> Result<(), rustls::Error> {
+    profile::check_leaf_usage(leaf).map_err(|_| refuse(CertificateError::InvalidPurpose))
+}
+
+// SPEC 2: key type and size, validity period, serial, agent URN, extensions.
+fn check_profile(leaf: &AgentCertificate, opts: &ProfileOptions) -> Result<(), rustls::Error> {
+    profile::check_profile(leaf, opts)
+        .map_err(|e| refuse(CertificateError::Other(rustls::OtherError(Arc::new(e)))))
+}
+
+impl ClientCertVerifier for AgentClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    // SPEC 4.6: an agent without a client certificate is refused.
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    // SPEC 4.6 / 2: chain to a pinned root with EKU clientAuth, then the leaf rules.
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let leaf = parse_leaf(end_entity.as_ref(), &self.oids)?;
+        let all = with_configured(intermediates, &self.intermediates);
+        let verified = self.inner.verify_client_cert(end_entity, &all, now)?;
+        check_usage(&leaf)?;
+        check_profile(&leaf, &self.profile)?;
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// SPEC 4.6: a rustls client-certificate verifier for agents.
+///
+/// Wraps `rustls`' `WebPkiClientVerifier`, built from the store's pinned
+/// roots only with the *ring* provider and client authentication mandatory;
+/// the store's configured intermediates are usable for path building even
+/// when the client does not send them. On top, the leaf must parse as an
+/// agent certificate (default SPEC 1 OIDs) and pass the SPEC 2 usage rules
+/// (EKU present with clientAuth, keyUsage digitalSignature, not a CA) and
+/// the profile (default options); otherwise the handshake is refused with
+/// `rustls::Error::InvalidCertificate` (`BadEncoding`, `InvalidPurpose` or
+/// `Other` carrying the SPEC error).
+///
+/// Errors: no pinned root, or rustls refuses the roots.
+pub fn client_cert_verifier(
+    trust: &TrustStore,
+) -> Result<Arc<dyn ClientCertVerifier>, ConfigError> {
+    let roots = Arc::new(root_store(trust)?);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let inner = WebPkiClientVerifier::builder_with_provider(roots, provider)
+        .build()
+        .map_err(|e| ConfigError::new(format!("client certificate verifier: {e}")))?;
+    Ok(Arc::new(AgentClientVerifier {
+        inner,
+        intermediates: trust.intermediates().to_vec(),
+        oids: ExtensionOids::default(),
+        profile: ProfileOptions::default(),
+    }))
+}
+
+/// SPEC 4.6: a `rustls::ServerConfig` that requires an agent client
+/// certificate ([`client_cert_verifier`]) and presents `cert_chain` / `key`
+/// as the server's identity; *ring* provider, rustls' safe default protocol
+/// versions, the system clock for certificate validity.
+///
+/// Errors: no pinned root, or the server certificate or key is refused.
+pub fn server_config(
+    trust: &TrustStore,
+    cert_chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<rustls::ServerConfig, ConfigError> {
+    server_config_with_time(trust, cert_chain, key, Arc::new(DefaultTimeProvider))
+}
+
+/// Like [`server_config`], with the clock the handshake checks certificate
+/// validity against (e.g. one that agrees with the verifier's injected
+/// clock).
+pub fn server_config_with_time(
+    trust: &TrustStore,
+    cert_chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    time: Arc<dyn TimeProvider>,
+) -> Result<rustls::ServerConfig, ConfigError> {
+    let verifier = client_cert_verifier(trust)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ServerConfig::builder_with_details(provider, time)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError::new(format!("TLS protocol versions: {e}")))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(cert_chain, key)
+        .map_err(|e| ConfigError::new(format!("server certificate or key refused: {e}")))
+}
+
+/// SPEC 4.6: the client's leaf certificate (DER) on an established
+/// connection — pass it as `HttpRequest::tls_client_certificate`. `None`
+/// before the handshake completes or without a client certificate.
+///
+/// With `tokio-rustls`, call it as `peer_certificate(stream.get_ref().1)`.
+pub fn peer_certificate(conn: &rustls::ServerConnection) -> Option<&[u8]> {
+    conn.peer_certificates()?.first().map(|c| c.as_ref())
+}
