@@ -119,7 +119,7 @@ pub(crate) fn check_scope(policy: &AgentPolicy, route: &Route) -> Result<(), Err
     let granted = policy
         .scopes
         .as_ref()
-        .is_some_and(|s| s.iter().any(|g| *g == route.scope));
+        .is_some_and(|s| s.contains(&route.scope));
     if !granted {
         return Err(Error::ActionNotAllowed(
             "the route's scope is not granted by the policy".into(),

@@ -152,8 +152,8 @@ impl VerifiedRequest {
 pub struct Denial {
     /// Why.
     pub error: Error,
-    /// The audit record of the decision.
-    pub audit: AuditRecord,
+    /// The audit record of the decision (boxed: denials stay small to move).
+    pub audit: Box<AuditRecord>,
 }
 
 impl std::fmt::Display for Denial {
@@ -325,11 +325,11 @@ impl VerifierBuilder {
         }
         let replay = match self.nonce_store {
             Some(s) => Replay::Shared(s),
-            None => Replay::Memory(MemoryNonceStore::default()),
+            None => Replay::Memory(Box::default()),
         };
         let rate = match self.rate_limiter {
             Some(r) => Rate::Shared(r),
-            None => Rate::Memory(MemoryRateLimiter::default()),
+            None => Rate::Memory(Box::default()),
         };
         let cert_cache = moka::sync::Cache::builder()
             .max_capacity(self.cache_capacity)
@@ -380,12 +380,12 @@ impl moka::Expiry<[u8; 32], Arc<CachedCertificate>> for UntilNotAfter {
 }
 
 enum Replay {
-    Memory(MemoryNonceStore),
+    Memory(Box<MemoryNonceStore>),
     Shared(Arc<dyn NonceStore>),
 }
 
 enum Rate {
-    Memory(MemoryRateLimiter),
+    Memory(Box<MemoryRateLimiter>),
     Shared(Arc<dyn RateLimiter>),
 }
 
@@ -555,7 +555,10 @@ impl Verifier {
                 body,
                 audit,
             }),
-            Err(error) => Err(Denial { error, audit }),
+            Err(error) => Err(Denial {
+                error,
+                audit: Box::new(audit),
+            }),
         }
     }
 

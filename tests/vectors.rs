@@ -106,7 +106,7 @@ fn every_v1_case_through_the_library() {
             // SPEC 8: every decision carries a record naming its decision and code.
             let audit = match &got {
                 Ok(v) => v.audit().clone(),
-                Err(d) => d.audit.clone(),
+                Err(d) => (*d.audit).clone(),
             };
             assert_eq!(audit.decision, decision, "case {name}");
             assert_eq!(audit.code.map(|c| c.as_str()), code, "case {name}");

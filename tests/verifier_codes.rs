@@ -586,7 +586,7 @@ fn revocation_outcomes_and_risk() {
     );
     let ok = req().verify(&v).unwrap();
     assert_eq!(
-        serde_json::to_value(&ok.audit().revocation).unwrap(),
+        serde_json::to_value(ok.audit().revocation).unwrap(),
         "valid"
     );
     assert_eq!(ok.audit().revocation_age_ms, Some(1000));
@@ -614,7 +614,7 @@ fn revocation_outcomes_and_risk() {
     let (v, _) = with_source(Err(Unavailable::new("down")), true);
     let ok = req().verify(&v).unwrap();
     assert_eq!(
-        serde_json::to_value(&ok.audit().revocation).unwrap(),
+        serde_json::to_value(ok.audit().revocation).unwrap(),
         "unavailable"
     );
 }
@@ -669,10 +669,7 @@ fn crl_revoked_and_good_through_the_crl_source() {
     .verify(&v)
     .unwrap_err();
     assert_eq!(d.error.code().as_str(), "certificate_revoked");
-    assert_eq!(
-        serde_json::to_value(&d.audit.revocation).unwrap(),
-        "revoked"
-    );
+    assert_eq!(serde_json::to_value(d.audit.revocation).unwrap(), "revoked");
     assert_eq!(d.audit.revocation_source, Some("crl"));
     assert_eq!(
         sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS).code(&v),
