@@ -136,7 +136,13 @@ fn run(v: &Verifier, r: &Owned) -> bool {
         .map(|(n, v)| (n.as_str(), v.as_slice()))
         .collect();
     let req = HttpRequest::new("POST", "/v1/trades", &pairs, BODY.as_bytes());
-    pollster::block_on(v.verify(&req)).is_ok()
+    match pollster::block_on(v.verify(&req)) {
+        Ok(_) => true,
+        Err(d) => {
+            eprintln!("denied: {}", d.error);
+            false
+        }
+    }
 }
 
 /// Hands out (verifier, fresh request) pairs: a pool of pre-signed requests
@@ -198,24 +204,7 @@ impl Feed {
 }
 
 fn sign_pool_one(s: &AgentSigner) -> Owned {
-    let h = s
-        .sign(&RequestToSign {
-            audience: AUDIENCE,
-            method: "POST",
-            target: "/v1/trades",
-            body: BODY.as_bytes(),
-            timestamp_ms: NOW_MS,
-            nonce: Some("bench-warmup-nonce-0001"),
-            model_sha256: None,
-            prompt_sha256: None,
-        })
-        .unwrap();
-    Owned {
-        headers: h
-            .into_iter()
-            .map(|(n, v)| (n.to_owned(), v.into_bytes()))
-            .collect(),
-    }
+    sign_one(s, "bench-warmup-nonce-0001")
 }
 
 fn bench_hot(

@@ -170,6 +170,10 @@ pub struct CachedCertificate {
     cert: AgentCertificate,
     chain: VerifiedChain,
     agent_id: String,
+    /// `urn:kakunin:agent:{agent_id}`, the rate limiter's key.
+    agent_urn: String,
+    /// The canonical base64 of the DER, as `X-Agent-Certificate` carries it.
+    der_base64: String,
 }
 
 /// Builds a [`Verifier`].
@@ -357,6 +361,7 @@ impl VerifierBuilder {
             risk_threshold: self.risk_threshold,
             trade_fields: self.trade_fields,
             cert_cache,
+            cert_cache_keys: std::collections::hash_map::RandomState::new(),
         })
     }
 }
@@ -366,10 +371,10 @@ impl VerifierBuilder {
 /// on every use as well), and after [`MAX_CERTIFICATE_CACHE_TTL`] at most.
 struct UntilNotAfter;
 
-impl moka::Expiry<[u8; 32], Arc<CachedCertificate>> for UntilNotAfter {
+impl moka::Expiry<u64, Arc<CachedCertificate>> for UntilNotAfter {
     fn expire_after_create(
         &self,
-        _key: &[u8; 32],
+        _key: &u64,
         value: &Arc<CachedCertificate>,
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
@@ -410,7 +415,8 @@ pub struct Verifier {
     inventory: Option<ModelInventory>,
     risk_threshold: f64,
     trade_fields: TradeFields,
-    cert_cache: moka::sync::Cache<[u8; 32], Arc<CachedCertificate>>,
+    cert_cache: moka::sync::Cache<u64, Arc<CachedCertificate>>,
+    cert_cache_keys: std::collections::hash_map::RandomState,
     revocation_cache: RevocationCache,
 }
 
@@ -585,11 +591,10 @@ impl Verifier {
         self.check_freshness(parts.timestamp_ms, now_ms)?;
 
         // Steps 3-5: the leaf, its chain and its profile (cached by fingerprint).
-        let leaf_der = self.leaf_der(req, &headers)?;
-        let cert_sha256 = sha256(&leaf_der);
+        let presented = Presented::of(req, &headers)?;
+        let cached = self.validated_certificate(presented, presented_chain, now_ms, trace)?;
+        let cert_sha256 = *cached.cert.sha256();
         trace.cert_sha256 = Some(cert_sha256);
-        let cached =
-            self.validated_certificate(&leaf_der, &cert_sha256, presented_chain, now_ms, trace)?;
         trace.agent_id = Some(cached.agent_id.clone());
 
         // Step 6: signature.
@@ -693,21 +698,6 @@ impl Verifier {
         Ok(())
     }
 
-    // SPEC 4.1 / 4.6: the leaf from the TLS layer, or the header; both must agree.
-    fn leaf_der(&self, req: &HttpRequest<'_>, h: &AgentHeaders<'_>) -> Result<Vec<u8>, Error> {
-        let from_header = h.certificate.map(request::decode_base64).transpose()?;
-        match (req.tls_client_certificate, from_header) {
-            (Some(tls), Some(hdr)) if tls != hdr.as_slice() => Err(Error::MalformedRequest(
-                "X-Agent-Certificate differs from the TLS client certificate".into(),
-            )),
-            (Some(tls), _) => Ok(tls.to_vec()),
-            (None, Some(hdr)) => Ok(hdr),
-            (None, None) => Err(Error::MalformedRequest(
-                "X-Agent-Certificate is missing".into(),
-            )),
-        }
-    }
-
     fn decode_signature(&self, b64: &str) -> Result<Vec<u8>, Error> {
         if b64.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
             return Err(Error::SignatureInvalid("the signature is too long".into()));
@@ -715,42 +705,64 @@ impl Verifier {
         request::decode_base64(b64)
     }
 
-    // SPEC 5.1 steps 3-5, cached by the leaf's SHA-256.
+    /// The certificate cache's key: a keyed (per-process random) hash of
+    /// the presented certificate's length and last bytes — its signature, so
+    /// distinct certificates differ there. A hit is confirmed by comparing
+    /// the whole presented certificate, so a collision only costs a miss;
+    /// a cached request thus skips the base64 decode and the SHA-256 of the
+    /// certificate, which the entry already holds.
+    fn cache_key(&self, presented: &Presented<'_>) -> u64 {
+        use std::hash::BuildHasher;
+        let (tag, bytes) = match presented {
+            Presented::Header { base64, .. } => (0u8, base64.as_bytes()),
+            Presented::Tls { der, .. } => (1u8, *der),
+        };
+        let tail = bytes.get(bytes.len().saturating_sub(CACHE_KEY_TAIL_BYTES)..).unwrap_or(bytes);
+        self.cert_cache_keys.hash_one((tag, bytes.len(), tail))
+    }
+
+    // SPEC 5.1 steps 3-5, cached by the presented certificate (and so by its
+    // SHA-256 fingerprint, which the entry holds), until the path's earliest
+    // notAfter and re-checked against the injected clock on every use.
     fn validated_certificate(
         &self,
-        leaf_der: &[u8],
-        fingerprint: &[u8; 32],
-        presented: Option<Vec<Vec<u8>>>,
+        presented: Presented<'_>,
+        presented_chain: Option<Vec<Vec<u8>>>,
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<Arc<CachedCertificate>, Error> {
-        if let Some(hit) = self.cert_cache.get(fingerprint) {
-            if hit.chain.is_valid_at(now_ms) {
+        let key = self.cache_key(&presented);
+        if let Some(hit) = self.cert_cache.get(&key) {
+            if presented.matches(&hit)? && hit.chain.is_valid_at(now_ms) {
                 trace.claimed_agent_id = Some(hit.agent_id.clone());
                 trace.cert_serial = Some(hit.cert.serial_hex().to_owned());
                 return Ok(hit);
             }
         }
+        let leaf_der = presented.der()?;
         // Step 3: the leaf parses.
-        let cert = AgentCertificate::from_der(leaf_der, &self.oids)?;
+        let cert = AgentCertificate::from_der(&leaf_der, &self.oids)?;
+        trace.cert_sha256 = Some(*cert.sha256());
         trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
         trace.cert_serial = Some(cert.serial_hex().to_owned());
         // Step 4: validity, then the chain.
-        let presented: Vec<CertificateDer<'_>> = presented
+        let presented_chain: Vec<CertificateDer<'_>> = presented_chain
             .unwrap_or_default()
             .into_iter()
             .map(CertificateDer::from)
             .collect();
-        let chain = chain::verify_chain(&self.trust, &cert, &presented, now_ms)?;
+        let chain = chain::verify_chain(&self.trust, &cert, &presented_chain, now_ms)?;
         // Step 5: profile and extensions.
         profile::check_profile(&cert, &self.profile)?;
         let agent_id = cert.agent_id()?.to_owned();
         let cached = Arc::new(CachedCertificate {
+            agent_urn: format!("{AGENT_URN_PREFIX}{agent_id}"),
+            der_base64: base64::engine::general_purpose::STANDARD.encode(cert.der()),
             cert,
             chain,
             agent_id,
         });
-        self.cert_cache.insert(*fingerprint, Arc::clone(&cached));
+        self.cert_cache.insert(key, Arc::clone(&cached));
         Ok(cached)
     }
 
@@ -945,10 +957,10 @@ impl Verifier {
         }
         authorization::check_hours(policy, now_ms)?;
         if let Some(rl) = policy.rate_limit {
-            let urn = format!("{AGENT_URN_PREFIX}{}", cached.agent_id);
+            let urn = cached.agent_urn.as_str();
             let period_ms = rl.period_seconds.saturating_mul(1000);
             match &self.rate {
-                Rate::Memory(m) => m.try_acquire_now(&urn, rl.max_actions, period_ms, now_ms)?,
+                Rate::Memory(m) => m.try_acquire_now(urn, rl.max_actions, period_ms, now_ms)?,
                 Rate::Shared(s) => {
                     s.try_acquire(&urn, rl.max_actions, period_ms, now_ms)
                         .await?
@@ -957,6 +969,63 @@ impl Verifier {
         }
         Ok(route.scope.clone())
     }
+}
+
+/// How many trailing bytes of a presented certificate key the cache.
+const CACHE_KEY_TAIL_BYTES: usize = 64;
+
+/// The leaf as presented: the `X-Agent-Certificate` header, or the TLS
+/// client certificate (SPEC 4.6) with the header it may also carry.
+enum Presented<'a> {
+    Header { base64: &'a str },
+    Tls { der: &'a [u8], header: Option<&'a str> },
+}
+
+impl<'a> Presented<'a> {
+    // SPEC 4.1 / 4.6: the TLS certificate when there is one, else the header.
+    fn of(req: &HttpRequest<'a>, h: &AgentHeaders<'a>) -> Result<Self, Error> {
+        match (req.tls_client_certificate, h.certificate) {
+            (Some(der), header) => Ok(Presented::Tls { der, header }),
+            (None, Some(base64)) => Ok(Presented::Header { base64 }),
+            (None, None) => Err(Error::MalformedRequest("X-Agent-Certificate is missing".into())),
+        }
+    }
+
+    /// Whether a cache entry is this very certificate. SPEC 4.6: a header
+    /// beside a TLS certificate must name the same certificate.
+    fn matches(&self, entry: &CachedCertificate) -> Result<bool, Error> {
+        match self {
+            Presented::Header { base64 } => Ok(entry.der_base64 == *base64),
+            Presented::Tls { der, header } => {
+                if entry.cert.der() != *der {
+                    return Ok(false);
+                }
+                match header {
+                    Some(h) if *h != entry.der_base64 => Err(tls_header_mismatch()),
+                    _ => Ok(true),
+                }
+            }
+        }
+    }
+
+    /// The DER (decoding the header; checking it against the TLS certificate).
+    fn der(&self) -> Result<std::borrow::Cow<'a, [u8]>, Error> {
+        match self {
+            Presented::Header { base64 } => Ok(request::decode_base64(base64)?.into()),
+            Presented::Tls { der, header } => {
+                if let Some(h) = header {
+                    if request::decode_base64(h)? != *der {
+                        return Err(tls_header_mismatch());
+                    }
+                }
+                Ok(std::borrow::Cow::Borrowed(der))
+            }
+        }
+    }
+}
+
+fn tls_header_mismatch() -> Error {
+    Error::MalformedRequest("X-Agent-Certificate differs from the TLS client certificate".into())
 }
 
 struct RequiredParts<'h> {
