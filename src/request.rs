@@ -83,9 +83,9 @@ fn bad(msg: &'static str) -> Error {
 fn header_text(value: &[u8]) -> Result<&str, Error> {
     // A branch-free fold over every byte vectorizes; certificate headers
     // are kilobytes long and checked on every request.
-    let clean = value
-        .iter()
-        .fold(true, |ok, &c| ok & ((0x20..0x7f).contains(&c) | (c == b'\t')));
+    let clean = value.iter().fold(true, |ok, &c| {
+        ok & ((0x20..0x7f).contains(&c) | (c == b'\t'))
+    });
     if !clean {
         return Err(bad("a header value has control or non-ASCII bytes"));
     }

@@ -717,7 +717,9 @@ impl Verifier {
             Presented::Header { base64, .. } => (0u8, base64.as_bytes()),
             Presented::Tls { der, .. } => (1u8, *der),
         };
-        let tail = bytes.get(bytes.len().saturating_sub(CACHE_KEY_TAIL_BYTES)..).unwrap_or(bytes);
+        let tail = bytes
+            .get(bytes.len().saturating_sub(CACHE_KEY_TAIL_BYTES)..)
+            .unwrap_or(bytes);
         self.cert_cache_keys.hash_one((tag, bytes.len(), tail))
     }
 
@@ -977,8 +979,13 @@ const CACHE_KEY_TAIL_BYTES: usize = 64;
 /// The leaf as presented: the `X-Agent-Certificate` header, or the TLS
 /// client certificate (SPEC 4.6) with the header it may also carry.
 enum Presented<'a> {
-    Header { base64: &'a str },
-    Tls { der: &'a [u8], header: Option<&'a str> },
+    Header {
+        base64: &'a str,
+    },
+    Tls {
+        der: &'a [u8],
+        header: Option<&'a str>,
+    },
 }
 
 impl<'a> Presented<'a> {
@@ -987,7 +994,9 @@ impl<'a> Presented<'a> {
         match (req.tls_client_certificate, h.certificate) {
             (Some(der), header) => Ok(Presented::Tls { der, header }),
             (None, Some(base64)) => Ok(Presented::Header { base64 }),
-            (None, None) => Err(Error::MalformedRequest("X-Agent-Certificate is missing".into())),
+            (None, None) => Err(Error::MalformedRequest(
+                "X-Agent-Certificate is missing".into(),
+            )),
         }
     }
 
