@@ -59,6 +59,9 @@ pub struct Pki {
     pub revoked: Leaf,
     pub unknown: Leaf,
     pub short: Leaf,
+    /// Issued by `intermediate2` with the serial of `revoked`; good in
+    /// `index2.txt`.
+    pub twin: Leaf,
     /// notAfter of the leaves, as index.txt wants it.
     pub leaf_end: String,
     /// notBefore of the leaves (a day before the real now), index.txt form.
@@ -74,6 +77,8 @@ impl Pki {
         let mut t = kakunin_verify::chain::TrustStore::new();
         t.add_roots_pem(&read(&self.path("root.pem"))).unwrap();
         t.add_intermediates_pem(&read(&self.path("intermediate.pem")))
+            .unwrap();
+        t.add_intermediates_pem(&read(&self.path("intermediate2.pem")))
             .unwrap();
         t
     }
@@ -292,7 +297,24 @@ fn make_pki() -> Pki {
         "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n\
          subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n",
     );
-    let leaf = |name: &'static str, serial: &'static str, policy: &str| {
+    // A second issuing CA under the same root, for serial-collision tests.
+    key_and_csr(
+        d,
+        "intermediate2",
+        "/O=Kakunin Live Test/CN=Live Intermediate 2",
+    );
+    ca_sign(
+        d,
+        "intermediate2",
+        Some("root.pem"),
+        "root.key",
+        "03",
+        &start,
+        &ca_end,
+        "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n\
+         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n",
+    );
+    let leaf = |name: &'static str, serial: &'static str, policy: &str, ca: &str| {
         key_and_csr(d, name, &format!("/O=Kakunin Live Test/CN={name}"));
         let ext = format!(
             "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
@@ -302,8 +324,8 @@ fn make_pki() -> Pki {
         ca_sign(
             d,
             name,
-            Some("intermediate.pem"),
-            "intermediate.key",
+            Some(&format!("{ca}.pem")),
+            &format!("{ca}.key"),
             serial,
             &start,
             &leaf_end,
@@ -316,22 +338,46 @@ fn make_pki() -> Pki {
             cert_pem: read(&d.join(format!("{name}.pem"))),
         }
     };
-    let good = leaf("live_good", GOOD_SERIAL, &policy);
-    let revoked = leaf("live_revoked", REVOKED_SERIAL, &policy);
-    let unknown = leaf("live_unknown", UNKNOWN_SERIAL, &policy);
-    let short = leaf("live_short", SHORT_SERIAL, &short_policy);
-    // The delegated OCSP responder, issued by the intermediate.
-    key_and_csr(d, "resp", "/O=Kakunin Live Test/CN=Live OCSP Responder");
-    ca_sign(
+    let good = leaf("live_good", GOOD_SERIAL, &policy, "intermediate");
+    let revoked = leaf("live_revoked", REVOKED_SERIAL, &policy, "intermediate");
+    let unknown = leaf("live_unknown", UNKNOWN_SERIAL, &policy, "intermediate");
+    let short = leaf("live_short", SHORT_SERIAL, &short_policy, "intermediate");
+    // Same serial as `revoked`, other issuer, not revoked (RFC 5280:
+    // serials are unique per issuer only).
+    let twin = leaf("live_twin", REVOKED_SERIAL, &policy, "intermediate2");
+    // The delegated OCSP responders, one per issuing CA.
+    for (resp, ca, serial) in [
+        ("resp", "intermediate", "5A10"),
+        ("resp2", "intermediate2", "5A11"),
+    ] {
+        key_and_csr(
+            d,
+            resp,
+            &format!("/O=Kakunin Live Test/CN=Live OCSP Responder {ca}"),
+        );
+        ca_sign(
+            d,
+            resp,
+            Some(&format!("{ca}.pem")),
+            &format!("{ca}.key"),
+            serial,
+            &start,
+            &leaf_end,
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=OCSPSigning\n",
+        );
+    }
+    openssl(
         d,
-        "resp",
-        Some("intermediate.pem"),
-        "intermediate.key",
-        "5A10",
-        &start,
-        &leaf_end,
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=OCSPSigning\n",
+        &[
+            "x509",
+            "-in",
+            "intermediate.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "intermediate.der",
+        ],
     );
     // The CA database: one good and one revoked leaf; the third is absent.
     let index = format!(
@@ -341,6 +387,8 @@ fn make_pki() -> Pki {
         index_line(false, &leaf_end, &start, SHORT_SERIAL, "live_short"),
     );
     write(d, "index.txt", index.as_bytes());
+    let index2 = index_line(false, &leaf_end, &start, REVOKED_SERIAL, "live_twin");
+    write(d, "index2.txt", index2.as_bytes());
     write(d, "routes.txt", ROUTES.as_bytes());
     Pki {
         dir,
@@ -348,6 +396,7 @@ fn make_pki() -> Pki {
         revoked,
         unknown,
         short,
+        twin,
         leaf_end,
         start,
     }
@@ -398,6 +447,13 @@ impl OcspResponder {
 
     /// Like [`Self::start`] with another index file of the PKI dir.
     pub fn start_with_index(pki: &Pki, index: &str) -> OcspResponder {
+        Self::start_for(pki, index, "intermediate.pem", "resp")
+    }
+
+    /// A responder for the CA `ca_pem` with its database `index`, signing
+    /// as `{rsigner}.pem` / `{rsigner}.key`.
+    pub fn start_for(pki: &Pki, index: &str, ca_pem: &str, rsigner: &str) -> OcspResponder {
+        let (rcert, rkey) = (format!("{rsigner}.pem"), format!("{rsigner}.key"));
         for _attempt in 0..5 {
             let port = free_port();
             let mut child = Command::new(OPENSSL)
@@ -408,11 +464,11 @@ impl OcspResponder {
                     "-port",
                     &port.to_string(),
                     "-rsigner",
-                    "resp.pem",
+                    &rcert,
                     "-rkey",
-                    "resp.key",
+                    &rkey,
                     "-CA",
-                    "intermediate.pem",
+                    ca_pem,
                     "-nmin",
                     "5",
                     "-ignore_err",
@@ -576,6 +632,8 @@ pub enum Answer {
     Active,
     Revoked,
     Suspended,
+    /// `expired`, `valid: false` (SPEC 7.1: revoked).
+    Expired,
     NotFound,
     Status(u16),
     /// Never answers (until the server stops).
@@ -694,6 +752,7 @@ async fn serve(
             ),
         ),
         Some(Answer::Suspended) => ("200 OK", data("suspended", false, "")),
+        Some(Answer::Expired) => ("200 OK", data("expired", false, "")),
         Some(Answer::Status(500)) => ("500 Internal Server Error", "{}".into()),
         Some(Answer::Status(429)) => ("429 Too Many Requests", "{}".into()),
         Some(Answer::Status(n)) => panic!("no canned answer for HTTP {n}"),
