@@ -254,7 +254,9 @@ fn key_and_csr(dir: &Path, name: &str, subject: &str) {
 }
 
 fn make_pki() -> Pki {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    remove_stale_pkis(tmp);
+    let dir = tmp.join(format!(
         "kakunin-live-{}-{}",
         std::process::id(),
         SystemClock.now_ms()
@@ -414,6 +416,25 @@ pub fn index_line(
         format!("R\t{not_after}\t{revoked_at},keyCompromise\t{serial}\tunknown\t/O=Kakunin Live Test/CN={cn}\n")
     } else {
         format!("V\t{not_after}\t\t{serial}\tunknown\t/O=Kakunin Live Test/CN={cn}\n")
+    }
+}
+
+/// Removes PKIs of earlier runs (more than an hour old; a concurrent
+/// run's PKI is younger).
+fn remove_stale_pkis(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if old && e.file_name().to_string_lossy().starts_with("kakunin-live-") {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
