@@ -9,7 +9,11 @@ use kakunin_verify::ManualClock;
 
 #[test]
 fn sixty_four_threads_submit_the_same_signed_request_exactly_one_passes() {
-    let verifier = Arc::new(v1_builder(Arc::new(ManualClock::new(NOW_MS))).build().unwrap());
+    let verifier = Arc::new(
+        v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+            .build()
+            .unwrap(),
+    );
     let request = Arc::new(sign(
         &v1_signer("desk_bot_1"),
         "POST",
@@ -29,13 +33,20 @@ fn sixty_four_threads_submit_the_same_signed_request_exactly_one_passes() {
         .collect();
     let codes: Vec<Option<&str>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let allowed = codes.iter().filter(|c| c.is_none()).count();
-    let replayed = codes.iter().filter(|c| **c == Some("replayed_request")).count();
+    let replayed = codes
+        .iter()
+        .filter(|c| **c == Some("replayed_request"))
+        .count();
     assert_eq!((allowed, replayed), (1, 63), "{codes:?}");
 }
 
 #[test]
 fn concurrent_distinct_requests_of_many_agents_all_pass() {
-    let verifier = Arc::new(v1_builder(Arc::new(ManualClock::new(NOW_MS))).build().unwrap());
+    let verifier = Arc::new(
+        v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+            .build()
+            .unwrap(),
+    );
     let agents = ["desk_bot_1", "report_bot"];
     let handles: Vec<_> = (0..16)
         .map(|i| {
@@ -46,7 +57,13 @@ fn concurrent_distinct_requests_of_many_agents_all_pass() {
                 (0..8)
                     .map(|_| {
                         let r = if agent == "desk_bot_1" {
-                            sign(&s, "POST", "/v1/trades", r#"{"market":"GBP_USD","size":1}"#, NOW_MS)
+                            sign(
+                                &s,
+                                "POST",
+                                "/v1/trades",
+                                r#"{"market":"GBP_USD","size":1}"#,
+                                NOW_MS,
+                            )
                         } else {
                             sign(&s, "GET", "/data/processed/x", "", NOW_MS)
                         };

@@ -335,10 +335,6 @@ async fn ocsp_two_issuing_cas_each_answer_for_their_own_serials() {
 /// SPEC 7.2 keys revocation state by (issuer, serial); serials are unique
 /// per issuer only (RFC 5280 4.1.2.2).
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "BUG: the revoked set (src/revocation/cache.rs RevokedSet, filled by \
-            RevocationCache::remember_revoked) is keyed by serial alone, so a revoked \
-            certificate of one issuing CA makes every certificate with the same serial \
-            from another CA certificate_revoked, without asking its responder"]
 async fn ocsp_a_revoked_serial_of_one_ca_does_not_revoke_the_same_serial_of_another() {
     let p = pki();
     let t = two_cas().await;

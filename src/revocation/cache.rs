@@ -183,8 +183,10 @@ struct RevokedState {
 }
 
 /// SPEC 7.2: revoked serials, kept until their certificate's notAfter,
-/// outside any evicting cache. Keyed by normalized serial (not by issuer:
-/// a push event names only the serial; a collision can only deny more).
+/// outside any evicting cache. Revocations learnt from a source are keyed
+/// by (issuer, serial) — serials are unique only per issuing CA; pushed
+/// revocations (SPEC 7.3, whose events name only the serial) by serial
+/// alone and so apply whatever the issuer.
 ///
 /// Bounded in count. When full, entries whose end time passed are dropped;
 /// if it is still full, the new serial is *not* forgotten: the set enters an
@@ -225,7 +227,23 @@ impl RevokedSet {
         source: &'static str,
         now_ms: u64,
     ) -> Result<RevokedInsert, InvalidSerial> {
-        let serial = normalize_serial_hex(serial_hex).ok_or(InvalidSerial)?;
+        self.insert_scoped(None, serial_hex, until_ms, source, now_ms)
+    }
+
+    /// Records a serial revoked by the issuer whose certificate has SHA-256
+    /// `issuer` (`None`: any issuer, as for a pushed revocation).
+    pub fn insert_scoped(
+        &self,
+        issuer: Option<&[u8; 32]>,
+        serial_hex: &str,
+        until_ms: u64,
+        source: &'static str,
+        now_ms: u64,
+    ) -> Result<RevokedInsert, InvalidSerial> {
+        let serial = scoped_key(
+            issuer,
+            &normalize_serial_hex(serial_hex).ok_or(InvalidSerial)?,
+        );
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(existing) = state.entries.get_mut(&serial) {
             existing.until_ms = existing.until_ms.max(until_ms);
@@ -251,11 +269,29 @@ impl RevokedSet {
     /// a serial (see [`normalize_serial_hex`]) cannot be vouched for and is
     /// reported as [`RevokedLookup::Overflowed`] (fail closed).
     pub fn lookup(&self, serial_hex: &str, now_ms: u64) -> RevokedLookup {
+        self.lookup_scoped(None, serial_hex, now_ms)
+    }
+
+    /// What the set says about `serial_hex` from the issuer whose
+    /// certificate has SHA-256 `issuer`: revoked when that issuer's source
+    /// said so, or when a push named the serial.
+    pub fn lookup_scoped(
+        &self,
+        issuer: Option<&[u8; 32]>,
+        serial_hex: &str,
+        now_ms: u64,
+    ) -> RevokedLookup {
         let Some(serial) = normalize_serial_hex(serial_hex) else {
             return RevokedLookup::Overflowed;
         };
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        lookup_locked(&mut state, &serial, now_ms)
+        if let Some(issuer) = issuer {
+            if let Some(hit) = lookup_entry(&mut state, &scoped_key(Some(issuer), &serial), now_ms)
+            {
+                return hit;
+            }
+        }
+        lookup_locked(&mut state, &scoped_key(None, &serial), now_ms)
     }
 
     /// Number of serials held (ended ones included until purged).
@@ -273,16 +309,31 @@ impl RevokedSet {
     }
 }
 
+/// The set's key: `*:{serial}` for any issuer, `{issuer sha256 hex}:{serial}`.
+fn scoped_key(issuer: Option<&[u8; 32]>, serial: &str) -> String {
+    match issuer {
+        Some(i) => format!("{}:{serial}", crate::hex::encode(i)),
+        None => format!("*:{serial}"),
+    }
+}
+
 // SPEC 7.2: a revoked serial counts until its certificate's notAfter.
-fn lookup_locked(state: &mut RevokedState, serial: &str, now_ms: u64) -> RevokedLookup {
-    if let Some(entry) = state.entries.get(serial).copied() {
-        if now_ms < entry.until_ms {
-            return RevokedLookup::Revoked {
-                marked_at_ms: entry.marked_at_ms,
-                source: entry.source,
-            };
-        }
-        state.entries.remove(serial);
+fn lookup_entry(state: &mut RevokedState, key: &str, now_ms: u64) -> Option<RevokedLookup> {
+    let entry = state.entries.get(key).copied()?;
+    if now_ms < entry.until_ms {
+        return Some(RevokedLookup::Revoked {
+            marked_at_ms: entry.marked_at_ms,
+            source: entry.source,
+        });
+    }
+    state.entries.remove(key);
+    None
+}
+
+// SPEC 7.2: the entry for `key`, else the overflow state.
+fn lookup_locked(state: &mut RevokedState, key: &str, now_ms: u64) -> RevokedLookup {
+    if let Some(hit) = lookup_entry(state, key, now_ms) {
+        return hit;
     }
     match state.overflow_until_ms {
         Some(until) if now_ms < until => RevokedLookup::Overflowed,
@@ -421,7 +472,8 @@ impl RevocationCache {
         let now = self.now();
         let serial = normalize_serial_hex(cert.serial_hex)
             .ok_or_else(|| Unavailable::new("unusable serial"))?;
-        if let Some(hit) = self.revoked_hit(&serial, now)? {
+        let issuer = issuer_sha256(cert.issuer_der);
+        if let Some(hit) = self.revoked_hit(&issuer, &serial, now)? {
             return Ok(hit);
         }
         if !source.is_networked() {
@@ -454,7 +506,8 @@ impl RevocationCache {
             .insert(serial_hex, until, PUSH_SOURCE_NAME, now)
     }
 
-    /// `true` when `serial_hex` is in the revoked set now.
+    /// `true` when `serial_hex` was pushed as revoked (SPEC 7.3; any issuer)
+    /// and still counts now.
     pub fn is_marked_revoked(&self, serial_hex: &str) -> bool {
         matches!(
             self.inner.revoked.lookup(serial_hex, self.now()),
@@ -477,8 +530,13 @@ impl RevocationCache {
     }
 
     // SPEC 7.2 / 7.3: revoked never turns valid; the revoked set is first.
-    fn revoked_hit(&self, serial: &str, now: u64) -> Result<Option<CachedAnswer>, Unavailable> {
-        match self.inner.revoked.lookup(serial, now) {
+    fn revoked_hit(
+        &self,
+        issuer: &[u8; 32],
+        serial: &str,
+        now: u64,
+    ) -> Result<Option<CachedAnswer>, Unavailable> {
+        match self.inner.revoked.lookup_scoped(Some(issuer), serial, now) {
             RevokedLookup::Revoked {
                 marked_at_ms,
                 source,
@@ -573,7 +631,8 @@ impl RevocationCache {
     fn remember_revoked(&self, answer: &RevocationAnswer, cert: CertificateRef<'_>, now: u64) {
         if answer.status == RevocationStatus::Revoked {
             // An unusable serial text was rejected before any fetch.
-            let _ = self.inner.revoked.insert(
+            let _ = self.inner.revoked.insert_scoped(
+                Some(&issuer_sha256(cert.issuer_der)),
                 cert.serial_hex,
                 cert.not_after_ms,
                 answer.source,
@@ -693,6 +752,13 @@ impl OwnedCert {
 
 // SPEC 7.2: keyed by (issuer, serial); the source's name keeps two
 // sources' answers apart.
+/// SHA-256 of the issuer certificate: the "issuer" of SPEC 7.2's keys.
+fn issuer_sha256(issuer_der: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, issuer_der).as_ref());
+    out
+}
+
 fn cache_key(source: &'static str, issuer_der: &[u8], serial: String) -> CacheKey {
     let digest = ring::digest::digest(&ring::digest::SHA256, issuer_der);
     CacheKey {
@@ -1013,7 +1079,9 @@ mod tests {
             );
         }
         assert_eq!(fake.calls(), 1);
-        assert!(cache.is_marked_revoked("0a3f"));
+        // Learnt from a source: kept for (issuer, serial), not as a push for any issuer.
+        assert_eq!(cache.revoked_set().len(), 1);
+        assert!(!cache.is_marked_revoked("0a3f"));
     }
 
     #[tokio::test]
