@@ -964,7 +964,7 @@ impl Verifier {
             match &self.rate {
                 Rate::Memory(m) => m.try_acquire_now(urn, rl.max_actions, period_ms, now_ms)?,
                 Rate::Shared(s) => {
-                    s.try_acquire(&urn, rl.max_actions, period_ms, now_ms)
+                    s.try_acquire(urn, rl.max_actions, period_ms, now_ms)
                         .await?
                 }
             }
