@@ -103,29 +103,38 @@ struct Owned {
     headers: Vec<(String, Vec<u8>)>,
 }
 
+fn sha256_hex(data: &[u8]) -> String {
+    kakunin_verify::hex::encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
+
+/// Signs one request; the p256 sample agent certifies its model and
+/// prompt (SHA-256 of "weights" and "prompt"), so it sends both hashes.
+fn sign_one(s: &AgentSigner, nonce: &str) -> Owned {
+    let has_provenance = s.certificate().claimed_agent_id() == Some("sample_p256");
+    let (model, prompt) = (sha256_hex(b"weights"), sha256_hex(b"prompt"));
+    let h = s
+        .sign(&RequestToSign {
+            audience: AUDIENCE,
+            method: "POST",
+            target: "/v1/trades",
+            body: BODY.as_bytes(),
+            timestamp_ms: NOW_MS,
+            nonce: Some(nonce),
+            model_sha256: has_provenance.then_some(model.as_str()),
+            prompt_sha256: has_provenance.then_some(prompt.as_str()),
+        })
+        .unwrap();
+    Owned {
+        headers: h
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v.into_bytes()))
+            .collect(),
+    }
+}
+
 fn sign_pool(s: &AgentSigner, offset: usize) -> Vec<Owned> {
     (0..POOL)
-        .map(|i| {
-            let nonce = format!("bench-nonce-{:012}", offset + i);
-            let h = s
-                .sign(&RequestToSign {
-                    audience: AUDIENCE,
-                    method: "POST",
-                    target: "/v1/trades",
-                    body: BODY.as_bytes(),
-                    timestamp_ms: NOW_MS,
-                    nonce: Some(&nonce),
-                    model_sha256: None,
-                    prompt_sha256: None,
-                })
-                .unwrap();
-            Owned {
-                headers: h
-                    .into_iter()
-                    .map(|(n, v)| (n.to_owned(), v.into_bytes()))
-                    .collect(),
-            }
-        })
+        .map(|i| sign_one(s, &format!("bench-nonce-{:012}", offset + i)))
         .collect()
 }
 
