@@ -11,6 +11,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+use kakunin_verify::audit::AuditRecord;
 use kakunin_verify::authorization::ModelInventory;
 use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
 use kakunin_verify::chain::TrustStore;
@@ -159,7 +160,15 @@ fn main() -> ExitCode {
 // SPEC 9 inspect.
 fn inspect(path: &Path) -> Result<ExitCode, UsageError> {
     let bytes = read(path)?;
-    match AgentCertificate::from_pem_or_der(&bytes, &ExtensionOids::default()) {
+    let parsed =
+        AgentCertificate::from_pem_or_der(&bytes, &ExtensionOids::default()).and_then(|cert| {
+            // A Kakunin extension that does not decode is input that does not
+            // decode: say so rather than print `null` for it.
+            cert.policy().as_result()?;
+            cert.provenance().as_result()?;
+            Ok(cert)
+        });
+    match parsed {
         Ok(cert) => {
             println!("{}", cert.to_inspect_json());
             Ok(ExitCode::SUCCESS)
@@ -326,9 +335,19 @@ fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
             }
             Err(e) => {
                 all_allowed = false;
+                // The file is not an HTTP request: a denial all the same,
+                // with the record of what could be established (nothing).
+                let audit = AuditRecord {
+                    event_type: "action.denied",
+                    decision: "deny",
+                    code: Some(e.code()),
+                    http_status: e.http_status(),
+                    verified_at: kakunin_verify::time::rfc3339_millis(verifier.clock().now_ms()),
+                    ..AuditRecord::default()
+                };
                 json!({
                     "decision": "deny", "code": e.code(), "http_status": e.http_status(),
-                    "agent_id": null, "audit": null, "message": e.message(),
+                    "agent_id": null, "audit": audit,
                 })
             }
         };
