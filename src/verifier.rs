@@ -582,6 +582,10 @@ impl Verifier {
         trace.request_timestamp_ms = Some(parts.timestamp_ms);
         self.check_audience(parts.audience)?;
         let presented_chain = headers.chain.map(request::decode_chain).transpose()?;
+        // SPEC 4.1: the certificate and signature headers are canonical base64
+        // (a certificate seen before is recognised without decoding it).
+        let leaf = self.presented_leaf(Presented::of(req, &headers)?, now_ms)?;
+        let sig = request::decode_base64(parts.signature)?;
         let path = request::check_target(req.target)?;
         let body = self.check_body(req.body)?;
         let body_sha256 = sha256(body.canonical_bytes());
@@ -590,9 +594,17 @@ impl Verifier {
         // Step 2: freshness.
         self.check_freshness(parts.timestamp_ms, now_ms)?;
 
-        // Steps 3-5: the leaf, its chain and its profile (cached by fingerprint).
-        let presented = Presented::of(req, &headers)?;
-        let cached = self.validated_certificate(presented, presented_chain, now_ms, trace)?;
+        // Steps 3-5: the leaf, its chain and its profile (cached).
+        let cached = match leaf {
+            Leaf::Cached(hit) => {
+                trace.claimed_agent_id = Some(hit.agent_id.clone());
+                trace.cert_serial = Some(hit.cert.serial_hex().to_owned());
+                hit
+            }
+            Leaf::New { der, key } => {
+                self.validate_leaf(&der, key, presented_chain, now_ms, trace)?
+            }
+        };
         let cert_sha256 = *cached.cert.sha256();
         trace.cert_sha256 = Some(cert_sha256);
         trace.agent_id = Some(cached.agent_id.clone());
@@ -600,7 +612,10 @@ impl Verifier {
         // Step 6: signature.
         let algorithm = signature::choose_algorithm(cached.cert.key_algorithm(), headers.algorithm)
             .inspect_err(|_| trace.signature_valid = Some(false))?;
-        let sig = self.decode_signature(parts.signature)?;
+        if sig.len() > MAX_SIGNATURE_BYTES {
+            trace.signature_valid = Some(false);
+            return Err(Error::SignatureInvalid("the signature is too long".into()));
+        }
         let mut input = Vec::new();
         SigningInput {
             audience: parts.audience,
@@ -698,13 +713,6 @@ impl Verifier {
         Ok(())
     }
 
-    fn decode_signature(&self, b64: &str) -> Result<Vec<u8>, Error> {
-        if b64.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
-            return Err(Error::SignatureInvalid("the signature is too long".into()));
-        }
-        request::decode_base64(b64)
-    }
-
     /// The certificate cache's key: a keyed (per-process random) hash of
     /// the presented certificate's length and last bytes — its signature, so
     /// distinct certificates differ there. A hit is confirmed by comparing
@@ -723,27 +731,34 @@ impl Verifier {
         self.cert_cache_keys.hash_one((tag, bytes.len(), tail))
     }
 
-    // SPEC 5.1 steps 3-5, cached by the presented certificate (and so by its
-    // SHA-256 fingerprint, which the entry holds), until the path's earliest
-    // notAfter and re-checked against the injected clock on every use.
-    fn validated_certificate(
+    // SPEC 5.1 steps 3-5 are cached by the presented certificate (and so by
+    // its SHA-256 fingerprint, which the entry holds) until the path's
+    // earliest notAfter, and re-checked against the injected clock on every
+    // use. A miss decodes the certificate here, at step 1 (SPEC 4.1).
+    fn presented_leaf<'p>(&self, presented: Presented<'p>, now_ms: u64) -> Result<Leaf<'p>, Error> {
+        let key = self.cache_key(&presented);
+        if let Some(hit) = self.cert_cache.get(&key) {
+            if presented.matches(&hit)? && hit.chain.is_valid_at(now_ms) {
+                return Ok(Leaf::Cached(hit));
+            }
+        }
+        Ok(Leaf::New {
+            der: presented.der()?,
+            key,
+        })
+    }
+
+    // SPEC 5.1 steps 3-5 for a certificate not (or no longer) cached.
+    fn validate_leaf(
         &self,
-        presented: Presented<'_>,
+        leaf_der: &[u8],
+        key: u64,
         presented_chain: Option<Vec<Vec<u8>>>,
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<Arc<CachedCertificate>, Error> {
-        let key = self.cache_key(&presented);
-        if let Some(hit) = self.cert_cache.get(&key) {
-            if presented.matches(&hit)? && hit.chain.is_valid_at(now_ms) {
-                trace.claimed_agent_id = Some(hit.agent_id.clone());
-                trace.cert_serial = Some(hit.cert.serial_hex().to_owned());
-                return Ok(hit);
-            }
-        }
-        let leaf_der = presented.der()?;
         // Step 3: the leaf parses.
-        let cert = AgentCertificate::from_der(&leaf_der, &self.oids)?;
+        let cert = AgentCertificate::from_der(leaf_der, &self.oids)?;
         trace.cert_sha256 = Some(*cert.sha256());
         trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
         trace.cert_serial = Some(cert.serial_hex().to_owned());
@@ -971,6 +986,15 @@ impl Verifier {
         }
         Ok(route.scope.clone())
     }
+}
+
+/// The leaf after step 1: validated before (cached), or its DER to validate.
+enum Leaf<'a> {
+    Cached(Arc<CachedCertificate>),
+    New {
+        der: std::borrow::Cow<'a, [u8]>,
+        key: u64,
+    },
 }
 
 /// How many trailing bytes of a presented certificate key the cache.

@@ -723,3 +723,51 @@ fn the_cached_path_gives_the_same_decisions_and_expires_with_the_clock() {
         Some("certificate_expired")
     );
 }
+
+#[test]
+fn base64_syntax_is_step_one_before_freshness_and_certificates() {
+    let v = verifier();
+    // A stale request whose signature is not canonical base64: step 1 decides.
+    let r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS - 120_000)
+        .set_header("X-Agent-Signature", "AAF=");
+    assert_eq!(r.code(&v), Some("malformed_request"));
+    // An expired agent whose certificate header has a line break: step 1 decides.
+    let e = sign(
+        &v1_signer("expired_bot"),
+        "POST",
+        "/v1/trades",
+        TRADE,
+        NOW_MS,
+    );
+    let cert = e
+        .headers
+        .iter()
+        .find(|(n, _)| n == "X-Agent-Certificate")
+        .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+        .unwrap();
+    let broken = format!("{} {}", &cert[..40], &cert[40..]);
+    assert_eq!(
+        e.clone()
+            .set_header("X-Agent-Certificate", &broken)
+            .code(&v),
+        Some("malformed_request")
+    );
+    assert_eq!(e.code(&v), Some("certificate_expired"));
+    // Once a certificate is cached, a non-canonical spelling of it is still refused.
+    let d = desk();
+    assert_eq!(sign(&d, "POST", "/v1/trades", TRADE, NOW_MS).code(&v), None);
+    let ok = sign(&d, "POST", "/v1/trades", TRADE, NOW_MS);
+    let cert = ok
+        .headers
+        .iter()
+        .find(|(n, _)| n == "X-Agent-Certificate")
+        .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+        .unwrap();
+    let unpadded = cert.trim_end_matches('=').to_owned();
+    if unpadded != cert {
+        assert_eq!(
+            ok.set_header("X-Agent-Certificate", &unpadded).code(&v),
+            Some("malformed_request")
+        );
+    }
+}
