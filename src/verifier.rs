@@ -43,7 +43,7 @@ pub const DEFAULT_MAX_FUTURE_MS: u64 = 5_000;
 /// SPEC 5.7: default risk threshold.
 pub const DEFAULT_RISK_THRESHOLD: f64 = 0.85;
 /// Default number of validated certificates kept (by fingerprint).
-pub const DEFAULT_CERTIFICATE_CACHE_CAPACITY: u64 = 100_000;
+pub const DEFAULT_CERTIFICATE_CACHE_CAPACITY: u64 = 10_000;
 /// Longest a validated certificate stays cached, whatever its notAfter:
 /// a backstop so that configuration-independent state is refreshed.
 pub const MAX_CERTIFICATE_CACHE_TTL: Duration = Duration::from_secs(3600);
