@@ -174,10 +174,7 @@ fn inspect(path: &Path) -> Result<ExitCode, UsageError> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!(
-                "{}",
-                json!({"error": e.code().as_str(), "message": e.message()})
-            );
+            println!("{}", e.to_json_body());
             Ok(ExitCode::from(1))
         }
     }
@@ -401,10 +398,7 @@ fn sign(args: SignArgs) -> Result<ExitCode, UsageError> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!(
-                "{}",
-                json!({"error": e.code().as_str(), "message": e.message()})
-            );
+            println!("{}", e.to_json_body());
             Ok(ExitCode::from(1))
         }
     }
