@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of kakunin-verify for a bounded time, one after the
-# other (-jobs=1: the machines are shared), and exits non-zero if any target
-# finds a crash, a timeout or an out-of-memory.
+# other, and exits non-zero if any target finds a crash, a timeout or an
+# out-of-memory. Each run is one libFuzzer process fuzzing on one thread (the
+# machines are shared): that is libFuzzer's default, so no -jobs/-workers
+# flag is passed; an explicit -jobs=1 would only move the fuzzer into a
+# child process whose output goes to ./fuzz-0.log instead of our log.
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET]        (default 20)
 #   FUZZ_TARGETS="raw_http crl" fuzz/run.sh 60   (a subset)
@@ -9,8 +12,9 @@
 # Toolchain: cargo-fuzz needs a nightly rustc (its instrumentation flags are
 # unstable). When rustup has a nightly toolchain we use `cargo +nightly fuzz`;
 # otherwise `RUSTC_BOOTSTRAP=1 cargo fuzz` on the default (stable) toolchain.
-# Both were tried on the development machine (stable 1.95 + nightly): both
-# build and run every target.
+# Both were tried on the development machine (stable 1.95.0 and nightly
+# 1.97.0-nightly 2026-05-19, cargo-fuzz 0.13.2): both build and run the
+# targets with -s none.
 #
 # Sanitizer: `-s none`. kakunin-verify is #![forbid(unsafe_code)]; what we
 # hunt is panics, unbounded allocation (-rss_limit_mb / -malloc_limit_mb) and
@@ -92,7 +96,6 @@ for entry in "${selected[@]}"; do
         -rss_limit_mb=2048 \
         -malloc_limit_mb=2048 \
         -timeout=10 \
-        -jobs=1 -workers=1 \
         -print_final_stats=1 \
         >"$log" 2>&1 || status=$?
     grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb' "$log" || true
