@@ -430,7 +430,7 @@ impl<'a> Parser<'a> {
     fn parse_object(&mut self, depth: usize) -> Result<JsonValue, Error> {
         self.enter(depth)?;
         self.pos += 1; // '{'
-        let mut members: Vec<(String, JsonValue)> = Vec::new();
+        let mut members: Vec<(String, JsonValue)> = Vec::with_capacity(8);
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
