@@ -285,6 +285,9 @@ impl RevokedSet {
             return RevokedLookup::Overflowed;
         };
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.entries.is_empty() && state.overflow_until_ms.is_none() {
+            return RevokedLookup::NotRevoked;
+        }
         if let Some(issuer) = issuer {
             if let Some(hit) = lookup_entry(&mut state, &scoped_key(Some(issuer), &serial), now_ms)
             {
@@ -480,7 +483,11 @@ impl RevocationCache {
             return self.check_local(source, cert, now).await;
         }
         let limit = self.limits(revocation_timeout_ms);
-        let key = cache_key(source.name(), cert.issuer_der, serial);
+        let key = CacheKey {
+            source: source.name(),
+            issuer_sha256: issuer.into(),
+            serial,
+        };
         if let Some(slot) = self.inner.entries.get(&key).await {
             if let Some(result) = use_slot(&slot, now, limit, true) {
                 self.maybe_refresh_ahead(&slot, source, cert, &key, now, limit);
@@ -757,15 +764,6 @@ fn issuer_sha256(issuer_der: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, issuer_der).as_ref());
     out
-}
-
-fn cache_key(source: &'static str, issuer_der: &[u8], serial: String) -> CacheKey {
-    let digest = ring::digest::digest(&ring::digest::SHA256, issuer_der);
-    CacheKey {
-        source,
-        issuer_sha256: digest.as_ref().into(),
-        serial,
-    }
 }
 
 // SPEC 7.2: an answer is used until min(produced + limit, nextUpdate).
