@@ -22,6 +22,41 @@ use std::sync::Arc;
 const NOW_MS: u64 = 1_782_897_300_000;
 const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY","type":"limit","price":"1.08245","time_in_force":"GTC","client_order_id":"desk-7f3a9c2e-0001","account":"acct-00042","post_only":false}"#;
 
+/// A networked-style source answering valid: after the first request its
+/// answer comes from the SPEC 7.2 cache.
+struct AlwaysValid;
+
+impl kakunin_verify::revocation::RevocationSource for AlwaysValid {
+    fn name(&self) -> &'static str {
+        "loop"
+    }
+    fn is_networked(&self) -> bool {
+        true
+    }
+    fn check<'a>(
+        &'a self,
+        _c: kakunin_verify::revocation::CertificateRef<'a>,
+        now_ms: u64,
+    ) -> kakunin_verify::revocation::BoxFuture<
+        'a,
+        Result<
+            kakunin_verify::revocation::RevocationAnswer,
+            kakunin_verify::revocation::Unavailable,
+        >,
+    > {
+        Box::pin(std::future::ready(Ok(
+            kakunin_verify::revocation::RevocationAnswer {
+                status: kakunin_verify::revocation::RevocationStatus::Valid,
+                produced_at_ms: now_ms,
+                next_update_ms: None,
+                risk_score: None,
+                risk_band: None,
+                source: "loop",
+            },
+        )))
+    }
+}
+
 /// N bare ring verifications.
 #[inline(never)]
 fn base_loop(
@@ -66,7 +101,13 @@ fn main() {
         .audience("api.exchange.example")
         .routes("POST /v1/trades submit_limit_order trade".parse().unwrap())
         .clock(Arc::new(ManualClock::new(NOW_MS)))
-        .revocation(Revocation::Disabled)
+        .revocation(
+            if std::env::args().nth(3).as_deref() == Some("revocation-cached") {
+                Revocation::Source(Arc::new(AlwaysValid))
+            } else {
+                Revocation::Disabled
+            },
+        )
         .build()
         .unwrap();
     let s = AgentSigner::from_pem(

@@ -131,6 +131,7 @@ impl TrustStore {
 #[derive(Debug, Clone)]
 pub struct PathCertificate {
     der: CertificateDer<'static>,
+    sha256: [u8; 32],
     subject_der: Vec<u8>,
     issuer_name_der: Vec<u8>,
     serial: Vec<u8>,
@@ -164,6 +165,13 @@ impl PathCertificate {
             not_before_ms: ms(&tbs.validity().not_before),
             not_after_ms: ms(&tbs.validity().not_after),
             is_root,
+            sha256: {
+                let mut h = [0u8; 32];
+                h.copy_from_slice(
+                    ring::digest::digest(&ring::digest::SHA256, der.as_ref()).as_ref(),
+                );
+                h
+            },
             der,
         })
     }
@@ -171,6 +179,10 @@ impl PathCertificate {
     /// The DER.
     pub fn der(&self) -> &[u8] {
         self.der.as_ref()
+    }
+    /// SHA-256 of the DER.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
     }
     /// The subject Name, DER.
     pub fn subject_der(&self) -> &[u8] {

@@ -814,28 +814,26 @@ impl Verifier {
             serial_hex: cached.cert.serial_hex(),
             not_after_ms: cached.cert.not_after_ms(),
         };
-        let mut refs = vec![leaf];
+        let answer = self
+            .revocation_answer(source, leaf, issuer.sha256(), timeout_ms)
+            .await;
+        self.apply_revocation_answer(answer, trace)?;
         if self.whole_chain {
+            // SPEC 7.1: every certificate of the path but the pinned root.
             let cas = cached.chain.cas();
-            for (i, ca) in cas.iter().enumerate() {
-                if ca.is_root() {
-                    continue;
-                }
-                let Some(parent) = cas.get(i + 1) else {
-                    continue;
-                };
-                refs.push(CertificateRef {
+            for (ca, parent) in cas.iter().zip(cas.iter().skip(1)) {
+                let r = CertificateRef {
                     der: ca.der(),
                     issuer_der: parent.der(),
                     serial: ca.serial(),
                     serial_hex: ca.serial_hex(),
                     not_after_ms: ca.not_after_ms(),
-                });
+                };
+                let answer = self
+                    .revocation_answer(source, r, parent.sha256(), timeout_ms)
+                    .await;
+                self.apply_revocation_answer(answer, trace)?;
             }
-        }
-        for r in refs {
-            let answer = self.revocation_answer(source, r, timeout_ms, now_ms).await;
-            self.apply_revocation_answer(answer, trace)?;
         }
         Ok(())
     }
@@ -845,11 +843,11 @@ impl Verifier {
         &self,
         source: &Arc<dyn RevocationSource>,
         cert: CertificateRef<'_>,
+        issuer_sha256: &[u8; 32],
         revocation_timeout_ms: Option<u64>,
-        _now_ms: u64,
     ) -> Result<CachedAnswer, Unavailable> {
         self.revocation_cache
-            .check(source, cert, revocation_timeout_ms)
+            .check_with_issuer_hash(source, cert, issuer_sha256, revocation_timeout_ms)
             .await
     }
 

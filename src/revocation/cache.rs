@@ -472,10 +472,25 @@ impl RevocationCache {
         cert: CertificateRef<'_>,
         revocation_timeout_ms: Option<u64>,
     ) -> Result<CachedAnswer, Unavailable> {
+        let issuer = issuer_sha256(cert.issuer_der);
+        self.check_with_issuer_hash(source, cert, &issuer, revocation_timeout_ms)
+            .await
+    }
+
+    /// [`Self::check`] for callers that already hold the SHA-256 of
+    /// `cert.issuer_der` (the verifier computes it once per validated
+    /// chain), sparing a hash of the issuer certificate per request.
+    pub async fn check_with_issuer_hash(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        issuer_sha256: &[u8; 32],
+        revocation_timeout_ms: Option<u64>,
+    ) -> Result<CachedAnswer, Unavailable> {
+        let issuer = *issuer_sha256;
         let now = self.now();
         let serial = normalize_serial_hex(cert.serial_hex)
             .ok_or_else(|| Unavailable::new("unusable serial"))?;
-        let issuer = issuer_sha256(cert.issuer_der);
         if let Some(hit) = self.revoked_hit(&issuer, &serial, now)? {
             return Ok(hit);
         }
