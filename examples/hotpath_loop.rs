@@ -75,7 +75,11 @@ fn base_loop(
 #[inline(never)]
 fn hot_loop(v: &Verifier, reqs: &[Vec<(String, Vec<u8>)>]) -> usize {
     let mut ok = 0;
+    let cold = std::env::args().nth(3).as_deref() == Some("cold");
     for r in reqs {
+        if cold {
+            v.clear_certificate_cache();
+        }
         let pairs: Vec<(&str, &[u8])> = r.iter().map(|(a, b)| (a.as_str(), b.as_slice())).collect();
         let req = HttpRequest::new("POST", "/v1/trades", &pairs, BODY.as_bytes());
         if pollster::block_on(v.verify(&req)).is_ok() {

@@ -7,6 +7,8 @@
 //! [`VerifiedChain`], a value only this module can construct, which the
 //! verifier caches by the leaf's SHA-256.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
@@ -36,6 +38,9 @@ pub static SUPPORTED_SIGNATURE_ALGORITHMS:
     webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
 
+/// Most parsed CA certificates kept for reuse across agents.
+pub const MAX_PARSED_CAS: usize = 256;
+
 /// Most roots or configured intermediates a trust store holds.
 pub const MAX_CONFIGURED_CERTIFICATES: usize = 1024;
 
@@ -50,6 +55,9 @@ pub const MAX_CONFIGURED_CERTIFICATES: usize = 1024;
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct TrustStore {
+    /// CA certificates of validated paths, parsed once: every agent of an
+    /// intermediate shares it (bounded by [`MAX_PARSED_CAS`]).
+    parsed_cas: std::sync::Arc<std::sync::Mutex<HashMap<Vec<u8>, Arc<PathCertificate>>>>,
     anchors: Vec<TrustAnchor<'static>>,
     roots: Vec<CertificateDer<'static>>,
     intermediates: Vec<CertificateDer<'static>>,
@@ -109,6 +117,26 @@ impl TrustStore {
             self.intermediates.push(c);
         }
         Ok(n)
+    }
+
+    /// A path's CA certificate, parsed once and shared.
+    fn parsed_ca(&self, der: &[u8], is_root: bool) -> Result<Arc<PathCertificate>, Error> {
+        let mut memo = self
+            .parsed_cas
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(hit) = memo.get(der).filter(|c| c.is_root == is_root) {
+            return Ok(Arc::clone(hit));
+        }
+        let parsed = Arc::new(PathCertificate::parse(
+            CertificateDer::from(der.to_vec()),
+            is_root,
+        )?);
+        if memo.len() >= MAX_PARSED_CAS {
+            memo.clear();
+        }
+        memo.insert(der.to_vec(), Arc::clone(&parsed));
+        Ok(parsed)
     }
 
     /// The pinned roots' DER.
@@ -215,20 +243,23 @@ impl PathCertificate {
 #[derive(Debug, Clone)]
 pub struct VerifiedChain {
     /// Intermediates leaf-most first, then the root.
-    cas: Vec<PathCertificate>,
+    cas: Vec<Arc<PathCertificate>>,
     not_before_ms: u64,
     not_after_ms: u64,
 }
 
 impl VerifiedChain {
     /// The CA certificates of the path: intermediates leaf-most first, then the root.
-    pub fn cas(&self) -> &[PathCertificate] {
+    pub fn cas(&self) -> &[Arc<PathCertificate>] {
         &self.cas
     }
 
     /// The certificate that issued `issuer_name_der`'s subject (by name) in this path.
     pub fn issuer_of(&self, issuer_name_der: &[u8]) -> Option<&PathCertificate> {
-        self.cas.iter().find(|c| c.subject_der == issuer_name_der)
+        self.cas
+            .iter()
+            .map(|c| &**c)
+            .find(|c| c.subject_der == issuer_name_der)
     }
 
     /// The latest notBefore of any certificate of the path (leaf included).
@@ -345,7 +376,7 @@ pub fn verify_chain(
 
     let mut cas = Vec::with_capacity(MAX_INTERMEDIATES_IN_PATH + 1);
     for c in path.intermediate_certificates() {
-        cas.push(PathCertificate::parse(c.der().into_owned(), false)?);
+        cas.push(store.parsed_ca(c.der().as_ref(), false)?);
     }
     let root_index = store
         .anchors
@@ -356,7 +387,7 @@ pub fn verify_chain(
         .roots
         .get(root_index)
         .ok_or_else(|| Error::UntrustedChain("anchor not found".into()))?;
-    cas.push(PathCertificate::parse(root.clone(), true)?);
+    cas.push(store.parsed_ca(root.as_ref(), true)?);
     let not_before_ms = cas
         .iter()
         .map(|c| c.not_before_ms)
