@@ -104,7 +104,7 @@ struct Owned {
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    kakunin_verify::hex::encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+    kakunin_verify::hex::encode(&kakunin_verify::signature::sha256(data))
 }
 
 /// Signs one request; the p256 sample agent certifies its model and

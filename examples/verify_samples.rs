@@ -72,7 +72,7 @@ fn sign(
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    kakunin_verify::hex::encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+    kakunin_verify::hex::encode(&kakunin_verify::signature::sha256(data))
 }
 
 fn agent(kind: &str) -> Result<AgentSigner, Box<dyn std::error::Error>> {

@@ -175,9 +175,6 @@ impl PathCertificate {
         let c = <x509_cert::Certificate as der::Decode>::from_der(der.as_ref())
             .map_err(|_| Error::UntrustedChain("a path certificate does not parse".into()))?;
         let tbs = c.tbs_certificate();
-        let ms = |t: &x509_cert::time::Time| {
-            u64::try_from(t.to_unix_duration().as_millis()).unwrap_or(u64::MAX)
-        };
         let serial = tbs.serial_number().as_bytes().to_vec();
         Ok(PathCertificate {
             subject_der: tbs
@@ -190,16 +187,10 @@ impl PathCertificate {
                 .map_err(|_| Error::UntrustedChain("issuer".into()))?,
             serial_hex: serial_text(&serial),
             serial,
-            not_before_ms: ms(&tbs.validity().not_before),
-            not_after_ms: ms(&tbs.validity().not_after),
+            not_before_ms: crate::time::x509_ms(&tbs.validity().not_before),
+            not_after_ms: crate::time::x509_ms(&tbs.validity().not_after),
             is_root,
-            sha256: {
-                let mut h = [0u8; 32];
-                h.copy_from_slice(
-                    ring::digest::digest(&ring::digest::SHA256, der.as_ref()).as_ref(),
-                );
-                h
-            },
+            sha256: crate::signature::sha256(der.as_ref()),
             der,
         })
     }

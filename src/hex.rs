@@ -46,19 +46,3 @@ fn nibble_lower(c: u8) -> Option<u8> {
         _ => None,
     }
 }
-
-/// Decodes hex digits of either case, ignoring `:` separators (SPEC 7.1 serial comparisons).
-pub fn decode_loose(s: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = s.bytes().filter(|&c| c != b':').collect();
-    if digits.len() % 2 != 0 {
-        return None;
-    }
-    digits
-        .chunks_exact(2)
-        .map(|p| {
-            let hi = nibble_lower(p.first()?.to_ascii_lowercase())?;
-            let lo = nibble_lower(p.get(1)?.to_ascii_lowercase())?;
-            Some((hi << 4) | lo)
-        })
-        .collect()
-}

@@ -185,9 +185,7 @@ impl AgentSigner {
     /// Signs a request; returns the headers to send, in order.
     pub fn sign(&self, req: &RequestToSign<'_>) -> Result<Vec<(&'static str, String)>, Error> {
         let body = crate::canonical::canonicalize(req.body)?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, body.canonical_bytes());
-        let mut body_sha256 = [0u8; 32];
-        body_sha256.copy_from_slice(digest.as_ref());
+        let body_sha256 = crate::signature::sha256(body.canonical_bytes());
         let timestamp = req.timestamp_ms.to_string();
         let input = SigningInput {
             audience: req.audience,

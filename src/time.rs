@@ -3,6 +3,11 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// An X.509 `Time` as Unix milliseconds (saturating).
+pub fn x509_ms(t: &x509_cert::time::Time) -> u64 {
+    u64::try_from(t.to_unix_duration().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// RFC 3339 with seconds, e.g. `2026-05-28T00:00:00Z`.
 pub fn rfc3339_seconds(unix_ms: u64) -> Option<String> {
     let secs = i64::try_from(unix_ms / 1000).ok()?;

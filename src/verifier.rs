@@ -32,7 +32,7 @@ use crate::revocation::{
     CertificateRef, RevocationSource, RevocationStatus, RiskBand, Unavailable,
 };
 use crate::routes::RouteTable;
-use crate::signature::{self, SigningInput};
+use crate::signature::{self, sha256, SigningInput};
 
 /// SPEC 4.3: default body size limit (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -438,13 +438,6 @@ struct Trace {
     revocation_source: Option<&'static str>,
     revocation_age_ms: Option<u64>,
     request_timestamp_ms: Option<u64>,
-}
-
-fn sha256(data: &[u8]) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, data);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
 }
 
 impl Verifier {

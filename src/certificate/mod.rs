@@ -182,11 +182,15 @@ fn malformed(msg: &'static str) -> Error {
 /// SPEC 7.1: hex of the serial's content octets without a leading `00`
 /// sign octet, two digits per octet.
 pub fn serial_text(content: &[u8]) -> String {
-    let trimmed = match content {
+    crate::hex::encode(serial_magnitude(content))
+}
+
+/// A serial's content octets without a leading `00` sign octet.
+pub fn serial_magnitude(content: &[u8]) -> &[u8] {
+    match content {
         [0, rest @ ..] if !rest.is_empty() => rest,
         all => all,
-    };
-    crate::hex::encode(trimmed)
+    }
 }
 
 /// SPEC 1: `agent-id` is 1 to 128 characters from `[A-Za-z0-9._-]`.
@@ -207,10 +211,6 @@ pub fn agent_id_from_urn(uri: &str) -> Option<&str> {
     }
     let id = uri.get(AGENT_URN_PREFIX.len()..)?;
     is_valid_agent_id(id).then_some(id)
-}
-
-fn time_to_ms(t: &x509_cert::time::Time) -> u64 {
-    u64::try_from(t.to_unix_duration().as_millis()).unwrap_or(u64::MAX)
 }
 
 fn directory_string(name: &x509_cert::name::Name, oid: ObjectIdentifier) -> Option<String> {
@@ -307,8 +307,7 @@ impl AgentCertificate {
         let cert = Certificate::from_der(der)
             .map_err(|_| malformed("certificate does not parse as DER X.509"))?;
         let tbs = cert.tbs_certificate();
-        let sha = ring::digest::digest(&ring::digest::SHA256, der);
-        let sha256: [u8; 32] = sha.as_ref().try_into().map_err(|_| malformed("digest"))?;
+        let sha256 = crate::signature::sha256(der);
         let (key_algorithm, public_key) = read_public_key(tbs.subject_public_key_info())?;
         let serial = tbs.serial_number().as_bytes().to_vec();
         let mut out = AgentCertificate {
@@ -328,8 +327,8 @@ impl AgentCertificate {
             uri_sans: Vec::new(),
             serial_hex: serial_text(&serial),
             serial,
-            not_before_ms: time_to_ms(&tbs.validity().not_before),
-            not_after_ms: time_to_ms(&tbs.validity().not_after),
+            not_before_ms: crate::time::x509_ms(&tbs.validity().not_before),
+            not_after_ms: crate::time::x509_ms(&tbs.validity().not_after),
             key_algorithm,
             public_key,
             basic_constraints_ca: None,

@@ -75,8 +75,9 @@ pub fn normalize_serial_hex(text: &str) -> Option<String> {
         .filter(|c| *c != ':')
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    let well_formed =
-        !hex.is_empty() && hex.len() % 2 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    let well_formed = !hex.is_empty()
+        && hex.len().is_multiple_of(2)
+        && hex.bytes().all(|b| b.is_ascii_hexdigit());
     if !well_formed {
         return None;
     }
@@ -472,7 +473,7 @@ impl RevocationCache {
         cert: CertificateRef<'_>,
         revocation_timeout_ms: Option<u64>,
     ) -> Result<CachedAnswer, Unavailable> {
-        let issuer = issuer_sha256(cert.issuer_der);
+        let issuer = crate::signature::sha256(cert.issuer_der);
         self.check_with_issuer_hash(source, cert, &issuer, revocation_timeout_ms)
             .await
     }
@@ -654,7 +655,7 @@ impl RevocationCache {
         if answer.status == RevocationStatus::Revoked {
             // An unusable serial text was rejected before any fetch.
             let _ = self.inner.revoked.insert_scoped(
-                Some(&issuer_sha256(cert.issuer_der)),
+                Some(&crate::signature::sha256(cert.issuer_der)),
                 cert.serial_hex,
                 cert.not_after_ms,
                 answer.source,
@@ -774,12 +775,6 @@ impl OwnedCert {
 
 // SPEC 7.2: keyed by (issuer, serial); the source's name keeps two
 // sources' answers apart.
-/// SHA-256 of the issuer certificate: the "issuer" of SPEC 7.2's keys.
-fn issuer_sha256(issuer_der: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, issuer_der).as_ref());
-    out
-}
 
 // SPEC 7.2: an answer is used until min(produced + limit, nextUpdate).
 fn expiry_ms(answer: &RevocationAnswer, limit: u64) -> u64 {

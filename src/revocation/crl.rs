@@ -56,17 +56,6 @@ impl std::fmt::Debug for CrlSource {
     }
 }
 
-fn normalized_serial(s: &[u8]) -> &[u8] {
-    match s {
-        [0, rest @ ..] if !rest.is_empty() => rest,
-        all => all,
-    }
-}
-
-fn time_ms(t: &x509_cert::time::Time) -> u64 {
-    u64::try_from(t.to_unix_duration().as_millis()).unwrap_or(u64::MAX)
-}
-
 /// The DER contents (without tag and length) of a DER value.
 fn der_contents(der: &[u8]) -> Option<&[u8]> {
     let mut r = der::SliceReader::new(der).ok()?;
@@ -201,15 +190,15 @@ impl CrlSource {
             .revoked_certificates
             .iter()
             .flatten()
-            .map(|r| normalized_serial(r.serial_number.as_bytes()).to_vec())
+            .map(|r| crate::certificate::serial_magnitude(r.serial_number.as_bytes()).to_vec())
             .collect();
         Ok(LoadedCrl {
             issuer_name_der: tbs
                 .issuer
                 .to_der()
                 .map_err(|_| ConfigError::new("CRL issuer"))?,
-            this_update_ms: time_ms(&tbs.this_update),
-            next_update_ms: tbs.next_update.as_ref().map(time_ms),
+            this_update_ms: crate::time::x509_ms(&tbs.this_update),
+            next_update_ms: tbs.next_update.as_ref().map(crate::time::x509_ms),
             usable: structure_check(&list),
             revoked,
             der,
@@ -218,12 +207,7 @@ impl CrlSource {
 
     // SPEC 7.1: signed by the certificate's issuer, which has cRLSign.
     fn signed_by(&self, index: usize, crl: &LoadedCrl, issuer_der: &[u8]) -> bool {
-        let key = (index, {
-            let d = ring::digest::digest(&ring::digest::SHA256, issuer_der);
-            let mut k = [0u8; 32];
-            k.copy_from_slice(d.as_ref());
-            k
-        });
+        let key = (index, crate::signature::sha256(issuer_der));
         if let Ok(memo) = self.signature_memo.lock() {
             if let Some(v) = memo.get(&key) {
                 return *v;
@@ -272,7 +256,10 @@ impl CrlSource {
         if now_ms < newest.this_update_ms {
             return Err(Unavailable::new("the CRL's thisUpdate is in the future"));
         }
-        let status = if newest.revoked.contains(normalized_serial(cert.serial)) {
+        let status = if newest
+            .revoked
+            .contains(crate::certificate::serial_magnitude(cert.serial))
+        {
             RevocationStatus::Revoked
         } else {
             RevocationStatus::Valid
