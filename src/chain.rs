@@ -190,7 +190,7 @@ impl PathCertificate {
             not_before_ms: crate::time::x509_ms(&tbs.validity().not_before),
             not_after_ms: crate::time::x509_ms(&tbs.validity().not_after),
             is_root,
-            sha256: crate::signature::sha256(der.as_ref()),
+            sha256: crate::digest::sha256(der.as_ref()),
             der,
         })
     }

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::{ConfigError, Error};
-use crate::revocation::BoxFuture;
+use crate::future::BoxFuture;
 
 /// Default cap on agents tracked at once.
 pub const DEFAULT_MAX_AGENTS: usize = 100_000;

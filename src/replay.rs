@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::{ConfigError, Error};
-use crate::revocation::BoxFuture;
+use crate::future::BoxFuture;
 
 /// Default capacity: live nonces the store may hold (SPEC 4.5).
 pub const DEFAULT_NONCE_CAPACITY: usize = 1_000_000;

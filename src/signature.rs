@@ -9,17 +9,7 @@ use ring::signature::{self as sig, UnparsedPublicKey};
 use crate::certificate::KeyAlgorithm;
 use crate::error::Error;
 
-/// SHA-256 of `data`: the fingerprints and digests of SPEC 4.4 and 7.2.
-///
-/// ```
-/// let h = kakunin_verify::signature::sha256(b"");
-/// assert_eq!(kakunin_verify::hex::encode(&h)[..8], *"e3b0c442");
-/// ```
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
-    out
-}
+pub use crate::digest::sha256;
 
 /// The first line of every version 1 signing input.
 pub const SIGNING_INPUT_MAGIC: &str = "KAKUNIN-SIG-V1";

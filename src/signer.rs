@@ -185,7 +185,7 @@ impl AgentSigner {
     /// Signs a request; returns the headers to send, in order.
     pub fn sign(&self, req: &RequestToSign<'_>) -> Result<Vec<(&'static str, String)>, Error> {
         let body = crate::canonical::canonicalize(req.body)?;
-        let body_sha256 = crate::signature::sha256(body.canonical_bytes());
+        let body_sha256 = crate::digest::sha256(body.canonical_bytes());
         let timestamp = req.timestamp_ms.to_string();
         let input = SigningInput {
             audience: req.audience,

@@ -32,7 +32,8 @@ use crate::revocation::{
     CertificateRef, RevocationSource, RevocationStatus, RiskBand, Unavailable,
 };
 use crate::routes::RouteTable;
-use crate::signature::{self, sha256, SigningInput};
+use crate::digest::sha256;
+use crate::signature::{self, SigningInput};
 
 /// SPEC 4.3: default body size limit (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -307,7 +307,7 @@ impl AgentCertificate {
         let cert = Certificate::from_der(der)
             .map_err(|_| malformed("certificate does not parse as DER X.509"))?;
         let tbs = cert.tbs_certificate();
-        let sha256 = crate::signature::sha256(der);
+        let sha256 = crate::digest::sha256(der);
         let (key_algorithm, public_key) = read_public_key(tbs.subject_public_key_info())?;
         let serial = tbs.serial_number().as_bytes().to_vec();
         let mut out = AgentCertificate {
