@@ -80,6 +80,7 @@ pub mod revocation;
 pub mod routes;
 pub mod signature;
 pub mod signer;
+pub mod stores;
 pub mod time;
 #[cfg(feature = "tls")]
 pub mod tls;

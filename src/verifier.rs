@@ -22,9 +22,10 @@ use crate::certificate::profile::{self, ProfileOptions};
 use crate::certificate::{AgentCertificate, ExtensionOids, AGENT_URN_PREFIX};
 use crate::chain::{self, TrustStore, VerifiedChain};
 use crate::clock::{Clock, SystemClock};
+use crate::digest::sha256;
 use crate::error::{ConfigError, Error};
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
-use crate::replay::{MemoryNonceStore, NonceStore};
+use crate::replay::{MemoryNonceStore, NonceRecord, NonceStore};
 use crate::request::{self, AgentHeaders};
 use crate::revocation::cache::{CacheConfig, CachedAnswer, RevocationCache, RevokedLookup};
 use crate::revocation::webhook::{self, WebhookError, WebhookEvent};
@@ -32,7 +33,6 @@ use crate::revocation::{
     CertificateRef, RevocationSource, RevocationStatus, RiskBand, Unavailable,
 };
 use crate::routes::RouteTable;
-use crate::digest::sha256;
 use crate::signature::{self, SigningInput};
 
 /// SPEC 4.3: default body size limit (1 MiB).
@@ -634,8 +634,13 @@ impl Verifier {
         // Step 8: replay.
         if let Some(nonce) = headers.nonce {
             let keep_until = parts.timestamp_ms.saturating_add(self.max_age_ms);
-            self.record_nonce(&cert_sha256, nonce, keep_until, now_ms)
-                .await?;
+            let record = NonceRecord {
+                agent_urn: &cached.agent_urn,
+                cert_sha256: &cert_sha256,
+                nonce,
+                keep_until_ms: keep_until,
+            };
+            self.record_nonce(record, now_ms).await?;
         }
 
         // Step 9: authorization.
@@ -915,17 +920,11 @@ impl Verifier {
         }
     }
 
-    // SPEC 4.5 / 5.1 step 8.
-    async fn record_nonce(
-        &self,
-        cert: &[u8; 32],
-        nonce: &str,
-        keep_until_ms: u64,
-        now_ms: u64,
-    ) -> Result<(), Error> {
+    // SPEC 4.5 / 5.1 step 8: the agent's share counted by its URN.
+    async fn record_nonce(&self, record: NonceRecord<'_>, now_ms: u64) -> Result<(), Error> {
         match &self.replay {
-            Replay::Memory(m) => m.check_and_record_now(cert, nonce, keep_until_ms, now_ms),
-            Replay::Shared(s) => s.check_and_record(cert, nonce, keep_until_ms, now_ms).await,
+            Replay::Memory(m) => m.check_and_record_now(&record, now_ms),
+            Replay::Shared(s) => s.check_and_record(record, now_ms).await,
         }
     }
 

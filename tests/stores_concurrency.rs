@@ -5,7 +5,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use kakunin_verify::ratelimit::MemoryRateLimiter;
-use kakunin_verify::replay::{MemoryNonceStore, NonceStoreConfig};
+use kakunin_verify::replay::{MemoryNonceStore, NonceRecord, NonceStoreConfig};
 use kakunin_verify::{Code, Error};
 
 const THREADS: usize = 64;
@@ -30,6 +30,15 @@ where
     handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
+fn record<'a>(agent_urn: &'a str, cert_sha256: &'a [u8; 32], nonce: &'a str) -> NonceRecord<'a> {
+    NonceRecord {
+        agent_urn,
+        cert_sha256,
+        nonce,
+        keep_until_ms: NOW + 60_000,
+    }
+}
+
 fn count(results: &[Result<(), Error>], code: Option<Code>) -> usize {
     results
         .iter()
@@ -41,8 +50,12 @@ fn count(results: &[Result<(), Error>], code: Option<Code>) -> usize {
 fn sixty_four_copies_of_one_request_pass_exactly_once() {
     let store = Arc::new(MemoryNonceStore::default());
     let s = Arc::clone(&store);
-    let results =
-        race(move |_| s.check_and_record_now(&[9; 32], "the-same-nonce-0001", NOW + 60_000, NOW));
+    let results = race(move |_| {
+        s.check_and_record_now(
+            &record("urn:kakunin:agent:racer", &[9; 32], "the-same-nonce-0001"),
+            NOW,
+        )
+    });
     assert_eq!(count(&results, None), 1);
     assert_eq!(count(&results, Some(Code::ReplayedRequest)), THREADS - 1);
 }
@@ -59,7 +72,8 @@ fn distinct_nonces_all_pass_and_capacity_is_never_exceeded() {
     let s = Arc::clone(&store);
     let results = race(move |i| {
         let cert = [(i % 8) as u8; 32];
-        s.check_and_record_now(&cert, &format!("nonce-{i:016}"), NOW + 60_000, NOW)
+        let urn = format!("urn:kakunin:agent:a{}", i % 8);
+        s.check_and_record_now(&record(&urn, &cert, &format!("nonce-{i:016}")), NOW)
     });
     assert_eq!(count(&results, None), 40);
     assert_eq!(count(&results, Some(Code::Overloaded)), THREADS - 40);
