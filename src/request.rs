@@ -50,6 +50,21 @@ pub mod names {
     ];
     /// Only `identity` is accepted.
     pub const CONTENT_ENCODING: &str = "content-encoding";
+    /// `application/json` (optionally `; charset=utf-8`) for a non-empty body.
+    pub const CONTENT_TYPE: &str = "content-type";
+}
+
+/// How often `Content-Type` appeared, and its value when it appeared once
+/// (SPEC 4.1, checked only for a non-empty body).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ContentTypeHeader<'a> {
+    /// No `Content-Type`.
+    #[default]
+    Absent,
+    /// Exactly one, with its raw value.
+    One(&'a [u8]),
+    /// More than one.
+    Repeated,
 }
 
 /// The agent headers of one request, syntax-checked (SPEC 4.1).
@@ -73,6 +88,8 @@ pub struct AgentHeaders<'a> {
     pub model_sha256: Option<&'a str>,
     /// `X-Agent-Prompt-Sha256`.
     pub prompt_sha256: Option<&'a str>,
+    /// `Content-Type`, as sent (SPEC 4.1: see [`check_content_type`]).
+    pub content_type: ContentTypeHeader<'a>,
 }
 
 fn bad(msg: &'static str) -> Error {
@@ -134,6 +151,59 @@ fn check_content_encoding(v: &str) -> Result<(), Error> {
         return Err(bad("Content-Encoding other than identity"));
     }
     Ok(())
+}
+
+// SPEC 4.1 (1.1): a non-empty body is sent as JSON, said exactly once:
+// media type `application/json` (case-insensitive), and no parameter but an
+// optional `charset=utf-8` (case-insensitive, optional whitespace around the
+// `;`). Anything else would invite an application to read the verified
+// bytes as something other than the JSON that was verified.
+/// SPEC 4.1: checks `Content-Type` against the body (an empty body needs none).
+///
+/// ```
+/// use kakunin_verify::request::{check_content_type, ContentTypeHeader::*};
+/// assert!(check_content_type(One(b"Application/JSON; charset=UTF-8"), b"{}").is_ok());
+/// assert!(check_content_type(One(b"application/x-www-form-urlencoded"), b"{}").is_err());
+/// assert!(check_content_type(Absent, b"{}").is_err());
+/// assert!(check_content_type(Absent, b"").is_ok());
+/// ```
+pub fn check_content_type(header: ContentTypeHeader<'_>, body: &[u8]) -> Result<(), Error> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    let value = match header {
+        ContentTypeHeader::One(v) => v,
+        ContentTypeHeader::Absent => return Err(bad("a non-empty body needs a Content-Type")),
+        ContentTypeHeader::Repeated => return Err(bad("Content-Type appears more than once")),
+    };
+    let value = header_text(value)?;
+    if is_json_media_type(value) {
+        Ok(())
+    } else {
+        Err(bad(
+            "Content-Type must be application/json (optionally with charset=utf-8)",
+        ))
+    }
+}
+
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+// SPEC 4.1: `application/json` alone, or followed by exactly one
+// `charset=utf-8`; no quoted value, no whitespace around `=`, no empty or
+// repeated parameter.
+fn is_json_media_type(value: &str) -> bool {
+    let mut parts = value.split(';');
+    let media = parts.next().map(trim_ows).unwrap_or("");
+    if !media.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    match (parts.next(), parts.next()) {
+        (None, _) => true,
+        (Some(param), None) => trim_ows(param).eq_ignore_ascii_case("charset=utf-8"),
+        (Some(_), Some(_)) => false,
+    }
 }
 
 /// SPEC 4.1: strict base64 (RFC 4648 section 4, padded, canonical, no whitespace).
@@ -202,6 +272,12 @@ impl<'a> AgentHeaders<'a> {
                 ));
             } else if is(names::CONTENT_ENCODING) {
                 &mut content_encoding
+            } else if is(names::CONTENT_TYPE) {
+                h.content_type = match h.content_type {
+                    ContentTypeHeader::Absent => ContentTypeHeader::One(value),
+                    _ => ContentTypeHeader::Repeated,
+                };
+                continue;
             } else {
                 continue;
             };

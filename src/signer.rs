@@ -183,6 +183,11 @@ impl AgentSigner {
     }
 
     /// Signs a request; returns the headers to send, in order.
+    ///
+    /// For a non-empty body the list includes `Content-Type:
+    /// application/json`, which SPEC 4.1 (1.1) requires of every non-empty
+    /// body: send the headers as they are and do not add another
+    /// `Content-Type` (two are `malformed_request`).
     pub fn sign(&self, req: &RequestToSign<'_>) -> Result<Vec<(&'static str, String)>, Error> {
         let body = crate::canonical::canonicalize(req.body)?;
         let body_sha256 = crate::digest::sha256(body.canonical_bytes());
@@ -220,9 +225,16 @@ impl AgentSigner {
         if let Some(p) = req.prompt_sha256 {
             h.push(("X-Agent-Prompt-Sha256", p.to_owned()));
         }
+        if !req.body.is_empty() {
+            // SPEC 4.1 (1.1): a non-empty body is sent as JSON.
+            h.push(("Content-Type", JSON_CONTENT_TYPE.to_owned()));
+        }
         Ok(h)
     }
 }
+
+/// The `Content-Type` [`AgentSigner::sign`] sends with a non-empty body.
+pub const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// A fresh random nonce: 32 lowercase hex characters.
 pub fn random_nonce() -> Result<String, Error> {

@@ -568,18 +568,22 @@ impl Verifier {
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<(Arc<CachedCertificate>, String, CanonicalBody), Error> {
-        // Step 1: headers, target, body.
+        // Step 1 (SPEC 5.1, 1.1 order): every malformed_request rule of 4.1
+        // (each header's syntax and canonical base64, each X-Agent-Chain
+        // element, presence, Content-Type); then the audience; then the
+        // target; then the body.
         let headers = AgentHeaders::parse(req.headers.iter().map(|(n, v)| (*n, *v)))?;
         let parts = self.required_headers(req, &headers)?;
         trace.audience = Some(parts.audience.to_owned());
         trace.nonce = headers.nonce.map(str::to_owned);
         trace.request_timestamp_ms = Some(parts.timestamp_ms);
-        self.check_audience(parts.audience)?;
+        request::check_content_type(headers.content_type, req.body)?;
         let presented_chain = headers.chain.map(request::decode_chain).transpose()?;
         // SPEC 4.1: the certificate and signature headers are canonical base64
         // (a certificate seen before is recognised without decoding it).
         let leaf = self.presented_leaf(Presented::of(req, &headers)?, now_ms)?;
         let sig = request::decode_base64(parts.signature)?;
+        self.check_audience(parts.audience)?;
         let path = request::check_target(req.target)?;
         let body = self.check_body(req.body)?;
         let body_sha256 = sha256(body.canonical_bytes());

@@ -105,8 +105,13 @@ fn sign_then_request_round_trips_and_a_replay_is_denied() {
     assert!(headers
         .lines()
         .any(|l| l.starts_with("X-Agent-Signature: ")));
-    let raw = format!(
-        "POST /v1/trades HTTP/1.1\r\nHost: api.exchange.example\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n{}",
+    // SPEC 4.1 (1.1): `sign` prints the Content-Type a non-empty body needs.
+    assert!(headers
+        .lines()
+        .any(|l| l == "Content-Type: application/json"));
+    let raw =
+        format!(
+        "POST /v1/trades HTTP/1.1\r\nHost: api.exchange.example\r\nContent-Length: {}\r\n{}\r\n{}",
         body.len(),
         headers.lines().map(|l| format!("{l}\r\n")).collect::<String>(),
         body

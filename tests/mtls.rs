@@ -194,7 +194,8 @@ fn trade_request(signer: &AgentSigner, cert_header: CertHeader) -> Vec<u8> {
         })
         .unwrap();
     let mut out = format!(
-        "POST /v1/trades HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        // The signer's headers carry the Content-Type (SPEC 4.1, 1.1).
+        "POST /v1/trades HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
         TRADE.len()
     );
     for (name, value) in headers {

@@ -846,8 +846,16 @@ impl Signed {
         for (n, v) in &self.headers {
             s.push_str(&format!("{n}: {v}\r\n"));
         }
+        // SPEC 4.1 (1.1): the signer sends the Content-Type of a non-empty body.
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            s.push_str("Content-Type: application/json\r\n");
+        }
         s.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+            "Content-Length: {}\r\n\r\n{}",
             self.body.len(),
             self.body
         ));
