@@ -167,6 +167,8 @@ pub struct PathCertificate {
     not_before_ms: u64,
     not_after_ms: u64,
     is_root: bool,
+    /// RFC 5280 6.1.4 (k), (n): decided once, when the certificate is parsed.
+    ca_usage: Result<(), &'static str>,
 }
 
 impl PathCertificate {
@@ -190,9 +192,15 @@ impl PathCertificate {
             not_before_ms: crate::time::x509_ms(&tbs.validity().not_before),
             not_after_ms: crate::time::x509_ms(&tbs.validity().not_after),
             is_root,
+            ca_usage: ca_usage(tbs),
             sha256: crate::digest::sha256(der.as_ref()),
             der,
         })
+    }
+
+    /// notBefore, Unix ms.
+    pub fn not_before_ms(&self) -> u64 {
+        self.not_before_ms
     }
 
     /// The DER.
@@ -270,6 +278,65 @@ impl VerifiedChain {
     }
 }
 
+// RFC 5280 6.1.4 (k) and (n), SPEC 2: a CA certificate of the path has
+// basicConstraints with cA TRUE and, when it has keyUsage, keyCertSign.
+// rustls-webpki checks cA on intermediates but ignores keyUsage on CA
+// certificates, and checks nothing on the trust anchor; so both rules are
+// checked here, on every CA certificate of the path, the pinned root included.
+fn ca_usage(tbs: &x509_cert::TbsCertificate) -> Result<(), &'static str> {
+    use der::Decode;
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
+    let mut is_ca = false;
+    let mut cert_sign = None;
+    for ext in tbs.extensions().into_iter().flatten() {
+        let value = ext.extn_value.as_bytes();
+        if ext.extn_id == crate::certificate::oids::BASIC_CONSTRAINTS {
+            let bc = BasicConstraints::from_der(value)
+                .map_err(|_| "a CA certificate's basicConstraints does not decode")?;
+            is_ca = bc.ca;
+        } else if ext.extn_id == crate::certificate::oids::KEY_USAGE {
+            let ku = KeyUsage::from_der(value)
+                .map_err(|_| "a CA certificate's keyUsage does not decode")?;
+            cert_sign = Some(ku.0.contains(KeyUsages::KeyCertSign));
+        }
+    }
+    if !is_ca {
+        return Err("a CA certificate of the path lacks basicConstraints cA TRUE");
+    }
+    if cert_sign == Some(false) {
+        return Err("a CA certificate of the path has keyUsage without keyCertSign");
+    }
+    Ok(())
+}
+
+// SPEC 2 (1.1): every certificate of the path is valid at `now`, the pinned
+// root included (rustls-webpki does not check a trust anchor's validity).
+fn check_ca_validity(ca: &PathCertificate, now_ms: u64) -> Result<(), Error> {
+    if now_ms < ca.not_before_ms {
+        return Err(Error::CertificateNotYetValid(
+            "a CA certificate of the path is not yet valid".into(),
+        ));
+    }
+    if now_ms > ca.not_after_ms {
+        return Err(Error::CertificateExpired(
+            "a CA certificate of the path has expired".into(),
+        ));
+    }
+    Ok(())
+}
+
+// SPEC 2 (1.1), RFC 5280 6.1.4 (k), (n): the CA rules, on the path webpki
+// returned — validity first (its own codes), then CA usage (untrusted_chain).
+fn check_path_cas(cas: &[Arc<PathCertificate>], now_ms: u64) -> Result<(), Error> {
+    for ca in cas {
+        check_ca_validity(ca, now_ms)?;
+    }
+    for ca in cas {
+        ca.ca_usage.map_err(|m| Error::UntrustedChain(m.into()))?;
+    }
+    Ok(())
+}
+
 // SPEC 2: the certificate is valid at t iff notBefore <= t <= notAfter; the
 // leaf's validity is checked before anything else about its chain.
 fn check_leaf_validity(leaf: &AgentCertificate, now_ms: u64) -> Result<(), Error> {
@@ -324,7 +391,10 @@ fn check_path_length(path: &webpki::VerifiedPath<'_>) -> Result<(), webpki::Erro
 
 /// SPEC 5.1 step 4: the leaf's validity, then a path to a pinned root at
 /// `now_ms` (signatures, validity, CA constraints, EKU clientAuth), then the
-/// leaf's own usage rules (SPEC 2).
+/// leaf's own usage rules (SPEC 2), then the CA rules on the path found:
+/// every CA certificate, the pinned root included, valid at `now_ms`, with
+/// `cA` TRUE and, when it has keyUsage, `keyCertSign` (RFC 5280 6.1.4 (k),
+/// (n)). The result is cached by the verifier, so these run once per path.
 pub fn verify_chain(
     store: &TrustStore,
     leaf: &AgentCertificate,
@@ -379,6 +449,7 @@ pub fn verify_chain(
         .get(root_index)
         .ok_or_else(|| Error::UntrustedChain("anchor not found".into()))?;
     cas.push(store.parsed_ca(root.as_ref(), true)?);
+    check_path_cas(&cas, now_ms)?;
     let not_before_ms = cas
         .iter()
         .map(|c| c.not_before_ms)

@@ -75,7 +75,7 @@ use crate::error::ConfigError;
 #[derive(Debug)]
 struct AgentClientVerifier {
     inner: Arc<dyn ClientCertVerifier>,
-    intermediates: Vec<CertificateDer<'static>>,
+    trust: TrustStore,
     oids: ExtensionOids,
     profile: ProfileOptions,
 }
@@ -126,6 +126,29 @@ fn check_usage(leaf: &AgentCertificate) -> Result<(), rustls::Error> {
     profile::check_leaf_usage(leaf).map_err(|_| refuse(CertificateError::InvalidPurpose))
 }
 
+// SPEC 2 (1.1): the crate's own path rules on top of rustls' — every CA
+// certificate of the path, the pinned root included, valid now, cA TRUE and
+// keyCertSign when it has keyUsage (RFC 5280 6.1.4 (k), (n)) — so that the
+// handshake refuses what `Verifier::verify` would refuse.
+fn check_path(
+    trust: &TrustStore,
+    leaf: &AgentCertificate,
+    presented: &[CertificateDer<'_>],
+    now: UnixTime,
+) -> Result<(), rustls::Error> {
+    let now_ms = u64::try_from(now.as_secs())
+        .ok()
+        .and_then(|s| s.checked_mul(1000))
+        .unwrap_or(u64::MAX);
+    crate::chain::verify_chain(trust, leaf, presented, now_ms)
+        .map(|_| ())
+        .map_err(|e| match e.code() {
+            crate::Code::CertificateExpired => refuse(CertificateError::Expired),
+            crate::Code::CertificateNotYetValid => refuse(CertificateError::NotValidYet),
+            _ => refuse(CertificateError::Other(rustls::OtherError(Arc::new(e)))),
+        })
+}
+
 // SPEC 2: key type and size, validity period, serial, agent URN, extensions.
 fn check_profile(leaf: &AgentCertificate, opts: &ProfileOptions) -> Result<(), rustls::Error> {
     profile::check_profile(leaf, opts)
@@ -154,9 +177,10 @@ impl ClientCertVerifier for AgentClientVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         let leaf = parse_leaf(end_entity.as_ref(), &self.oids)?;
-        let all = with_configured(intermediates, &self.intermediates);
+        let all = with_configured(intermediates, self.trust.intermediates());
         let verified = self.inner.verify_client_cert(end_entity, &all, now)?;
         check_usage(&leaf)?;
+        check_path(&self.trust, &leaf, intermediates, now)?;
         check_profile(&leaf, &self.profile)?;
         Ok(verified)
     }
@@ -207,7 +231,7 @@ pub fn client_cert_verifier(
         .map_err(|e| ConfigError::new(format!("client certificate verifier: {e}")))?;
     Ok(Arc::new(AgentClientVerifier {
         inner,
-        intermediates: trust.intermediates().to_vec(),
+        trust: trust.clone(),
         oids: ExtensionOids::default(),
         profile: ProfileOptions::default(),
     }))

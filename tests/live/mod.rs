@@ -88,7 +88,7 @@ pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-fn write(dir: &Path, name: &str, contents: &[u8]) {
+pub fn write(dir: &Path, name: &str, contents: &[u8]) {
     std::fs::write(dir.join(name), contents).expect("write fixture file");
 }
 
@@ -124,7 +124,7 @@ pub fn utc_time(unix_s: i64) -> String {
 /// The agentPolicy of these tests, DER as hex: scope `submit_limit_order`,
 /// market `EUR_USD`, maxTransaction 50000, revocationTimeout 15 s (no
 /// allowedHours: the tests run at any real hour).
-fn policy_hex(dir: &Path, revocation_timeout_s: u32) -> String {
+pub fn policy_hex(dir: &Path, revocation_timeout_s: u32) -> String {
     let cnf = format!(
         "asn1 = SEQUENCE:policy\n\
           [policy]\n\
@@ -167,7 +167,7 @@ fn policy_hex(dir: &Path, revocation_timeout_s: u32) -> String {
 /// Signs `name.csr` with `openssl ca` (so notBefore can lie in the past).
 /// `issuer` is `None` for the self-signed root.
 #[allow(clippy::too_many_arguments)]
-fn ca_sign(
+pub fn ca_sign(
     dir: &Path,
     name: &str,
     issuer: Option<&str>,
@@ -231,7 +231,7 @@ fn ca_sign(
     openssl(dir, &args);
 }
 
-fn key_and_csr(dir: &Path, name: &str, subject: &str) {
+pub fn key_and_csr(dir: &Path, name: &str, subject: &str) {
     let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
     openssl(
         dir,
