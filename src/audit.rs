@@ -5,6 +5,8 @@
 //! certificate claims is in `claimed_agent_id`, so a forged certificate
 //! cannot put a real agent's name on an attack.
 
+pub mod sink;
+
 use serde::Serialize;
 
 use crate::error::Code;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use rustls_pki_types::CertificateDer;
 
+use crate::audit::sink::AuditSink;
 use crate::audit::{AuditAction, AuditRecord, RevocationOutcome};
 use crate::authorization::{self, ModelInventory, TradeFields};
 use crate::canonical::{self, CanonicalBody};
@@ -214,6 +215,7 @@ pub struct VerifierBuilder {
     trade_fields: TradeFields,
     cache_capacity: u64,
     revocation_cache: CacheConfig,
+    audit_sink: Option<Arc<dyn AuditSink>>,
 }
 
 impl VerifierBuilder {
@@ -312,6 +314,15 @@ impl VerifierBuilder {
         self
     }
 
+    /// Sends every decision's SPEC 8 audit record to `sink` (e.g. a
+    /// [`JsonLinesSink`](crate::audit::sink::JsonLinesSink) for the
+    /// compliance trail). A sink that fails to record an allowed decision
+    /// turns it into an `overloaded` denial.
+    pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit_sink = Some(sink);
+        self
+    }
+
     /// Builds the verifier; refuses a configuration that could not verify safely.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.trust.is_empty() {
@@ -363,6 +374,7 @@ impl VerifierBuilder {
             trade_fields: self.trade_fields,
             cert_cache,
             cert_cache_keys: std::collections::hash_map::RandomState::new(),
+            audit_sink: self.audit_sink,
         })
     }
 }
@@ -419,6 +431,7 @@ pub struct Verifier {
     cert_cache: moka::sync::Cache<u64, Arc<CachedCertificate>>,
     cert_cache_keys: std::collections::hash_map::RandomState,
     revocation_cache: RevocationCache,
+    audit_sink: Option<Arc<dyn AuditSink>>,
 }
 
 /// What is known so far about a request, for the audit record.
@@ -465,6 +478,7 @@ impl Verifier {
             trade_fields: TradeFields::default(),
             cache_capacity: DEFAULT_CERTIFICATE_CACHE_CAPACITY,
             revocation_cache: CacheConfig::default(),
+            audit_sink: None,
         }
     }
 
@@ -505,8 +519,49 @@ impl Verifier {
         &self.clock
     }
 
-    /// SPEC 5.1: verifies one request. Every outcome carries a SPEC 8 audit record.
+    /// The body size limit (SPEC 4.3; default 1 MiB): an HTTP layer refuses
+    /// a longer body with `body_too_large` before reading it all.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// SPEC 5.1: verifies one request. Every outcome carries a SPEC 8 audit
+    /// record (and reaches the audit sink, when one is configured). With the
+    /// feature `tracing`, each verification runs in a `kakunin.verify` span
+    /// that records the decision, code, agent and duration.
     pub async fn verify(&self, req: &HttpRequest<'_>) -> Result<VerifiedRequest, Denial> {
+        #[cfg(feature = "tracing")]
+        {
+            use tracing::Instrument;
+            let span = tracing::info_span!(
+                "kakunin.verify",
+                method = req.method,
+                target_path = req.target,
+                decision = tracing::field::Empty,
+                code = tracing::field::Empty,
+                agent_id = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+            );
+            let result = self.verify_inner(req).instrument(span.clone()).await;
+            let audit = match &result {
+                Ok(ok) => ok.audit(),
+                Err(denial) => &*denial.audit,
+            };
+            span.record("decision", audit.decision);
+            if let Some(code) = audit.code {
+                span.record("code", code.as_str());
+            }
+            if let Some(agent) = &audit.agent_id {
+                span.record("agent_id", agent.as_str());
+            }
+            span.record("duration_us", audit.duration_us);
+            result
+        }
+        #[cfg(not(feature = "tracing"))]
+        self.verify_inner(req).await
+    }
+
+    async fn verify_inner(&self, req: &HttpRequest<'_>) -> Result<VerifiedRequest, Denial> {
         let started = Instant::now();
         let now_ms = self.clock.now_ms();
         let mut trace = Trace::default();
@@ -547,6 +602,7 @@ impl Verifier {
             verified_at: crate::time::rfc3339_millis(now_ms),
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         };
+        let (result, audit) = self.record_audit(result, audit);
         match result {
             Ok((cached, scope, body)) => Ok(VerifiedRequest {
                 agent_id: cached.agent_id.clone(),
@@ -559,6 +615,33 @@ impl Verifier {
                 error,
                 audit: Box::new(audit),
             }),
+        }
+    }
+
+    // SPEC 8: every decision's record to the sink; an allowed decision the
+    // trail cannot show is denied instead (fail closed), and that denial is
+    // offered to the sink in turn.
+    fn record_audit<T>(
+        &self,
+        result: Result<T, Error>,
+        mut audit: AuditRecord,
+    ) -> (Result<T, Error>, AuditRecord) {
+        let Some(sink) = &self.audit_sink else {
+            return (result, audit);
+        };
+        match sink.record(&audit) {
+            Ok(()) => (result, audit),
+            Err(_) if result.is_err() => (result, audit),
+            Err(_) => {
+                let error = Error::Overloaded("the audit trail could not be written".into());
+                audit.event_type = "action.denied";
+                audit.decision = "deny";
+                audit.code = Some(error.code());
+                audit.http_status = error.http_status();
+                // Best effort: the sink just failed once.
+                let _ = sink.record(&audit);
+                (Err(error), audit)
+            }
         }
     }
 
