@@ -71,6 +71,7 @@ pub mod digest;
 pub mod error;
 pub mod future;
 pub mod hex;
+pub mod http;
 pub mod policy;
 pub mod ratelimit;
 pub mod rawhttp;

@@ -24,7 +24,7 @@ use crate::certificate::{AgentCertificate, ExtensionOids, AGENT_URN_PREFIX};
 use crate::chain::{self, TrustStore, VerifiedChain};
 use crate::clock::{Clock, SystemClock};
 use crate::digest::sha256;
-use crate::error::{ConfigError, Error};
+use crate::error::{Code, ConfigError, Error};
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::replay::{MemoryNonceStore, NonceRecord, NonceStore};
 use crate::request::{self, AgentHeaders};
@@ -566,22 +566,62 @@ impl Verifier {
         let now_ms = self.clock.now_ms();
         let mut trace = Trace::default();
         let outcome = self.run(req, now_ms, &mut trace).await;
-        let (result, code, status) = match outcome {
-            Ok(ok) => (Ok(ok), None, 200),
-            Err(e) => {
-                let code = e.code();
-                (Err(e), Some(code), code.http_status())
-            }
+        let code = outcome.as_ref().err().map(Error::code);
+        let audit = self.audit_record(req, trace, code, now_ms, started);
+        let (result, audit) = self.record_audit(outcome, audit);
+        match result {
+            Ok((cached, scope, body)) => Ok(VerifiedRequest {
+                agent_id: cached.agent_id.clone(),
+                scope,
+                certificate: cached,
+                body,
+                audit,
+            }),
+            Err(error) => Err(Denial {
+                error,
+                audit: Box::new(audit),
+            }),
+        }
+    }
+
+    /// Refuses a request before it reaches [`verify`](Self::verify) — e.g. an
+    /// HTTP layer answering `body_too_large` on its `Content-Length` without
+    /// reading the body — with the audit record every decision has (method
+    /// and target only), which goes to the audit sink like any other.
+    pub fn refuse(&self, req: &HttpRequest<'_>, error: Error) -> Denial {
+        let started = Instant::now();
+        let now_ms = self.clock.now_ms();
+        let audit = self.audit_record(req, Trace::default(), Some(error.code()), now_ms, started);
+        let (result, audit) = self.record_audit::<()>(Err(error), audit);
+        let error = match result {
+            Err(e) => e,
+            Ok(()) => Error::Overloaded("unreachable: a refusal is never allowed".into()),
         };
-        let audit = AuditRecord {
-            event_type: if result.is_ok() {
+        Denial {
+            error,
+            audit: Box::new(audit),
+        }
+    }
+
+    // SPEC 8: the record of one decision, from what the steps established.
+    fn audit_record(
+        &self,
+        req: &HttpRequest<'_>,
+        trace: Trace,
+        code: Option<Code>,
+        now_ms: u64,
+        started: Instant,
+    ) -> AuditRecord {
+        let allowed = code.is_none();
+        AuditRecord {
+            event_type: if allowed {
                 "action.allowed"
             } else {
                 "action.denied"
             },
-            decision: if result.is_ok() { "allow" } else { "deny" },
+            decision: if allowed { "allow" } else { "deny" },
             code,
-            http_status: status,
+            http_status: code.map_or(200, Code::http_status),
             agent_id: trace.agent_id,
             claimed_agent_id: trace.claimed_agent_id,
             cert_serial: trace.cert_serial,
@@ -601,20 +641,6 @@ impl Verifier {
             request_timestamp_ms: trace.request_timestamp_ms,
             verified_at: crate::time::rfc3339_millis(now_ms),
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        };
-        let (result, audit) = self.record_audit(result, audit);
-        match result {
-            Ok((cached, scope, body)) => Ok(VerifiedRequest {
-                agent_id: cached.agent_id.clone(),
-                scope,
-                certificate: cached,
-                body,
-                audit,
-            }),
-            Err(error) => Err(Denial {
-                error,
-                audit: Box::new(audit),
-            }),
         }
     }
 
