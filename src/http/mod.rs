@@ -12,6 +12,9 @@
 //!   `Retry-After: 1` on 503), customizable with a [`DenialMapper`];
 //! * the webhook route (SPEC 7.3): [`webhook_status`].
 
+#[cfg(feature = "axum")]
+pub mod axum;
+
 use std::sync::Arc;
 
 use crate::audit::AuditRecord;
