@@ -828,6 +828,15 @@ pub fn sign_trade(signer: &AgentSigner, ts_ms: u64) -> Signed {
             prompt_sha256: None,
         })
         .expect("sign");
+    let mut headers = headers;
+    // SPEC 4.1 (rev 1.1): a non-empty body is `application/json`; added
+    // unless the signer already emits it.
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type", "application/json".to_owned()));
+    }
     Signed {
         method: "POST",
         target: "/v1/trades",
@@ -846,8 +855,15 @@ impl Signed {
         for (n, v) in &self.headers {
             s.push_str(&format!("{n}: {v}\r\n"));
         }
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            s.push_str("Content-Type: application/json\r\n");
+        }
         s.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+            "Content-Length: {}\r\n\r\n{}",
             self.body.len(),
             self.body
         ));
