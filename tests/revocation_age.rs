@@ -421,7 +421,9 @@ fn allowed_at_age(r: Result<VerifiedRequest, Denial>, source: &str, age_ms: u64)
 }
 
 fn denied_with(r: Result<VerifiedRequest, Denial>, code: &str) -> Denial {
-    let d = r.err().expect("denied");
+    let Err(d) = r else {
+        panic!("allowed, expected {code}");
+    };
     assert_eq!(d.error.code().as_str(), code, "{:?}", d.error);
     d
 }

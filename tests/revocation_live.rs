@@ -35,7 +35,7 @@ use kakunin_verify::{
 use live::*;
 
 /// Past the 5 s reuse TTL of SPEC 7.2 (and past the 1 s failure TTL).
-const PAST_BOUND_MS: u64 = 6_000;
+const PAST_TTL_MS: u64 = 6_000;
 const WEBHOOK_SECRET: &[u8] = b"whsec_live_test_secret";
 
 /// A clock at the real now (after the PKI and the peers are up).
@@ -136,7 +136,7 @@ async fn ocsp_good_revoked_and_unknown_leaves_through_the_verifier() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn ocsp_answer_is_reused_within_the_bound_and_a_dead_responder_fails_closed() {
+async fn ocsp_answer_is_reused_within_the_ttl_and_a_dead_responder_fails_closed() {
     let p = pki();
     let mut responder = OcspResponder::start(p);
     let proxy = CountingProxy::start(responder.port).await;
@@ -156,8 +156,8 @@ async fn ocsp_answer_is_reused_within_the_bound_and_a_dead_responder_fails_close
     responder.kill();
     allowed(verify(&v, &p.good).await, "ocsp");
     assert_eq!(proxy.hits(), 1);
-    // ...and once past the bound the refresh fails: fail closed.
-    clock.advance_ms(PAST_BOUND_MS);
+    // ...and once past the TTL the refresh fails: fail closed.
+    clock.advance_ms(PAST_TTL_MS);
     let d = denied(verify(&v, &p.good).await, "revocation_unavailable");
     assert_eq!(d.audit.revocation, RevocationOutcome::Unavailable);
     assert_eq!(d.audit.http_status, 503);
@@ -178,14 +178,14 @@ async fn ocsp_revoked_answer_is_kept_after_the_responder_is_gone() {
 
     denied(verify(&v, &p.revoked).await, "certificate_revoked");
     responder.kill();
-    clock.advance_ms(PAST_BOUND_MS);
+    clock.advance_ms(PAST_TTL_MS);
     // Revoked never turns back into anything else, and needs no fetch.
     denied(verify(&v, &p.revoked).await, "certificate_revoked");
     assert_eq!(proxy.hits(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn ocsp_revocation_in_the_ca_database_is_seen_once_the_bound_has_passed() {
+async fn ocsp_revocation_in_the_ca_database_is_seen_once_the_ttl_has_passed() {
     let p = pki();
     // This test's own copies of the CA database: before and after the CA
     // revokes the good leaf. (`openssl ocsp` only notices an edited index
@@ -206,12 +206,12 @@ async fn ocsp_revocation_in_the_ca_database_is_seen_once_the_bound_has_passed() 
     before.kill();
     let after = OcspResponder::start_with_index(p, &index(true));
     proxy.set_upstream(after.port);
-    // Within the bound the good answer may still be used (SPEC 7.2)...
+    // Within the TTL the good answer may still be used (SPEC 7.2)...
     clock.advance_ms(1_000);
     allowed(verify(&v, &p.good).await, "ocsp");
     assert_eq!(proxy.hits(), 1);
     // ...past it, the next request asks again and sees the revocation.
-    clock.advance_ms(PAST_BOUND_MS);
+    clock.advance_ms(PAST_TTL_MS);
     let d = denied(verify(&v, &p.good).await, "certificate_revoked");
     assert_eq!(d.audit.revocation_source, Some("ocsp"));
     assert_eq!(proxy.hits(), 2);
@@ -530,9 +530,9 @@ async fn endpoint_100_concurrent_verifications_share_one_fetch() {
         "concurrent lookups of one key share one fetch"
     );
 
-    // Past the 5 s bound, the next request fetches again.
+    // Past the 5 s TTL, the next request fetches again.
     server.set(p.good.serial, Answer::Active);
-    clock.advance_ms(PAST_BOUND_MS);
+    clock.advance_ms(PAST_TTL_MS);
     allowed(verify(&v, &p.good).await, "endpoint");
     assert_eq!(server.hits(), 2);
 }
@@ -588,9 +588,9 @@ async fn endpoint_revoked_stays_revoked_when_the_server_says_active_again() {
     let v = endpoint_verifier(&clock, &server.base(), Duration::from_millis(300));
     denied(verify(&v, &p.good).await, "certificate_revoked");
     server.set(p.good.serial, Answer::Active);
-    clock.advance_ms(PAST_BOUND_MS);
+    clock.advance_ms(PAST_TTL_MS);
     denied(verify(&v, &p.good).await, "certificate_revoked");
-    clock.advance_ms(10 * PAST_BOUND_MS);
+    clock.advance_ms(10 * PAST_TTL_MS);
     denied(verify(&v, &p.good).await, "certificate_revoked");
     assert_eq!(
         server.hits(),
@@ -660,7 +660,7 @@ async fn endpoint_age_header_and_revocation_timeout_limit_the_answer_age() {
     assert_eq!(server.hits(), 2, "the TTL passed: asked again");
     // Age beyond the 15 s revocationTimeout: unavailable.
     server.set(p.good.serial, Answer::Aged(16));
-    clock.advance_ms(PAST_BOUND_MS);
+    clock.advance_ms(PAST_TTL_MS);
     denied(verify(&v, &p.good).await, "revocation_unavailable");
 
     // A policy revocationTimeout of 2 s: used up to 2 s old, then asked

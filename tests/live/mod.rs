@@ -34,7 +34,7 @@ const POLICY_OID: &str = "1.3.6.1.4.1.32473.1.1";
 pub const GOOD_SERIAL: &str = "5A01";
 pub const REVOKED_SERIAL: &str = "5A02";
 pub const UNKNOWN_SERIAL: &str = "5A03";
-/// A good leaf whose policy says revocationTimeout 2 s (below the 5 s bound).
+/// A good leaf whose policy says revocationTimeout 2 s (an age limit below the 5 s TTL).
 pub const SHORT_SERIAL: &str = "5A04";
 
 /// One agent leaf of the test PKI.
