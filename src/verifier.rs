@@ -28,13 +28,12 @@ use crate::error::{Code, ConfigError, Error};
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::replay::{MemoryNonceStore, NonceRecord, NonceStore};
 use crate::request::{self, AgentHeaders};
-use crate::revocation::cache::{CacheConfig, CachedAnswer, RevocationCache, RevokedLookup};
-use crate::revocation::webhook::{self, WebhookError, WebhookEvent};
-use crate::revocation::{
-    CertificateRef, RevocationSource, RevocationStatus, RiskBand, Unavailable,
-};
+use crate::revocation::cache::{CacheConfig, RevocationCache};
+use crate::revocation::RevocationSource;
 use crate::routes::RouteTable;
 use crate::signature::{self, SigningInput};
+
+mod revocation;
 
 /// SPEC 4.3: default body size limit (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -303,7 +302,10 @@ impl VerifierBuilder {
         self.trade_fields = fields;
         self
     }
-    /// SPEC 7.2: the revocation cache (5 s bound, 1 s failures, refresh-ahead).
+    /// SPEC 7.2 / 7.3: the revocation cache (5 s reuse TTL from the fetch,
+    /// 1 s failures, refresh-ahead) and the revoked set. A pushed revocation
+    /// is kept at least the longest validity accepted (the profile's
+    /// `max_validity_seconds`), whatever `pushed_retention_ms` says.
     pub fn revocation_cache(mut self, config: CacheConfig) -> Self {
         self.revocation_cache = config;
         self
@@ -351,7 +353,11 @@ impl VerifierBuilder {
             .max_capacity(self.cache_capacity)
             .expire_after(UntilNotAfter)
             .build();
-        let revocation_cache = RevocationCache::new(self.revocation_cache, Arc::clone(&self.clock));
+        let mut cache_config = self.revocation_cache;
+        cache_config.pushed_retention_ms = cache_config
+            .pushed_retention_ms
+            .max(self.profile.max_validity_seconds.saturating_mul(1000));
+        let revocation_cache = RevocationCache::new(cache_config, Arc::clone(&self.clock));
         Ok(Verifier {
             revocation_cache,
             trust: self.trust,
@@ -487,31 +493,6 @@ impl Verifier {
     /// trust configuration changed, or to measure the cold path).
     pub fn clear_certificate_cache(&self) {
         self.cert_cache.invalidate_all();
-    }
-
-    /// The SPEC 7.2 revocation cache (and its revoked set).
-    pub fn revocation_cache(&self) -> &RevocationCache {
-        &self.revocation_cache
-    }
-
-    /// SPEC 7.3 push invalidation: verifies a Kakunin webhook
-    /// (`X-Kakunin-Signature`, HMAC-SHA-256, 5-minute tolerance, constant-time
-    /// compare) at the verifier's time and, for an authentic
-    /// `certificate.revoked` event, marks the serial revoked at once, cached
-    /// or not. A revoked set too full to record it is reported as an error,
-    /// so that the sender retries.
-    pub fn apply_revocation_webhook(
-        &self,
-        secret: &[u8],
-        signature_header: &str,
-        raw_body: &[u8],
-    ) -> Result<WebhookEvent, WebhookError> {
-        let event =
-            webhook::verify_webhook(secret, signature_header, raw_body, self.clock.now_ms())?;
-        match webhook::apply_webhook(&self.revocation_cache, &event) {
-            Some(Err(_)) => Err(WebhookError::MalformedEvent("the serial number is not hex")),
-            _ => Ok(event),
-        }
     }
 
     /// The verifier's clock.
@@ -893,144 +874,6 @@ impl Verifier {
         });
         self.cert_cache.insert(key, Arc::clone(&cached));
         Ok(cached)
-    }
-
-    // SPEC 5.1 step 7 and SPEC 7: the leaf (and the path, when configured).
-    async fn check_revocation(
-        &self,
-        cached: &CachedCertificate,
-        now_ms: u64,
-        trace: &mut Trace,
-    ) -> Result<(), Error> {
-        let source = match &self.revocation {
-            Revocation::Disabled => return self.check_pushed_revocations(cached, now_ms, trace),
-            Revocation::Source(s) => s,
-        };
-        trace.revocation_source = Some(source.name());
-        let issuer = cached
-            .chain
-            .issuer_of(cached.cert.issuer_name_der())
-            .ok_or_else(|| {
-                Error::RevocationUnavailable("the leaf's issuer is not in the path".into())
-            })?;
-        let timeout_ms = match cached.cert.policy() {
-            crate::certificate::Decoded::Present(p) => {
-                p.revocation_timeout.map(|s| u64::from(s) * 1000)
-            }
-            _ => None,
-        };
-        let leaf = CertificateRef {
-            der: cached.cert.der(),
-            issuer_der: issuer.der(),
-            serial: cached.cert.serial(),
-            serial_hex: cached.cert.serial_hex(),
-            not_after_ms: cached.cert.not_after_ms(),
-        };
-        let answer = self
-            .revocation_answer(source, leaf, issuer.sha256(), timeout_ms)
-            .await;
-        self.apply_revocation_answer(answer, trace)?;
-        if self.whole_chain {
-            // SPEC 7.1: every certificate of the path but the pinned root.
-            let cas = cached.chain.cas();
-            for (ca, parent) in cas.iter().zip(cas.iter().skip(1)) {
-                let r = CertificateRef {
-                    der: ca.der(),
-                    issuer_der: parent.der(),
-                    serial: ca.serial(),
-                    serial_hex: ca.serial_hex(),
-                    not_after_ms: ca.not_after_ms(),
-                };
-                let answer = self
-                    .revocation_answer(source, r, parent.sha256(), timeout_ms)
-                    .await;
-                self.apply_revocation_answer(answer, trace)?;
-            }
-        }
-        Ok(())
-    }
-
-    // SPEC 7.2: through the cache (a fresh cached answer costs no I/O).
-    async fn revocation_answer(
-        &self,
-        source: &Arc<dyn RevocationSource>,
-        cert: CertificateRef<'_>,
-        issuer_sha256: &[u8; 32],
-        revocation_timeout_ms: Option<u64>,
-    ) -> Result<CachedAnswer, Unavailable> {
-        self.revocation_cache
-            .check_with_issuer_hash(source, cert, issuer_sha256, revocation_timeout_ms)
-            .await
-    }
-
-    // SPEC 7.3: with revocation checking disabled, a pushed revocation still denies.
-    fn check_pushed_revocations(
-        &self,
-        cached: &CachedCertificate,
-        now_ms: u64,
-        trace: &mut Trace,
-    ) -> Result<(), Error> {
-        let set = self.revocation_cache.revoked_set();
-        if set.is_empty() {
-            return Ok(());
-        }
-        match set.lookup(cached.cert.serial_hex(), now_ms) {
-            RevokedLookup::NotRevoked => Ok(()),
-            RevokedLookup::Revoked { .. } | RevokedLookup::Overflowed => {
-                trace.revocation = RevocationOutcome::Revoked;
-                trace.revocation_source = Some(crate::revocation::cache::PUSH_SOURCE_NAME);
-                Err(Error::CertificateRevoked(
-                    "the certificate was revoked (push)".into(),
-                ))
-            }
-        }
-    }
-
-    // SPEC 7.1 / 5.7: map one answer onto the decision.
-    fn apply_revocation_answer(
-        &self,
-        answer: Result<CachedAnswer, Unavailable>,
-        trace: &mut Trace,
-    ) -> Result<(), Error> {
-        let (answer, age_ms) = match answer {
-            Ok(a) => (a.answer, a.age_ms),
-            Err(u) => {
-                trace.revocation = RevocationOutcome::Unavailable;
-                if self.fail_open {
-                    return Ok(());
-                }
-                return Err(Error::RevocationUnavailable(u.0));
-            }
-        };
-        trace.revocation_source = Some(answer.source);
-        trace.revocation_age_ms = Some(age_ms);
-        match answer.status {
-            RevocationStatus::Revoked => {
-                trace.revocation = RevocationOutcome::Revoked;
-                Err(Error::CertificateRevoked(
-                    "the certificate is revoked".into(),
-                ))
-            }
-            RevocationStatus::Unknown => {
-                trace.revocation = RevocationOutcome::Unknown;
-                Err(Error::CertificateUnknown(
-                    "the revocation source does not know the certificate".into(),
-                ))
-            }
-            RevocationStatus::Valid => {
-                if trace.revocation == RevocationOutcome::NotChecked {
-                    trace.revocation = RevocationOutcome::Valid;
-                }
-                let risky = answer.risk_band == Some(RiskBand::High)
-                    || answer.risk_score.is_some_and(|s| s >= self.risk_threshold);
-                if risky {
-                    return Err(Error::RiskTooHigh(
-                        "the revocation source reports high risk".into(),
-                    ));
-                }
-                Ok(())
-            }
-        }
     }
 
     // SPEC 4.5 / 5.1 step 8: the agent's share counted by its URN.
