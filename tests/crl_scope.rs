@@ -503,3 +503,54 @@ fn spec_7_1_covering_crls_of_the_same_newest_this_update_decide_together() {
     let full = CrlSpec::full(Ica, 1, &[]);
     assert_valid(&verifier(p, &[full, user], false), &p.plain);
 }
+
+// --- CRLs that cannot decide ---------------------------------------------------------
+
+/// A delta CRL indicator (base CRL number 1), in arbitrary-extension syntax.
+const DELTA: &str = "deltaCRL = critical,DER:020101";
+/// A critical extension no verifier knows (private arc of RFC 5612).
+const UNKNOWN_CRITICAL: &str = "1.3.6.1.4.1.32473.9.9 = critical,DER:0500";
+
+#[test]
+fn spec_7_1_a_covering_delta_crl_is_unavailable_a_non_covering_one_is_ignored() {
+    let p = pki();
+    // A newer delta CRL that covers the leaf: it cannot decide.
+    let delta = CrlSpec {
+        extra_ext: Some(DELTA),
+        ..CrlSpec::full(Ica, 1, &[])
+    };
+    assert_unavailable(
+        &verifier(p, &[CrlSpec::full(Ica, 2, &[]), delta], false),
+        &p.plain,
+    );
+    // A newer delta CRL of CA certificates only says nothing about a leaf.
+    let ca_delta = CrlSpec {
+        extra_ext: Some(DELTA),
+        ..CrlSpec::scoped(Ica, 1, &[], ONLY_CA)
+    };
+    assert_revoked(
+        &verifier(
+            p,
+            &[CrlSpec::full(Ica, 2, &[PLAIN_SERIAL]), ca_delta],
+            false,
+        ),
+        &p.plain,
+    );
+}
+
+#[test]
+fn spec_7_1_an_unknown_critical_extension_leaves_the_crls_scope_unknown() {
+    let p = pki();
+    // Its IDP says CA certificates only, but a CRL with a critical extension
+    // the verifier does not know cannot be read at all (RFC 5280 5.2): its
+    // scope is not trusted to exclude the leaf, so as the newest it makes
+    // the answer unavailable rather than letting the older CRL decide.
+    let odd = CrlSpec {
+        extra_ext: Some(UNKNOWN_CRITICAL),
+        ..CrlSpec::scoped(Ica, 1, &[], ONLY_CA)
+    };
+    assert_unavailable(
+        &verifier(p, &[CrlSpec::full(Ica, 2, &[]), odd], false),
+        &p.plain,
+    );
+}

@@ -89,6 +89,8 @@ pub struct CrlSpec<'a> {
     /// Instead of a section: the IDP's value in x509v3_config's arbitrary
     /// extension syntax (`DER:…`), for malformed IDPs.
     pub raw_idp: Option<&'a str>,
+    /// More CRL extension lines (x509v3_config), e.g. a delta CRL indicator.
+    pub extra_ext: Option<&'a str>,
     /// Mark the IDP critical (RFC 5280 says it is).
     pub critical: bool,
 }
@@ -102,6 +104,7 @@ impl<'a> CrlSpec<'a> {
             revoked,
             idp: None,
             raw_idp: None,
+            extra_ext: None,
             critical: true,
         }
     }
@@ -151,14 +154,16 @@ impl ScopePki {
             d.join(format!("{name}.number")).display()
         );
         let critical = if spec.critical { "critical," } else { "" };
+        cnf.push_str("[crlext]\n");
+        if let Some(extra) = spec.extra_ext {
+            cnf.push_str(&format!("{extra}\n"));
+        }
         if let Some(idp) = spec.idp {
             cnf.push_str(&format!(
-                "[crlext]\nissuingDistributionPoint = {critical}@idp\n[idp]\n{idp}\n"
+                "issuingDistributionPoint = {critical}@idp\n[idp]\n{idp}\n"
             ));
         } else if let Some(raw) = spec.raw_idp {
-            cnf.push_str(&format!(
-                "[crlext]\nissuingDistributionPoint = {critical}{raw}\n"
-            ));
+            cnf.push_str(&format!("issuingDistributionPoint = {critical}{raw}\n"));
         }
         write(d, &format!("{name}.cnf"), cnf.as_bytes());
         let (key, cert) = match spec.issuer {
@@ -185,7 +190,7 @@ impl ScopePki {
             "-out",
             &out,
         ];
-        if spec.idp.is_some() || spec.raw_idp.is_some() {
+        if spec.idp.is_some() || spec.raw_idp.is_some() || spec.extra_ext.is_some() {
             args.extend_from_slice(&["-crlexts", "crlext"]);
         }
         openssl(d, &args);
