@@ -15,7 +15,6 @@
 //! non-covering CRLs: `revocation_unavailable`.
 
 mod crl_scope_pki;
-#[allow(dead_code)]
 mod live;
 
 use std::sync::Arc;
