@@ -553,3 +553,24 @@ fn spec_7_1_an_unknown_critical_extension_leaves_the_crls_scope_unknown() {
         &p.plain,
     );
 }
+
+#[test]
+fn spec_7_1_rfc5280_6_3_3_b1_a_point_of_another_crl_issuer_is_not_established() {
+    let p = pki();
+    let a = fullname(POINT_A);
+    // `indirect` names POINT_A, but served by another CRL issuer (an
+    // indirect CRL, RFC 5280 6.3.3 (b)(1)): whether a direct CRL of POINT_A
+    // speaks for it is not established, so as the newest it cannot decide.
+    let v = verifier(
+        p,
+        &[
+            CrlSpec::full(Ica, 2, &[INDIRECT_SERIAL]),
+            CrlSpec::scoped(Ica, 1, &[], &a),
+        ],
+        false,
+    );
+    assert_unavailable(&v, &p.indirect);
+    // A full CRL of its issuer still decides for it.
+    let v = verifier(p, &[CrlSpec::full(Ica, 1, &[INDIRECT_SERIAL])], false);
+    assert_revoked(&v, &p.indirect);
+}

@@ -35,6 +35,7 @@ pub const PLAIN_SERIAL: &str = "5B01";
 pub const DP_A_SERIAL: &str = "5B02";
 pub const REL_SERIAL: &str = "5B03";
 pub const SUB_SERIAL: &str = "5B04";
+pub const INDIRECT_SERIAL: &str = "5B05";
 
 /// One agent leaf.
 pub struct Agent {
@@ -62,7 +63,8 @@ pub enum CrlIssuer {
 }
 
 /// root → ica (no CRLDP) → plain (no CRLDP), dp_a (CRLDP POINT_A), rel (CRLDP
-/// relative name RELATIVE_POINT); root → ica_dp (CRLDP ROOT_POINT_A) → sub.
+/// relative name RELATIVE_POINT), indirect (CRLDP POINT_A with a cRLIssuer);
+/// root → ica_dp (CRLDP ROOT_POINT_A) → sub.
 pub struct ScopePki {
     pub dir: PathBuf,
     /// The real now (Unix s) when the PKI was made; CRL times count from it.
@@ -71,6 +73,9 @@ pub struct ScopePki {
     pub dp_a: Agent,
     pub rel: Agent,
     pub sub: Agent,
+    /// Names POINT_A, served by another CRL issuer (cRLIssuer): an
+    /// indirect CRL's point.
+    pub indirect: Agent,
     leaf_end: String,
     start: String,
 }
@@ -443,6 +448,16 @@ fn make() -> ScopePki {
         &format!("[dp_rel]\nrelativename=rel_name\n[rel_name]\nCN={RELATIVE_POINT}\n"),
     );
     let sub = leaf("scope_sub", SUB_SERIAL, "ica_dp", "", "");
+    let indirect = leaf(
+        "scope_indirect",
+        INDIRECT_SERIAL,
+        "ica",
+        "crlDistributionPoints=dp_ind\n",
+        &format!(
+            "[dp_ind]\nfullname=URI:{POINT_A}\nCRLissuer=dirName:ind_issuer\n\
+             [ind_issuer]\nCN=Other CRL Issuer\n"
+        ),
+    );
     ScopePki {
         dir,
         now_s,
@@ -450,6 +465,7 @@ fn make() -> ScopePki {
         dp_a,
         rel,
         sub,
+        indirect,
         leaf_end,
         start,
     }

@@ -374,6 +374,9 @@ impl CrlSource {
         now_ms: u64,
     ) -> Result<RevocationAnswer, Unavailable> {
         let deciders = self.deciders(cert)?;
+        if deciders.0.is_empty() {
+            return Err(Unavailable::new("no CRL decides"));
+        }
         let serial = crate::certificate::serial_magnitude(cert.serial);
         let mut revoked = false;
         let mut produced_at_ms = 0;
@@ -387,9 +390,6 @@ impl CrlSource {
             next_update_ms = next_update_ms.min(next_update);
             produced_at_ms = produced_at_ms.max(crl.this_update_ms);
             revoked |= crl.revoked.contains(serial);
-        }
-        if deciders.0.is_empty() {
-            return Err(Unavailable::new("no CRL decides"));
         }
         Ok(RevocationAnswer {
             status: if revoked {

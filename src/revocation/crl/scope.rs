@@ -11,9 +11,11 @@
 //! by a looser equivalence: a looser match could make a partition that does
 //! not list a certificate speak for it. A `nameRelativeToCRLIssuer` is
 //! resolved as RFC 5280 4.2.1.13 says — appended to the CRL issuer's name (on
-//! the certificate's side: to the single directory name of the point's
-//! `cRLIssuer` when present, else to the certificate's issuer) — and then
-//! compared as a `directoryName`.
+//! the certificate's side: to the certificate's issuer, which is the CRL's
+//! issuer for every CRL compared) — and then compared as a `directoryName`.
+//! A certificate's point with a `cRLIssuer` is served by an indirect CRL
+//! (RFC 5280 6.3.3 (b)(1)), which this source does not use: such a
+//! certificate's points are not established.
 //!
 //! Whatever cannot be established (a malformed IDP or distribution point, a
 //! name list past the limits below, a `basicConstraints` that does not
@@ -120,13 +122,12 @@ fn resolve_relative(
 // RFC 5280 4.2.1.13: the names of one DistributionPointName, bounded.
 fn point_names(
     point: &DistributionPointName,
-    relative_base: Option<&Name>,
+    relative_base: &Name,
 ) -> Result<Vec<PointName>, &'static str> {
     match point {
         DistributionPointName::FullName(names) => full_names(names),
         DistributionPointName::NameRelativeToCRLIssuer(rdn) => {
-            let base = relative_base.ok_or("a relative distribution point name has no base")?;
-            Ok(vec![resolve_relative(base, rdn)?])
+            Ok(vec![resolve_relative(relative_base, rdn)?])
         }
     }
 }
@@ -165,7 +166,7 @@ pub(crate) fn parse_idp(extn_value: &[u8], crl_issuer: &Name) -> Result<IdpScope
     let point = idp
         .distribution_point
         .as_ref()
-        .map(|p| point_names(p, Some(crl_issuer)))
+        .map(|p| point_names(p, crl_issuer))
         .transpose()?;
     let scope = IdpScope {
         only_user: idp.only_contains_user_certs,
@@ -212,7 +213,8 @@ fn is_ca(tbs: &x509_cert::TbsCertificate) -> Result<bool, &'static str> {
 }
 
 // RFC 5280 4.2.1.13: every name of every distribution point of the
-// certificate's cRLDistributionPoints, relative names resolved; bounded.
+// certificate's cRLDistributionPoints, relative names resolved against the
+// certificate's issuer; bounded.
 fn distribution_points(tbs: &x509_cert::TbsCertificate) -> Result<Vec<PointName>, &'static str> {
     let points = match tbs.get_extension::<CrlDistributionPoints>() {
         Ok(Some((_, points))) => points.0,
@@ -227,33 +229,21 @@ fn distribution_points(tbs: &x509_cert::TbsCertificate) -> Result<Vec<PointName>
     }
     let mut names = Vec::new();
     for point in &points {
+        served_by_the_issuer(point)?;
         if let Some(name) = &point.distribution_point {
-            let base = relative_base(point, tbs.issuer())?;
-            names.extend(point_names(name, Some(base))?);
+            names.extend(point_names(name, tbs.issuer())?);
         }
     }
     Ok(names)
 }
 
-// RFC 5280 4.2.1.13: a certificate's relative point name is relative to the
-// point's cRLIssuer (which then holds exactly one directoryName), else to the
-// certificate's issuer.
-fn relative_base<'a>(
-    point: &'a DistributionPoint,
-    cert_issuer: &'a Name,
-) -> Result<&'a Name, &'static str> {
-    let Some(crl_issuer) = &point.crl_issuer else {
-        return Ok(cert_issuer);
-    };
-    let relative = matches!(
-        point.distribution_point,
-        Some(DistributionPointName::NameRelativeToCRLIssuer(_))
-    );
-    match crl_issuer.as_slice() {
-        [GeneralName::DirectoryName(name)] => Ok(name),
-        _ if relative => Err("a relative distribution point name with no single cRLIssuer name"),
-        // Not used: a full name needs no base.
-        _ => Ok(cert_issuer),
+// RFC 5280 6.3.3 (b)(1): a point with a cRLIssuer is served by an indirect
+// CRL of that issuer, which this source does not use (SPEC 7.1). Whether a
+// direct CRL naming it covers the certificate is then not established.
+fn served_by_the_issuer(point: &DistributionPoint) -> Result<(), &'static str> {
+    match point.crl_issuer {
+        Some(_) => Err("a distribution point of the certificate names another CRL issuer"),
+        None => Ok(()),
     }
 }
 
