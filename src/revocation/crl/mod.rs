@@ -31,7 +31,9 @@
 //! `IssuingDistributionPoint` type is used for decoding only: its associated
 //! OID is wrong, so the extension is found by `id-ce-issuingDistributionPoint`
 //! here), and the signature once per (CRL, issuer certificate) with webpki's
-//! own signature algorithms.
+//! own signature algorithms. (x509-cert 0.3 requires the `version` field, so
+//! a v1 CRL — no CRL or entry extensions at all — does not load: a
+//! configuration error, never an answer.)
 
 mod scope;
 mod signature;
