@@ -6,9 +6,6 @@
 //! through the cache of SPEC 7.2 (`cache` module); local sources (CRLs) are
 //! consulted directly.
 
-use std::future::Future;
-use std::pin::Pin;
-
 pub mod cache;
 pub mod crl;
 #[cfg(feature = "fetch")]
@@ -20,14 +17,14 @@ pub mod ocsp;
 pub mod ocsp_source;
 pub mod webhook;
 
-/// A boxed, `Send` future, as returned by [`RevocationSource::check`].
 /// SPEC 7.2: the age limit of a networked source that names none (the
 /// endpoint's 300 s; OCSP sources say 24 h). See
 /// [`RevocationSource::max_answer_age_ms`].
 pub const DEFAULT_MAX_ANSWER_AGE_MS: u64 = 300_000;
 
-/// A boxed, `Send` future, as returned by [`RevocationSource::check`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// The crate's boxed future ([`crate::future::BoxFuture`]), re-exported
+/// where revocation sources have always found it.
+pub use crate::future::BoxFuture;
 
 /// What a source is asked about: one certificate of a validated path, with
 /// its issuer.

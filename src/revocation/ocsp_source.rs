@@ -9,8 +9,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 use super::http::{url_host_allowed, url_scheme_allowed, HttpClient};
 use super::ocsp::{aia_ocsp_urls, build_request, verify_response, OcspConfig};
 use super::{BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, Unavailable};
+use crate::digest::sha256;
 use crate::error::ConfigError;
-use crate::signature::sha256;
 
 /// Most responders named per issuing CA (configuration, not input).
 pub const MAX_ISSUER_RESPONDERS: usize = 64;

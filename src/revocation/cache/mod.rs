@@ -250,7 +250,7 @@ impl RevocationCache {
         cert: CertificateRef<'_>,
         revocation_timeout_ms: Option<u64>,
     ) -> Result<CachedAnswer, Unavailable> {
-        let issuer = crate::signature::sha256(cert.issuer_der);
+        let issuer = crate::digest::sha256(cert.issuer_der);
         let now = self.now();
         self.check_with_issuer_hash(source, cert, &issuer, revocation_timeout_ms, now)
             .await
@@ -497,7 +497,7 @@ impl RevocationCache {
         limits: Limits,
     ) {
         let cert = owned.as_ref();
-        let issuer = crate::signature::sha256(cert.issuer_der);
+        let issuer = crate::digest::sha256(cert.issuer_der);
         self.inner
             .entries
             .entry(key)

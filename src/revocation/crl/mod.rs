@@ -303,7 +303,7 @@ impl CrlSource {
         let subject = x509_cert::Certificate::from_der(cert.der)
             .map_err(|_| Unavailable::new("the certificate does not parse"))?;
         let facts = CertScope::of(&subject);
-        let issuer_sha256 = crate::signature::sha256(cert.issuer_der);
+        let issuer_sha256 = crate::digest::sha256(cert.issuer_der);
         Ok(self
             .crls
             .iter()
