@@ -511,7 +511,7 @@ async fn serve_tls(verifier: Arc<Verifier>) -> TlsServer {
     let addr = listener.local_addr().unwrap();
     let app = app(verifier);
     let task = tokio::spawn(async move {
-        let _ = kakunin_verify::http::axum::serve_mtls(listener, Arc::new(config), app).await;
+        let _ = kakunin_verify::http::axum::serve_tls(listener, Arc::new(config), app).await;
     });
     TlsServer {
         addr,

@@ -2,7 +2,7 @@
 //! every request (SPEC 5.1) before the handler runs, the [`VerifiedAgent`]
 //! and [`VerifiedJson`] extractors hand the handler what was verified, and
 //! [`webhook_router`] serves Kakunin's revocation webhook (SPEC 7.3). With
-//! the `tls` feature, [`serve_mtls`] is a small mutual-TLS acceptor that
+//! the `tls` feature, [`serve_tls`] is a small mutual-TLS acceptor that
 //! carries the agent's TLS leaf to the layer as a [`PeerCertificate`]
 //! request extension (SPEC 4.6).
 //!
@@ -322,14 +322,15 @@ fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8])
     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// SPEC 4.6: serves `app` over mutual TLS on `listener` until the task is
-/// dropped. Each connection's handshake runs with `config` (build it with
+/// Serves `app` over TLS on `listener` until the task is dropped — SPEC 4.6
+/// mutual TLS when `config` requires client certificates (build it with
 /// [`crate::tls::server_config`], which refuses agents outside the pinned
-/// roots); the agent's leaf is then put into every request's extensions as
-/// a [`PeerCertificate`] — taken from the connection, never from a header —
-/// for [`KakuninLayer`] to verify with. HTTP/1.1.
+/// roots at the handshake). The agent's leaf, when the client presented
+/// one, is put into every request's extensions as a [`PeerCertificate`] —
+/// taken from the connection, never from a header — for [`KakuninLayer`]
+/// to verify with. HTTP/1.1 over tokio-rustls and hyper.
 #[cfg(feature = "tls")]
-pub async fn serve_mtls(
+pub async fn serve_tls(
     listener: tokio::net::TcpListener,
     config: Arc<rustls::ServerConfig>,
     app: Router,
