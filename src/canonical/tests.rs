@@ -1,6 +1,7 @@
 //! Unit tests for SPEC 4.3: every rejection rule, and the accepted cases
 //! beside it.
 
+use super::number::same_decimal;
 use super::*;
 use crate::error::Code;
 
@@ -84,7 +85,7 @@ fn canonical_object_members_are_sorted_and_get_finds_them() {
         .and_then(JsonValue::as_object)
         .unwrap()
         .iter()
-        .map(|(k, _)| k.as_str())
+        .map(|(k, _)| k)
         .collect();
     assert_eq!(names, ["market", "nested", "size"]);
     assert_eq!(c.get("market").and_then(JsonValue::as_str), Some("BTC-USD"));
@@ -98,7 +99,7 @@ fn canonical_object_members_are_sorted_and_get_finds_them() {
 #[test]
 fn canonical_numbers_keep_source_text_and_sign() {
     let c = ok(r#"{"a":50000.00,"b":-0,"c":-1.5e3,"d":-0.000e5,"e":1E2}"#);
-    let n = |k: &str| c.get(k).and_then(JsonValue::as_number).unwrap().clone();
+    let n = |k: &str| c.get(k).and_then(JsonValue::as_number).unwrap();
     assert_eq!(n("a").source_text(), "50000.00");
     assert_eq!(n("a").as_f64(), 50000.0);
     assert!(!n("a").is_negative());
