@@ -6,26 +6,23 @@ use super::tape::{Kind, Tape};
 
 /// RFC 8785 3.2.3: member names sorted by their UTF-16 code units.
 ///
-/// UTF-8 byte order equals code point order, which equals UTF-16 order
-/// except between a supplementary character (surrogates `D800`–`DFFF`) and a
-/// BMP character at or above `E000`. So the common prefix is compared as
-/// bytes and only the first differing characters are looked at.
+/// UTF-8 byte order is code point order, which is UTF-16 order except
+/// between a BMP character at or above U+E000 (lead byte `EE`/`EF`) and a
+/// supplementary one (lead byte `F0`–`F4`, surrogates `D800`–`DBFF` in
+/// UTF-16). Equal prefixes share character boundaries, so only the first
+/// differing byte decides, and only that pair of lead bytes is reversed.
 pub(super) fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    let common = a
-        .bytes()
-        .zip(b.bytes())
-        .take_while(|(x, y)| x == y)
-        .count();
-    // Back up to the start of the character that differs.
-    let mut at = common;
-    while at > 0 && !a.is_char_boundary(at) {
-        at -= 1;
-    }
-    let ca = a.get(at..).and_then(|s| s.chars().next());
-    let cb = b.get(at..).and_then(|s| s.chars().next());
-    match (ca, cb) {
-        (Some(x), Some(y)) => utf16_first_unit_cmp(x, y),
-        (x, y) => x.is_some().cmp(&y.is_some()),
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let Some((x, y)) = a.iter().zip(b).find(|(x, y)| x != y) else {
+        return a.len().cmp(&b.len());
+    };
+    let high_bmp_vs_supplementary = |p: u8, q: u8| matches!(p, 0xEE | 0xEF) && q >= 0xF0;
+    if high_bmp_vs_supplementary(*x, *y) {
+        Ordering::Greater
+    } else if high_bmp_vs_supplementary(*y, *x) {
+        Ordering::Less
+    } else {
+        x.cmp(y)
     }
 }
 
@@ -33,20 +30,6 @@ pub(super) fn utf16_cmp(a: &str, b: &str) -> Ordering {
 /// allocation). `tape.index` is not read.
 pub(super) fn sort_members(tape: &Tape, members: &mut [u32]) {
     members.sort_unstable_by(|&a, &b| utf16_cmp(tape.text_at(a), tape.text_at(b)));
-}
-
-/// Order of two characters by their UTF-16 encodings.
-fn utf16_first_unit_cmp(x: char, y: char) -> Ordering {
-    let unit = |c: char| {
-        let mut buf = [0u16; 2];
-        c.encode_utf16(&mut buf).first().copied().unwrap_or(0)
-    };
-    match unit(x).cmp(&unit(y)) {
-        // Same first unit: both supplementary with one lead surrogate, so
-        // the code points order them.
-        Ordering::Equal => x.cmp(&y),
-        o => o,
-    }
 }
 
 /// How many bytes RFC 8785 3.2.2.2 adds when it writes `c` (1 byte stored):
@@ -57,6 +40,17 @@ pub(super) fn escape_extra(c: char) -> usize {
         '\u{00}'..='\u{1F}' => 5,
         _ => 0,
     }
+}
+
+/// The JCS form of an integer of at most 15 digits, without parsing it:
+/// such an integer is exactly a double, and ECMAScript writes it as its
+/// digits (`-0` as `0`). `None` for any other number text.
+pub(super) fn short_integer_jcs(text: &str) -> Option<&str> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(if digits == "0" { digits } else { text })
 }
 
 /// Writes the tape's RFC 8785 serialization into one exactly sized buffer.
@@ -75,9 +69,14 @@ fn write_value(out: &mut Vec<u8>, tape: &Tape, i: u32, buf: &mut ryu_js::Buffer)
         Kind::True => out.extend_from_slice(b"true"),
         Kind::False => out.extend_from_slice(b"false"),
         Kind::Number => {
-            // The parser refused the text unless it parses to a finite double.
-            let value: f64 = tape.text(node).parse().unwrap_or(0.0);
-            out.extend_from_slice(buf.format_finite(value).as_bytes());
+            let text = tape.text(node);
+            if let Some(same) = short_integer_jcs(text) {
+                out.extend_from_slice(same.as_bytes());
+            } else {
+                // The parser refused the text unless it parses to a finite double.
+                let value: f64 = text.parse().unwrap_or(0.0);
+                out.extend_from_slice(buf.format_finite(value).as_bytes());
+            }
         }
         Kind::String => write_string(out, tape.text(node)),
         Kind::Array => {

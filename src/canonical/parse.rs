@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::jcs::{escape_extra, sort_members};
+use super::jcs::{escape_extra, short_integer_jcs, sort_members};
 use super::number::same_decimal;
 use super::rules::{check_case_twins, check_exact_duplicates, is_noncharacter, noncharacter_utf8};
 use super::tape::{Kind, Node, Tape, MAX_INPUT_BYTES};
@@ -428,6 +428,29 @@ impl<'a> Parser<'a> {
         self.pos - start
     }
 
+    /// A number beyond the short-integer fast path: finite, and under the
+    /// request-body rule exact through JCS. Returns its JCS length.
+    fn check_number(&self, text: &str, start: usize) -> Result<usize, Error> {
+        // `str::parse::<f64>` is correctly rounded and handles any length or
+        // exponent in bounded memory (huge exponents give 0 or infinity).
+        let value: f64 = text
+            .parse()
+            .map_err(|_| malformed_at("invalid number", start))?;
+        if !value.is_finite() {
+            return Err(malformed_at("number out of IEEE-754 range", start));
+        }
+        let mut buf = ryu_js::Buffer::new();
+        let jcs = buf.format_finite(value);
+        // SPEC 4.3: the number keeps its exact decimal value through JCS.
+        if self.exact_numbers && !same_decimal(text, jcs) {
+            return Err(malformed_at(
+                "number does not keep its exact decimal value through JCS",
+                start,
+            ));
+        }
+        Ok(jcs.len())
+    }
+
     fn parse_number(&mut self) -> Result<(), Error> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
@@ -461,24 +484,11 @@ impl<'a> Parser<'a> {
             }
         }
         let text = self.slice(start, self.pos)?;
-        // `str::parse::<f64>` is correctly rounded and handles any length or
-        // exponent in bounded memory (huge exponents give 0 or infinity).
-        let value: f64 = text
-            .parse()
-            .map_err(|_| malformed_at("invalid number", start))?;
-        if !value.is_finite() {
-            return Err(malformed_at("number out of IEEE-754 range", start));
-        }
-        let mut buf = ryu_js::Buffer::new();
-        let jcs = buf.format_finite(value);
-        // SPEC 4.3: the number keeps its exact decimal value through JCS.
-        if self.exact_numbers && !same_decimal(text, jcs) {
-            return Err(malformed_at(
-                "number does not keep its exact decimal value through JCS",
-                start,
-            ));
-        }
-        let jcs_len = jcs.len();
+        let jcs_len = match short_integer_jcs(text) {
+            // Exact as written: no parse, no formatting.
+            Some(jcs) => jcs.len(),
+            None => self.check_number(text, start)?,
+        };
         let offset = self.tape.data.len();
         self.tape.data.push_str(text);
         self.push(Kind::Number, to_u32(offset)?, to_u32(text.len())?)?;

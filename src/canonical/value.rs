@@ -111,7 +111,9 @@ impl<'a> JsonValue<'a> {
             JsonValue::Bool(b) => Value::Bool(b),
             JsonValue::Number(n) => n.to_serde_number().map_or(Value::Null, Value::Number),
             JsonValue::String(s) => Value::String(s.to_owned()),
-            JsonValue::Array(items) => Value::Array(items.iter().map(Self::to_serde_json).collect()),
+            JsonValue::Array(items) => {
+                Value::Array(items.iter().map(Self::to_serde_json).collect())
+            }
             JsonValue::Object(members) => Value::Object(
                 members
                     .iter()
