@@ -50,10 +50,51 @@ fn case_fold(name: &str) -> impl Iterator<Item = char> + '_ {
         .flat_map(char::to_lowercase)
 }
 
+/// Feeds folded characters to a keyed hasher in fixed 64-byte chunks, so
+/// that equal folded sequences always make identical `write` calls, whichever
+/// path produced them.
+struct FoldHasher<H: Hasher> {
+    hasher: H,
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl<H: Hasher> FoldHasher<H> {
+    fn push(&mut self, c: char) {
+        if self.len + 4 > self.buf.len() {
+            self.hasher
+                .write(self.buf.get(..self.len).unwrap_or_default());
+            self.len = 0;
+        }
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + 4) {
+            slot.copy_from_slice(&u32::from(c).to_le_bytes());
+        }
+        self.len += 4;
+    }
+
+    fn finish(mut self) -> u64 {
+        self.hasher
+            .write(self.buf.get(..self.len).unwrap_or_default());
+        self.hasher.finish()
+    }
+}
+
+/// The hash of [`case_fold`]`(name)`. ASCII names (the usual case) fold to
+/// their ASCII lower case without the Unicode tables.
 fn fold_hash(state: &RandomState, name: &str) -> u64 {
-    let mut h = state.build_hasher();
-    for c in case_fold(name) {
-        h.write_u32(u32::from(c));
+    let mut h = FoldHasher {
+        hasher: state.build_hasher(),
+        buf: [0; 64],
+        len: 0,
+    };
+    if name.is_ascii() {
+        for b in name.bytes() {
+            h.push(char::from(b.to_ascii_lowercase()));
+        }
+    } else {
+        for c in case_fold(name) {
+            h.push(c);
+        }
     }
     h.finish()
 }
