@@ -492,6 +492,10 @@ fn spec_4_3_top_level_case_twins_rejected() {
     }
     // Escaped names are compared after unescaping.
     rejected(br#"{"size":1,"\u017fize":2}"#);
+    // Long names: an ASCII name and a non-ASCII twin hash alike past the
+    // folding hasher's 64-byte chunks.
+    let long = "x".repeat(40);
+    rejected(format!("{{\"{long}SIZE{long}\":1,\"{long}\u{17f}ize{long}\":2}}").as_bytes());
     // The v1 vector p24 body.
     rejected("{\"market\":\"EUR_USD\",\"size\":100,\"\u{17f}ize\":900000}".as_bytes());
     // Distinct names stay distinct.
