@@ -186,4 +186,6 @@ fn malformed_at(msg: &'static str, pos: usize) -> Error {
 }
 
 #[cfg(test)]
+mod rule_tests;
+#[cfg(test)]
 mod tests;
