@@ -63,6 +63,9 @@ pub struct GatewayArgs {
     pub audit_log: Option<PathBuf>,
 }
 
+/// The server's certificate chain and private key.
+pub type ServerIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
 /// The webhook route's path.
 pub const WEBHOOK_PATH: &str = "/kakunin/webhook";
 
@@ -107,10 +110,7 @@ impl GatewayArgs {
     }
 
     /// The server's certificate chain and key, when HTTPS was asked for.
-    pub fn server_identity(
-        &self,
-    ) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, Box<dyn Error>>
-    {
+    pub fn server_identity(&self) -> Result<Option<ServerIdentity>, Box<dyn Error>> {
         let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
             return Ok(None);
         };
