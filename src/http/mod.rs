@@ -14,6 +14,9 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "actix")]
+pub mod actix;
+
 use crate::audit::AuditRecord;
 use crate::canonical::CanonicalBody;
 use crate::certificate::Decoded;
