@@ -290,8 +290,7 @@ where
 // SPEC 6: the denial as an actix response (status, Content-Type,
 // Retry-After). A status actix cannot represent is answered 500.
 fn denial_http_response(answer: &DenialResponse) -> HttpResponse<BoxBody> {
-    let status =
-        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::CONTENT_TYPE, answer.content_type));
     if let Some(seconds) = answer.retry_after_seconds {
@@ -389,10 +388,7 @@ impl<T: serde::de::DeserializeOwned> FromRequest for VerifiedJson<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(
-            verified_agent(req)
-                .and_then(|agent| Ok(VerifiedJson(agent.json::<T>()?))),
-        )
+        ready(verified_agent(req).and_then(|agent| Ok(VerifiedJson(agent.json::<T>()?))))
     }
 }
 
@@ -479,7 +475,9 @@ fn signature_header(headers: &HeaderMap) -> Result<&str, WebhookError> {
         .next()
         .ok_or(WebhookError::MalformedHeader("missing X-Kakunin-Signature"))?;
     if values.next().is_some() {
-        return Err(WebhookError::MalformedHeader("repeated X-Kakunin-Signature"));
+        return Err(WebhookError::MalformedHeader(
+            "repeated X-Kakunin-Signature",
+        ));
     }
     value
         .to_str()
@@ -536,8 +534,7 @@ pub fn peer_certificate_on_connect(
     connection: &dyn std::any::Any,
     data: &mut actix_web::dev::Extensions,
 ) {
-    type RustlsStream =
-        actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+    type RustlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
     let leaf = connection
         .downcast_ref::<RustlsStream>()
         .and_then(|stream| crate::tls::peer_certificate(stream.get_ref().1));
