@@ -340,18 +340,32 @@ async fn spec_4_3_declared_length_over_the_limit_is_413() {
     );
 }
 
+// SPEC 4.3: a declared length over the limit is refused before the body
+// arrives (here it never does: the middleware must not wait for it).
+#[actix_rt::test]
+async fn spec_4_3_declared_length_is_refused_before_reading_the_body() {
+    let audit = Audit::new("declared-early");
+    let (server, _v) = start(&audit);
+    let request = raw_request(&desk_trade(), Framing::DeclaredLength(1 << 20));
+    raw_exchange(server.addr, &request)
+        .await
+        .assert_denied(413, "body_too_large");
+    server.stop().await;
+    assert_eq!(audit.codes(), codes(&[Some("body_too_large")]));
+}
+
 // SPEC 4.3: without Content-Length (chunked), a body that streams past the
-// limit is 413; one within it is verified and still readable by the handler.
+// limit is 413 as soon as it does (the stream here never ends), and nothing
+// past the limit is buffered; one within it is verified and still readable
+// by the handler.
 #[actix_rt::test]
 async fn spec_4_3_chunked_body_over_the_limit_is_413() {
     let audit = Audit::new("chunked");
     let (server, _v) = start(&audit);
-    let over = raw_exchange(
-        server.addr,
-        &raw_request(&trade_of_len(LIMIT + 1), Framing::Chunked(100)),
-    )
-    .await;
-    over.assert_denied(413, "body_too_large");
+    let request = raw_request(&trade_of_len(LIMIT + 1), Framing::ChunkedUnfinished(100));
+    raw_exchange(server.addr, &request)
+        .await
+        .assert_denied(413, "body_too_large");
     let ok = raw_exchange(
         server.addr,
         &raw_request(&desk_trade(), Framing::Chunked(7)),

@@ -229,6 +229,10 @@ pub enum Framing {
     ContentLength,
     /// `Transfer-Encoding: chunked`, in chunks of this many bytes.
     Chunked(usize),
+    /// Chunked, without the last chunk: the stream never ends.
+    ChunkedUnfinished(usize),
+    /// This `Content-Length`, and only the body's bytes (fewer).
+    DeclaredLength(usize),
 }
 
 /// The signed request as HTTP/1.1 bytes, the target byte for byte as signed.
@@ -249,30 +253,56 @@ pub fn raw_request(r: &Signed, framing: Framing) -> Vec<u8> {
             out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", r.body.len()).as_bytes());
             out.extend_from_slice(&r.body);
         }
-        Framing::Chunked(size) => {
+        Framing::DeclaredLength(declared) => {
+            out.extend_from_slice(format!("Content-Length: {declared}\r\n\r\n").as_bytes());
+            out.extend_from_slice(&r.body);
+        }
+        Framing::Chunked(size) | Framing::ChunkedUnfinished(size) => {
             out.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
             for chunk in r.body.chunks(size) {
                 out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
                 out.extend_from_slice(chunk);
                 out.extend_from_slice(b"\r\n");
             }
-            out.extend_from_slice(b"0\r\n\r\n");
+            if matches!(framing, Framing::Chunked(_)) {
+                out.extend_from_slice(b"0\r\n\r\n");
+            }
         }
     }
     out
 }
 
-/// Writes `request` on a new connection and reads the response to the end.
+/// Writes `request` on a new connection and reads one response (its head
+/// and `Content-Length` body; the connection may stay open).
 pub async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> Reply {
     let run = async {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
         tcp.write_all(request).await.unwrap();
         tcp.flush().await.unwrap();
         let mut bytes = Vec::new();
-        tcp.read_to_end(&mut bytes).await.unwrap();
-        parse_reply(&bytes)
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(reply) = complete_reply(&bytes) {
+                return reply;
+            }
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "connection closed before a whole response: {bytes:?}"
+            );
+            bytes.extend_from_slice(&buf[..n]);
+        }
     };
     tokio::time::timeout(IO_TIMEOUT, run).await.unwrap()
+}
+
+/// The response in `bytes` once its head and `Content-Length` body are there.
+fn complete_reply(bytes: &[u8]) -> Option<Reply> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let (_, rest) = text.split_once("\r\n\r\n")?;
+    let reply = parse_reply(bytes);
+    let len: usize = reply.header("content-length")?.parse().ok()?;
+    (rest.len() >= len).then_some(reply)
 }
 
 /// Parses one HTTP/1.1 response with a `Content-Length` body.
