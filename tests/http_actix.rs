@@ -562,6 +562,16 @@ async fn spec_7_3_webhook_route_answers() {
     let big = vec![b' '; kakunin_verify::revocation::webhook::MAX_BODY_BYTES + 1];
     let big_header = webhook_header(SECRET, t, &big);
     assert_eq!(status(deliver(&server, Some(&big_header), &big).await), 413);
+    // SPEC 7.3: one signature header; two (even both valid) are refused.
+    let twice = client()
+        .post(server.url("/webhooks/kakunin"))
+        .header("X-Kakunin-Signature", webhook_header(SECRET, t, &event))
+        .header("X-Kakunin-Signature", webhook_header(SECRET, t, &event))
+        .body(event.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status().as_u16(), 401);
     let get = client()
         .get(server.url("/webhooks/kakunin"))
         .send()
@@ -580,4 +590,33 @@ async fn spec_7_3_webhook_route_answers() {
         .assert_denied(401, "certificate_revoked");
     server.stop().await;
     assert_eq!(audit.codes(), codes(&[None, Some("certificate_revoked")]));
+}
+
+// SPEC 5.1 without a socket (`actix_web::test`, as benches/verify.rs's
+// actix_hot_rsa2048 drives it): headers inserted one by one, body as payload.
+#[actix_rt::test]
+async fn spec_5_1_in_process_test_request_is_allowed() {
+    use actix_web::test;
+    let audit = Audit::new("in-process");
+    let v = verifier_with(&audit, |b| b);
+    let app = test::init_service(
+        actix_web::App::new()
+            .wrap(KakuninMiddleware::new(Arc::clone(&v)))
+            .route("/v1/trades", web::post().to(whoami)),
+    )
+    .await;
+    let r = desk_trade();
+    let mut req = test::TestRequest::post().uri(&r.target);
+    for (name, value) in &r.headers {
+        req = req.insert_header((name.as_str(), value.clone()));
+    }
+    let resp = test::call_service(&app, req.set_payload(r.body.clone()).to_request()).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let body = test::read_body(resp).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v,
+        json!({"agent_id": "desk_bot_1", "scope": "submit_limit_order"})
+    );
+    assert_eq!(audit.codes(), codes(&[None]));
 }
