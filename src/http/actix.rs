@@ -28,7 +28,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use actix_web::{web, App, HttpServer};
-//! use kakunin_verify::http::actix::{KakuninMiddleware, VerifiedAgent};
+//! use kakunin_verify::http::{actix::KakuninMiddleware, VerifiedAgent};
 //! # fn verifier() -> kakunin_verify::Verifier { unimplemented!() }
 //!
 //! async fn trade(agent: VerifiedAgent) -> String {
