@@ -174,7 +174,7 @@ pub(crate) fn read_trade_fields<'b>(
 ) -> Result<TradeAction<'b>, Error> {
     let bad = |m: &'static str| Error::MalformedBody(m.into());
     let market = match body.get(&fields.market) {
-        Some(JsonValue::String(s)) => Some(s.as_str()),
+        Some(JsonValue::String(s)) => Some(s),
         Some(_) => return Err(bad("market must be a string")),
         None if required => return Err(bad("a trade needs a market")),
         None => None,

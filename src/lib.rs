@@ -79,6 +79,8 @@ pub mod replay;
 pub mod request;
 pub mod revocation;
 pub mod routes;
+#[cfg(feature = "fetch")]
+pub mod setup;
 pub mod signature;
 pub mod signer;
 pub mod stores;

@@ -144,7 +144,7 @@ async fn respond(stream: &mut TcpStream, serial: &str) {
             write(
                 stream,
                 "200 OK",
-                "Age: 6\r\n",
+                "Age: 301\r\n",
                 &data("0B0E", "active", true, ""),
             )
             .await
@@ -266,7 +266,7 @@ async fn server_faults_are_unavailable() {
         ("0b0a", "oversized chunked body"),
         ("0b0b", "serial mismatch"),
         ("0b0c", "valid contradicting status"),
-        ("0b0e", "Age beyond the bound"),
+        ("0b0e", "Age beyond the 300 s age limit (SPEC 7.2)"),
         ("0b10", "slow answer"),
         ("0b11", "unknown status"),
         ("0b12", "risk score out of range"),

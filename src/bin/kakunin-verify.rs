@@ -12,18 +12,12 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use kakunin_verify::audit::AuditRecord;
-use kakunin_verify::authorization::ModelInventory;
 use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
-use kakunin_verify::chain::TrustStore;
 use kakunin_verify::rawhttp::RawRequest;
-use kakunin_verify::revocation::crl::CrlSource;
-use kakunin_verify::revocation::endpoint::EndpointSource;
-use kakunin_verify::revocation::http::{HttpClient, HttpConfig};
-use kakunin_verify::revocation::ocsp_source::OcspSource;
-use kakunin_verify::routes::RouteTable;
+use kakunin_verify::setup::VerifierFiles;
 use kakunin_verify::signature::SignatureAlgorithm;
 use kakunin_verify::signer::{random_nonce, AgentSigner, RequestToSign};
-use kakunin_verify::{Clock, HttpRequest, ManualClock, Revocation, SystemClock, Verifier};
+use kakunin_verify::{Clock, HttpRequest, ManualClock, SystemClock, Verifier};
 
 #[derive(Parser)]
 #[command(
@@ -136,11 +130,6 @@ fn read(path: &Path) -> Result<Vec<u8>, UsageError> {
     std::fs::read(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))
 }
 
-fn read_text(path: &Path) -> Result<String, UsageError> {
-    String::from_utf8(read(path)?)
-        .map_err(|_| UsageError(format!("{} is not UTF-8", path.display())))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -180,92 +169,25 @@ fn inspect(path: &Path) -> Result<ExitCode, UsageError> {
     }
 }
 
-fn build_revocation(args: &RequestArgs) -> Result<Revocation, UsageError> {
-    let choice = match (&args.revocation, args.crl.is_empty()) {
-        (Some(r), _) => r.clone(),
-        (None, false) => "crl".to_owned(),
-        (None, true) => {
-            return Err(UsageError(
-                "--revocation is required (none|crl|ocsp|endpoint=URL) when no --crl is given"
-                    .into(),
-            ))
-        }
-    };
-    if !args.crl.is_empty() && choice != "crl" {
-        return Err(UsageError(format!(
-            "--crl contradicts --revocation {choice}"
-        )));
-    }
-    match choice.as_str() {
-        "none" if args.crl.is_empty() && args.ocsp_url.is_none() => Ok(Revocation::Disabled),
-        "none" => Err(UsageError(
-            "--revocation none contradicts --crl / --ocsp-url".into(),
-        )),
-        "crl" if args.crl.is_empty() => Err(UsageError("--revocation crl needs --crl FILE".into())),
-        "crl" => {
-            let files = args
-                .crl
-                .iter()
-                .map(|p| read(p))
-                .collect::<Result<Vec<_>, _>>()?;
-            let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
-            let source =
-                CrlSource::from_pem_or_der(&refs).map_err(|e| UsageError(e.to_string()))?;
-            Ok(Revocation::Source(Arc::new(source)))
-        }
-        other => networked_revocation(other, args),
-    }
-}
-
-fn http_client(args: &RequestArgs) -> Result<HttpClient, UsageError> {
-    let mut config = HttpConfig::default();
-    if let Some(p) = &args.tls_roots {
-        use rustls_pki_types::pem::PemObject;
-        config.root_certificates = rustls_pki_types::CertificateDer::pem_slice_iter(&read(p)?)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| UsageError(format!("--tls-roots: {e}")))?;
-    }
-    HttpClient::new(config).map_err(|e| UsageError(e.to_string()))
-}
-
-// SPEC 9: `ocsp` (with --ocsp-url; AIA hosts are not followed from the CLI)
-// and `endpoint=URL`.
-fn networked_revocation(choice: &str, args: &RequestArgs) -> Result<Revocation, UsageError> {
-    if choice == "ocsp" {
-        let url = args
-            .ocsp_url
-            .as_deref()
-            .ok_or_else(|| UsageError("--revocation ocsp needs --ocsp-url URL".into()))?;
-        let source = OcspSource::new(http_client(args)?, Some(url))
-            .map_err(|e| UsageError(e.to_string()))?;
-        return Ok(Revocation::Source(Arc::new(source)));
-    }
-    if let Some(base) = choice.strip_prefix("endpoint=") {
-        let source =
-            EndpointSource::new(http_client(args)?, base).map_err(|e| UsageError(e.to_string()))?;
-        return Ok(Revocation::Source(Arc::new(source)));
-    }
-    Err(UsageError(format!(
-        "unknown --revocation {choice:?} (none|crl|ocsp|endpoint=URL)"
-    )))
-}
-
+// SPEC 9: the verifier of `request`, from the same files and choices the
+// example gateways take (`kakunin_verify::setup`).
 fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
-    let mut trust = TrustStore::new();
-    trust
-        .add_roots_pem(&read(&args.roots)?)
-        .map_err(|e| UsageError(format!("--roots: {e}")))?;
-    if let Some(p) = &args.intermediates {
-        trust
-            .add_intermediates_pem(&read(p)?)
-            .map_err(|e| UsageError(format!("--intermediates: {e}")))?;
-    }
     if let Some(s) = &args.shared_store {
         return Err(UsageError(format!(
             "--shared-store {s}: this build has no Redis support (feature `redis`)"
         )));
     }
-    let revocation = build_revocation(args)?;
+    let files = VerifierFiles {
+        roots: args.roots.clone(),
+        intermediates: args.intermediates.clone(),
+        crl: args.crl.clone(),
+        revocation: args.revocation.clone(),
+        ocsp_url: args.ocsp_url.clone(),
+        audiences: args.audience.clone(),
+        routes: args.routes.clone(),
+        model_inventory: args.model_inventory.clone(),
+        tls_roots: args.tls_roots.clone(),
+    };
     let clock: Arc<dyn Clock> = match &args.now {
         Some(t) => Arc::new(ManualClock::new(
             kakunin_verify::time::parse_time_ms(t).ok_or_else(|| {
@@ -274,27 +196,10 @@ fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
         )),
         None => Arc::new(SystemClock),
     };
-    let mut builder = Verifier::builder(trust).clock(clock).revocation(revocation);
-    let audiences = if args.audience.is_empty() {
-        vec!["api.exchange.example".to_owned()]
-    } else {
-        args.audience.clone()
-    };
-    for a in audiences {
-        builder = builder.audience(a);
-    }
-    if let Some(p) = &args.routes {
-        let routes: RouteTable = read_text(p)?
-            .parse()
-            .map_err(|e| UsageError(format!("--routes: {e}")))?;
-        builder = builder.routes(routes);
-    }
-    if let Some(p) = &args.model_inventory {
-        let inv = ModelInventory::parse(&read_text(p)?)
-            .map_err(|e| UsageError(format!("--model-inventory: {e}")))?;
-        builder = builder.model_inventory(inv);
-    }
-    builder.build().map_err(|e| UsageError(e.to_string()))
+    files
+        .builder()
+        .and_then(|b| b.clock(clock).build())
+        .map_err(|e| UsageError(e.to_string()))
 }
 
 // SPEC 9 request.

@@ -1,21 +1,22 @@
 //! Unit tests for SPEC 4.3: every rejection rule, and the accepted cases
 //! beside it.
 
+use super::number::same_decimal;
 use super::*;
 use crate::error::Code;
 
-fn ok(body: &str) -> CanonicalBody {
+pub(super) fn ok(body: &str) -> CanonicalBody {
     match canonicalize(body.as_bytes()) {
         Ok(c) => c,
         Err(e) => panic!("{body:?} should be accepted, got {e}"),
     }
 }
 
-fn canon(body: &str) -> String {
+pub(super) fn canon(body: &str) -> String {
     String::from_utf8(ok(body).canonical_bytes().to_vec()).unwrap()
 }
 
-fn rejected(body: &[u8]) -> Error {
+pub(super) fn rejected(body: &[u8]) -> Error {
     match canonicalize(body) {
         Ok(c) => panic!(
             "{:?} should be rejected, got {:?}",
@@ -84,7 +85,7 @@ fn canonical_object_members_are_sorted_and_get_finds_them() {
         .and_then(JsonValue::as_object)
         .unwrap()
         .iter()
-        .map(|(k, _)| k.as_str())
+        .map(|(k, _)| k)
         .collect();
     assert_eq!(names, ["market", "nested", "size"]);
     assert_eq!(c.get("market").and_then(JsonValue::as_str), Some("BTC-USD"));
@@ -98,7 +99,7 @@ fn canonical_object_members_are_sorted_and_get_finds_them() {
 #[test]
 fn canonical_numbers_keep_source_text_and_sign() {
     let c = ok(r#"{"a":50000.00,"b":-0,"c":-1.5e3,"d":-0.000e5,"e":1E2}"#);
-    let n = |k: &str| c.get(k).and_then(JsonValue::as_number).unwrap().clone();
+    let n = |k: &str| c.get(k).and_then(JsonValue::as_number).unwrap();
     assert_eq!(n("a").source_text(), "50000.00");
     assert_eq!(n("a").as_f64(), 50000.0);
     assert!(!n("a").is_negative());

@@ -12,10 +12,12 @@
 //!   `Retry-After: 1` on 503), customizable with a [`DenialMapper`];
 //! * the webhook route (SPEC 7.3): [`webhook_status`].
 
-use std::sync::Arc;
-
 #[cfg(feature = "actix")]
 pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
+
+use std::sync::Arc;
 
 use crate::audit::AuditRecord;
 use crate::canonical::CanonicalBody;
@@ -228,17 +230,6 @@ pub fn body_too_large() -> Error {
 pub fn webhook_status(outcome: &Result<WebhookEvent, WebhookError>) -> u16 {
     match outcome {
         Ok(_) => 204,
-        Err(e) => webhook_error_status(e),
-    }
-}
-
-fn webhook_error_status(e: &WebhookError) -> u16 {
-    match e {
-        WebhookError::MalformedHeader(_)
-        | WebhookError::StaleTimestamp
-        | WebhookError::BadSignature => 401,
-        WebhookError::MalformedEvent(_) => 400,
-        WebhookError::BodyTooLarge => 413,
-        WebhookError::EmptySecret => 500,
+        Err(e) => e.http_status(),
     }
 }

@@ -9,7 +9,7 @@
 //! | 200, `active` + `valid: true` | [`RevocationStatus::Valid`] |
 //! | 200, `revoked` / `suspended` / `expired` + `valid: false` | [`RevocationStatus::Revoked`] |
 //! | 404 | [`RevocationStatus::Unknown`] |
-//! | another serial, `valid` contradicting `status`, another status, malformed or incomplete JSON, a bad `risk_score` / `risk_band`, any other HTTP status (3xx, 429, 5xx, ...), an `Age` beyond the bound, timeout, transport error | [`Unavailable`] |
+//! | another serial, `valid` contradicting `status`, another status, malformed or incomplete JSON, a bad `risk_score` / `risk_band`, any other HTTP status (3xx, 429, 5xx, ...), an `Age` beyond the age limit, timeout, transport error | [`Unavailable`] |
 //!
 //! `risk_score` and `risk_band` (SPEC 5.7) are passed on in the answer; a
 //! JSON `null` for either counts as absent.
@@ -24,8 +24,10 @@ use super::{
 };
 use crate::error::ConfigError;
 
-/// SPEC 7.2: default bound on an answer's age (5 s), `Age` header included.
-pub const DEFAULT_MAX_AGE_MS: u64 = 5_000;
+/// SPEC 7.2: default age limit of an endpoint answer (300 s: Kakunin's CDN
+/// serves answers up to that old), `Age` header included. A certificate's
+/// `revocationTimeout` tightens it.
+pub const DEFAULT_MAX_AGE_MS: u64 = 300_000;
 /// The name recorded as the answer's source.
 pub const SOURCE_NAME: &str = "endpoint";
 /// The path prefix of SPEC 7.1.
@@ -70,8 +72,9 @@ impl EndpointSource {
         })
     }
 
-    /// Sets the bound on an answer's `Age` (default 5 s, SPEC 7.2); use the
-    /// same value as the cache's bound.
+    /// Sets the age limit of an answer (default 300 s, SPEC 7.2): an `Age`
+    /// beyond it is unavailable at once, and the cache holds each use to it
+    /// when the certificate's policy states no `revocationTimeout`.
     #[must_use]
     pub fn with_max_age_ms(mut self, max_age_ms: u64) -> Self {
         self.max_age_ms = max_age_ms;
@@ -116,6 +119,10 @@ impl RevocationSource for EndpointSource {
         true
     }
 
+    fn max_answer_age_ms(&self) -> u64 {
+        self.max_age_ms
+    }
+
     fn check<'a>(
         &'a self,
         cert: CertificateRef<'a>,
@@ -130,13 +137,13 @@ fn unexpected_status(status: u16) -> Unavailable {
     Unavailable::new(format!("verify endpoint answered HTTP {status}"))
 }
 
-// SPEC 7.1 / 7.2: the `Age` header counts against the bound; an answer
-// already older than the bound is unavailable.
+// SPEC 7.1 / 7.2: the answer was made at the fetch time minus `Age` (0
+// without one); one already older than the age limit is unavailable.
 fn produced_at(now_ms: u64, age_seconds: Option<u64>, max_age_ms: u64) -> Result<u64, Unavailable> {
     let age_ms = age_seconds.unwrap_or(0).saturating_mul(1_000);
     if age_ms > max_age_ms {
         return Err(Unavailable::new(
-            "verify endpoint answer older than the bound",
+            "verify endpoint answer older than its age limit",
         ));
     }
     Ok(now_ms.saturating_sub(age_ms))
@@ -296,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn age_counts_against_the_bound() {
+    fn age_counts_against_the_age_limit() {
         assert_eq!(produced_at(10_000, None, 5_000), Ok(10_000));
         assert_eq!(produced_at(10_000, Some(5), 5_000), Ok(5_000));
         assert!(produced_at(10_000, Some(6), 5_000).is_err());

@@ -241,7 +241,7 @@ pub fn url_host_allowed<S: AsRef<str>>(url: &str, allowlist: &[S]) -> bool {
         .any(|allowed| host.eq_ignore_ascii_case(allowed.as_ref()))
 }
 
-// SPEC 7.1 / 7.2: the `Age` header counts against the cache bound; an
+// SPEC 7.1 / 7.2: the `Age` header counts against the age limit; an
 // unreadable or repeated one leaves the answer's age unknown: unavailable.
 fn age_header(headers: &reqwest::header::HeaderMap) -> Result<Option<u64>, Unavailable> {
     let mut values = headers.get_all(reqwest::header::AGE).iter();

@@ -6,9 +6,6 @@
 //! through the cache of SPEC 7.2 (`cache` module); local sources (CRLs) are
 //! consulted directly.
 
-use std::future::Future;
-use std::pin::Pin;
-
 pub mod cache;
 pub mod crl;
 #[cfg(feature = "fetch")]
@@ -20,8 +17,14 @@ pub mod ocsp;
 pub mod ocsp_source;
 pub mod webhook;
 
-/// A boxed, `Send` future, as returned by [`RevocationSource::check`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// SPEC 7.2: the age limit of a networked source that names none (the
+/// endpoint's 300 s; OCSP sources say 24 h). See
+/// [`RevocationSource::max_answer_age_ms`].
+pub const DEFAULT_MAX_ANSWER_AGE_MS: u64 = 300_000;
+
+/// The crate's boxed future ([`crate::future::BoxFuture`]), re-exported
+/// where revocation sources have always found it.
+pub use crate::future::BoxFuture;
 
 /// What a source is asked about: one certificate of a validated path, with
 /// its issuer.
@@ -69,8 +72,8 @@ pub struct RevocationAnswer {
     /// The status.
     pub status: RevocationStatus,
     /// When the answer was made (OCSP `thisUpdate`; for the endpoint the
-    /// fetch time less any HTTP `Age`), Unix ms. The cache bound of SPEC 7.2
-    /// counts from here.
+    /// fetch time less any HTTP `Age`), Unix ms. The answer's age (SPEC 7.2
+    /// age limit, audit `revocation_age_ms`) counts from here.
     pub produced_at_ms: u64,
     /// OCSP `nextUpdate` / CRL `nextUpdate`, Unix ms, when the source gave one.
     pub next_update_ms: Option<u64>,
@@ -106,6 +109,15 @@ pub trait RevocationSource: Send + Sync + 'static {
     /// so belong in the SPEC 7.2 cache (OCSP, endpoint); `false` for local
     /// sources such as CRLs, which are consulted on every request.
     fn is_networked(&self) -> bool;
+
+    /// SPEC 7.2: the oldest answer of this source the cache relies on, ms,
+    /// when the certificate's policy states no `revocationTimeout` (the
+    /// answer's age at each use: `now` minus when it was made). Only
+    /// networked sources are held to it (SPEC 7.1: a CRL serves until its
+    /// nextUpdate). Default [`DEFAULT_MAX_ANSWER_AGE_MS`].
+    fn max_answer_age_ms(&self) -> u64 {
+        DEFAULT_MAX_ANSWER_AGE_MS
+    }
 
     /// Answers for `cert` at `now_ms` (the verifier's injected clock).
     fn check<'a>(

@@ -9,7 +9,11 @@ use ring::rand::{SecureRandom, SystemRandom};
 use super::http::{url_host_allowed, url_scheme_allowed, HttpClient};
 use super::ocsp::{aia_ocsp_urls, build_request, verify_response, OcspConfig};
 use super::{BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, Unavailable};
+use crate::digest::sha256;
 use crate::error::ConfigError;
+
+/// Most responders named per issuing CA (configuration, not input).
+pub const MAX_ISSUER_RESPONDERS: usize = 64;
 
 /// RFC 6960 appendix A.1: the request's media type.
 pub const OCSP_REQUEST_CONTENT_TYPE: &str = "application/ocsp-request";
@@ -17,6 +21,14 @@ pub const OCSP_REQUEST_CONTENT_TYPE: &str = "application/ocsp-request";
 pub const NONCE_BYTES: usize = 16;
 
 /// OCSP over HTTP (feature `fetch`).
+///
+/// SPEC 7.1: the responder asked about a certificate is the one named for
+/// its issuing CA ([`Self::with_issuer_responder`]), else the default one
+/// given to [`Self::new`], else an allowlisted AIA responder. So a
+/// whole-chain check can ask the root's responder about an intermediate and
+/// the agent CA's responder about a leaf. Whoever answers, the answer must
+/// be signed by the issuing CA or by a responder certificate it issued with
+/// `id-kp-OCSPSigning` ([`super::ocsp::verify_response`]).
 ///
 /// ```
 /// use kakunin_verify::revocation::http::{HttpClient, HttpConfig};
@@ -30,14 +42,16 @@ pub const NONCE_BYTES: usize = 16;
 pub struct OcspSource {
     client: HttpClient,
     responder: Option<String>,
+    by_issuer: Vec<([u8; 32], String)>,
     aia_allowlist: Vec<String>,
     config: OcspConfig,
     send_nonce: bool,
 }
 
 impl OcspSource {
-    /// A source asking `responder` (or, when `None`, only allowlisted AIA
-    /// responders — see [`Self::allow_aia_hosts`]).
+    /// A source asking `responder` by default (or, when `None`, only the
+    /// per-CA responders and allowlisted AIA responders — see
+    /// [`Self::with_issuer_responder`], [`Self::allow_aia_hosts`]).
     pub fn new(client: HttpClient, responder: Option<&str>) -> Result<Self, ConfigError> {
         if let Some(url) = responder {
             if !url_scheme_allowed(url) {
@@ -49,10 +63,50 @@ impl OcspSource {
         Ok(OcspSource {
             client,
             responder: responder.map(str::to_owned),
+            by_issuer: Vec::new(),
             aia_allowlist: Vec::new(),
             config: OcspConfig::default(),
             send_nonce: false,
         })
+    }
+
+    /// SPEC 7.1: ask `responder` about the certificates that the CA whose
+    /// certificate is `issuer_der` (DER) issued. Replaces an earlier URL for
+    /// the same CA.
+    ///
+    /// # Errors
+    /// When the URL is not `https://` (or `http://` to loopback), or more
+    /// than [`MAX_ISSUER_RESPONDERS`] CAs are named.
+    pub fn with_issuer_responder(
+        self,
+        issuer_der: &[u8],
+        responder: &str,
+    ) -> Result<Self, ConfigError> {
+        self.with_issuer_responder_sha256(sha256(issuer_der), responder)
+    }
+
+    /// [`Self::with_issuer_responder`] with the issuing CA named by the
+    /// SHA-256 of its certificate's DER.
+    ///
+    /// # Errors
+    /// As [`Self::with_issuer_responder`].
+    pub fn with_issuer_responder_sha256(
+        mut self,
+        issuer_sha256: [u8; 32],
+        responder: &str,
+    ) -> Result<Self, ConfigError> {
+        if !url_scheme_allowed(responder) {
+            return Err(ConfigError::new(
+                "the OCSP responder must be https:// (or http:// to loopback)",
+            ));
+        }
+        self.by_issuer
+            .retain(|(issuer, _)| *issuer != issuer_sha256);
+        if self.by_issuer.len() >= MAX_ISSUER_RESPONDERS {
+            return Err(ConfigError::new("too many per-CA OCSP responders"));
+        }
+        self.by_issuer.push((issuer_sha256, responder.to_owned()));
+        Ok(self)
     }
 
     /// SPEC 7.1: follow a certificate's AIA OCSP URL only to these hosts.
@@ -74,8 +128,15 @@ impl OcspSource {
         self
     }
 
-    // SPEC 7.1: the configured responder, else an allowlisted AIA responder.
+    // SPEC 7.1: the issuing CA's responder, else the default one, else an
+    // allowlisted AIA responder.
     fn responder_for(&self, cert: &CertificateRef<'_>) -> Result<String, Unavailable> {
+        if !self.by_issuer.is_empty() {
+            let issuer = sha256(cert.issuer_der);
+            if let Some((_, url)) = self.by_issuer.iter().find(|(i, _)| *i == issuer) {
+                return Ok(url.clone());
+            }
+        }
         if let Some(r) = &self.responder {
             return Ok(r.clone());
         }
@@ -125,6 +186,11 @@ impl RevocationSource for OcspSource {
 
     fn is_networked(&self) -> bool {
         true
+    }
+
+    // SPEC 7.1 / 7.2: OCSP answers up to 24 h old (configurable).
+    fn max_answer_age_ms(&self) -> u64 {
+        self.config.max_age_ms
     }
 
     fn check<'a>(

@@ -15,7 +15,7 @@
 use ring::hmac;
 use serde::Deserialize;
 
-use super::cache::{normalize_serial_hex, InvalidSerial, RevocationCache, RevokedInsert};
+use super::cache::{normalize_serial_hex, RevocationCache, RevokeError};
 
 /// SPEC 7.3: events are accepted within 5 minutes of `t`, either way.
 pub const TOLERANCE_SECONDS: u64 = 5 * 60;
@@ -55,6 +55,51 @@ pub enum WebhookError {
     /// The authentic body is not a well-formed event.
     #[error("malformed webhook event: {0}")]
     MalformedEvent(&'static str),
+    /// SPEC 7.3: the authentic revocation could not be recorded because the
+    /// revoked set is full (the verifier fails every request closed until
+    /// entries lapse). Answer 503 ([`Self::http_status`]) so that the sender
+    /// retries.
+    #[error("the revoked set is full: retry later")]
+    RevokedSetFull,
+}
+
+impl WebhookError {
+    /// The HTTP status an integrator's webhook handler answers with:
+    /// 503 for [`Self::RevokedSetFull`] (SPEC 7.3: the sender retries),
+    /// 500 for [`Self::EmptySecret`] (configuration), 413 for
+    /// [`Self::BodyTooLarge`], 401 for a delivery that is not authenticated
+    /// ([`Self::BadSignature`], [`Self::StaleTimestamp`], a malformed or
+    /// missing signature header), 400 for an authentic but malformed event.
+    ///
+    /// ```
+    /// use kakunin_verify::revocation::webhook::WebhookError;
+    /// assert_eq!(WebhookError::RevokedSetFull.http_status(), 503);
+    /// assert_eq!(WebhookError::BadSignature.http_status(), 401);
+    /// ```
+    pub fn http_status(&self) -> u16 {
+        match self {
+            WebhookError::RevokedSetFull => 503,
+            WebhookError::EmptySecret => 500,
+            WebhookError::BodyTooLarge => 413,
+            // Not authenticated: no, malformed, stale or wrong signature.
+            WebhookError::BadSignature
+            | WebhookError::StaleTimestamp
+            | WebhookError::MalformedHeader(_) => 401,
+            // Authentic, but not an event we can apply.
+            WebhookError::MalformedEvent(_) => 400,
+        }
+    }
+}
+
+impl From<RevokeError> for WebhookError {
+    fn from(e: RevokeError) -> Self {
+        match e {
+            RevokeError::Full => WebhookError::RevokedSetFull,
+            RevokeError::InvalidSerial => {
+                WebhookError::MalformedEvent("the serial number is not hex")
+            }
+        }
+    }
 }
 
 /// An authentic webhook event.
@@ -116,16 +161,23 @@ pub fn verify_webhook(
 }
 
 /// SPEC 7.3: an authentic `certificate.revoked` event marks its serial
-/// revoked at once, cached or not. Returns `None` for other events.
+/// revoked at once, cached or not, kept at least until `not_after_ms` (the
+/// certificate's notAfter, when the caller knows it) and at least the
+/// cache's pushed retention. Other events change nothing.
+///
+/// # Errors
+/// [`WebhookError::RevokedSetFull`] (HTTP 503: the sender retries) when the
+/// revoked set is full — nothing was recorded.
 pub fn apply_webhook(
     cache: &RevocationCache,
     event: &WebhookEvent,
-) -> Option<Result<RevokedInsert, InvalidSerial>> {
+    not_after_ms: Option<u64>,
+) -> Result<(), WebhookError> {
     match event {
         WebhookEvent::CertificateRevoked { serial_hex } => {
-            Some(cache.mark_revoked(serial_hex, None))
+            Ok(cache.mark_revoked(serial_hex, not_after_ms)?)
         }
-        WebhookEvent::Other { .. } => None,
+        WebhookEvent::Other { .. } => Ok(()),
     }
 }
 
@@ -438,12 +490,9 @@ mod tests {
         let cache =
             RevocationCache::new(CacheConfig::default(), Arc::new(ManualClock::new(NOW_MS)));
         let event = verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS).unwrap();
-        assert_eq!(
-            apply_webhook(&cache, &event),
-            Some(Ok(RevokedInsert::Recorded))
-        );
+        assert_eq!(apply_webhook(&cache, &event, None), Ok(()));
         assert!(cache.is_marked_revoked("0A3F"));
         let other = WebhookEvent::Other { event: "x".into() };
-        assert_eq!(apply_webhook(&cache, &other), None);
+        assert_eq!(apply_webhook(&cache, &other, None), Ok(()));
     }
 }

@@ -1,6 +1,8 @@
 //! SPEC 7.3 through actix-web: `webhook_resource` on the test application,
 //! deliveries signed with HMAC-SHA-256 as Kakunin signs them.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use crate::common::{v1_signer, NOW_MS};
@@ -92,4 +94,39 @@ async fn spec_7_3_webhook_route_answers() {
         .assert_denied(401, "certificate_revoked");
     server.stop().await;
     assert_eq!(audit.codes(), codes(&[None, Some("certificate_revoked")]));
+}
+
+// SPEC 7.3: a revocation the verifier cannot record (its revoked set is
+// full) is answered 503 with Retry-After: 1, so that Kakunin retries.
+#[actix_rt::test]
+async fn spec_7_3_unrecordable_revocation_is_503() {
+    use kakunin_verify::revocation::cache::CacheConfig;
+    let audit = Audit::new("webhook-full");
+    let v = crate::verifier_with(&audit, |b| {
+        b.revocation_cache(CacheConfig {
+            max_revoked: 1,
+            ..CacheConfig::default()
+        })
+    });
+    let server = support::serve(crate::routes(
+        &v,
+        kakunin_verify::http::actix::KakuninMiddleware::new(Arc::clone(&v)),
+    ));
+    let t = NOW_MS / 1000;
+    let revoke = |serial: &str| {
+        json!({"event": "certificate.revoked", "data": {"serial_number": serial}})
+            .to_string()
+            .into_bytes()
+    };
+    let first = revoke("0a3f");
+    let r = deliver(&server, Some(&webhook_header(SECRET, t, &first)), &first).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    let second = revoke("0b40");
+    let r = deliver(&server, Some(&webhook_header(SECRET, t, &second)), &second).await;
+    assert_eq!(
+        (r.status, r.header("retry-after")),
+        (503, Some("1")),
+        "{r:?}"
+    );
+    server.stop().await;
 }

@@ -34,7 +34,7 @@ const POLICY_OID: &str = "1.3.6.1.4.1.32473.1.1";
 pub const GOOD_SERIAL: &str = "5A01";
 pub const REVOKED_SERIAL: &str = "5A02";
 pub const UNKNOWN_SERIAL: &str = "5A03";
-/// A good leaf whose policy says revocationTimeout 2 s (below the 5 s bound).
+/// A good leaf whose policy says revocationTimeout 2 s (an age limit below the 5 s TTL).
 pub const SHORT_SERIAL: &str = "5A04";
 
 /// One agent leaf of the test PKI.
@@ -828,6 +828,15 @@ pub fn sign_trade(signer: &AgentSigner, ts_ms: u64) -> Signed {
             prompt_sha256: None,
         })
         .expect("sign");
+    let mut headers = headers;
+    // SPEC 4.1 (rev 1.1): a non-empty body is `application/json`; added
+    // unless the signer already emits it.
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type", "application/json".to_owned()));
+    }
     Signed {
         method: "POST",
         target: "/v1/trades",

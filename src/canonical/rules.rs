@@ -1,0 +1,143 @@
+//! The SPEC 4.3 string and member-name rules beyond JSON grammar.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+
+use super::malformed;
+use super::tape::Tape;
+use crate::error::Error;
+
+// SPEC 4.3 / RFC 7493 2.1: a noncharacter is U+FDD0–U+FDEF or any code point
+// whose low 16 bits are FFFE or FFFF (U+FFFE, U+FFFF, U+1FFFE, …, U+10FFFF).
+pub(super) fn is_noncharacter(c: char) -> bool {
+    let cp = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&cp) || cp & 0xFFFE == 0xFFFE
+}
+
+// SPEC 4.3: the same rule on raw UTF-8, at the lead byte of a character of
+// well-formed UTF-8. Three-byte forms: U+FDD0–U+FDEF are EF B7 90–AF and
+// U+FFFE/U+FFFF are EF BF BE/BF; four-byte forms carry the low 16 bits in the
+// low nibble of the second byte (must be F) and the last two bytes (BF BE/BF).
+pub(super) fn noncharacter_utf8(at: &[u8]) -> bool {
+    match at {
+        [0xEF, 0xB7, 0x90..=0xAF, ..] | [0xEF, 0xBF, 0xBE | 0xBF, ..] => true,
+        [0xF0..=0xF4, b1, 0xBF, 0xBE | 0xBF, ..] => b1 & 0x0F == 0x0F,
+        _ => false,
+    }
+}
+
+// SPEC 4.3 / RFC 7493 2.3: no two members of one object with the same name
+// after unescaping. `members` is sorted in RFC 8785 order, so equal names are
+// neighbours.
+pub(super) fn check_exact_duplicates(tape: &Tape, members: &[u32]) -> Result<(), Error> {
+    let mut names = members.iter().map(|&m| tape.text_at(m));
+    let Some(mut prev) = names.next() else {
+        return Ok(());
+    };
+    for name in names {
+        if name == prev {
+            return Err(malformed("duplicate member name"));
+        }
+        prev = name;
+    }
+    Ok(())
+}
+
+/// A name upper-cased, then lower-cased, with `char`'s full mappings.
+fn case_fold(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.chars()
+        .flat_map(char::to_uppercase)
+        .flat_map(char::to_lowercase)
+}
+
+/// Feeds folded characters to a keyed hasher in fixed 64-byte chunks, so
+/// that equal folded sequences always make identical `write` calls, whichever
+/// path produced them.
+struct FoldHasher<H: Hasher> {
+    hasher: H,
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl<H: Hasher> FoldHasher<H> {
+    fn push(&mut self, c: char) {
+        if self.len + 4 > self.buf.len() {
+            self.hasher
+                .write(self.buf.get(..self.len).unwrap_or_default());
+            self.len = 0;
+        }
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + 4) {
+            slot.copy_from_slice(&u32::from(c).to_le_bytes());
+        }
+        self.len += 4;
+    }
+
+    fn finish(mut self) -> u64 {
+        self.hasher
+            .write(self.buf.get(..self.len).unwrap_or_default());
+        self.hasher.finish()
+    }
+}
+
+/// The hash of [`case_fold`]`(name)`. ASCII names (the usual case) fold to
+/// their ASCII lower case without the Unicode tables.
+fn fold_hash(state: &RandomState, name: &str) -> u64 {
+    let mut h = FoldHasher {
+        hasher: state.build_hasher(),
+        buf: [0; 64],
+        len: 0,
+    };
+    if name.is_ascii() {
+        for b in name.bytes() {
+            h.push(char::from(b.to_ascii_lowercase()));
+        }
+    } else {
+        for c in case_fold(name) {
+            h.push(c);
+        }
+    }
+    h.finish()
+}
+
+// SPEC 4.3: no two top-level members whose names are equal after Unicode
+// upper-casing followed by lower-casing (`market`/`MARKET`, `size`/`sıze`/
+// `ſize`). Linear: each name is folded once into a keyed (SipHash, random
+// key) 64-bit hash; only names whose hashes collide are compared in full.
+pub(super) fn check_case_twins(tape: &Tape) -> Result<(), Error> {
+    let names = tape.members(0);
+    if names.len() < 2 {
+        return Ok(());
+    }
+    let state = RandomState::new();
+    let mut hashes: Vec<u64> = Vec::with_capacity(names.len());
+    hashes.extend(names.iter().map(|&m| fold_hash(&state, tape.text_at(m))));
+    hashes.sort_unstable();
+    let mut prev = None;
+    for &h in &hashes {
+        if prev == Some(h) {
+            confirm_twins(tape, names, &state, h)?;
+        }
+        prev = Some(h);
+    }
+    Ok(())
+}
+
+/// The names whose folded hash is `h`, compared in full (a twin, or a 2^-64
+/// hash collision that is then let through).
+fn confirm_twins(tape: &Tape, names: &[u32], state: &RandomState, h: u64) -> Result<(), Error> {
+    let group: Vec<&str> = names
+        .iter()
+        .map(|&m| tape.text_at(m))
+        .filter(|n| fold_hash(state, n) == h)
+        .collect();
+    for (i, a) in group.iter().enumerate() {
+        for b in group.iter().skip(i + 1) {
+            if case_fold(a).eq(case_fold(b)) {
+                return Err(malformed(
+                    "top-level member names are equal after Unicode case mapping",
+                ));
+            }
+        }
+    }
+    Ok(())
+}

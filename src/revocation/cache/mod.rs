@@ -1,0 +1,577 @@
+//! SPEC 7.2: the revocation cache in front of networked sources (OCSP,
+//! Kakunin's verify endpoint), plus the revoked set that push invalidation
+//! (SPEC 7.3) writes into.
+//!
+//! Freshness is decided by the request's `now` (read once from the crate's
+//! injected [`Clock`] when its verification starts), never by the cache
+//! library's own clock: moka's time-to-live only reclaims memory. Two
+//! separate limits govern a valid (or unknown) answer:
+//!
+//! - **reuse** — the TTL ([`CacheConfig::ttl_ms`], default 5 s) counted from
+//!   the fetch, capped by the answer's `nextUpdate`; past it the answer is
+//!   never used again;
+//! - **age** — at every use, `now` minus when the answer was made (OCSP
+//!   `thisUpdate`; endpoint: fetch time minus `Age`) must not exceed the
+//!   policy's `revocationTimeout`, else the source's
+//!   [`RevocationSource::max_answer_age_ms`] (OCSP 24 h, endpoint 300 s).
+//!
+//! | situation | what happens |
+//! |---|---|
+//! | serial in the [`RevokedSet`] (from a source or [`RevocationCache::mark_revoked`]) | `Revoked` at once, no I/O, whatever the cache or source says |
+//! | revoked set full (see [`RevokedSet`]) and the serial not in it | `Unavailable` (fail closed) until entries lapse |
+//! | `Valid` / `Unknown` entry with `now < min(fetched + ttl, nextUpdate)` and `now − made ≤ age limit` | the cached answer, no I/O |
+//! | same, within `refresh_ahead_ms` of either limit, tokio runtime present (feature `fetch`) | the cached answer at once; one background refresh per cached answer |
+//! | entry past either limit | never used again: a new fetch; if it fails, `Unavailable` |
+//! | failure entry younger than `failure_ttl_ms` (at most 1 s) | the same `Unavailable`, no I/O |
+//! | miss, many concurrent callers for one key | one fetch (moka's per-key `and_compute_with`), all share its result |
+//! | fetch says `Revoked` | serial kept in the revoked set until the certificate's notAfter |
+//! | fetch says `Valid` / `Unknown` already older than the age limit | stored and returned as a failure |
+//! | fetched answer dated in the future (skew) | counts as made at the fetch |
+//! | fetch fails | stored as a failure for `failure_ttl_ms`, never as valid |
+//! | background refresh fails | the still-usable entry stays until its own limits |
+//! | local source (`is_networked() == false`, CRLs) | asked every time, not cached, no age limit (SPEC 7.1: a CRL serves until its nextUpdate); `Revoked` still recorded |
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+use moka::ops::compute::Op;
+
+use super::{CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable};
+use crate::clock::Clock;
+
+mod answers;
+mod revoked;
+#[cfg(test)]
+mod tests;
+
+use answers::{slot_from_fetch, usable_until_ms, use_slot, Limits, Slot, SlotKind};
+pub use revoked::{RevokeError, RevokedLookup, RevokedSet};
+
+/// SPEC 7.2: default reuse time (TTL) of a fetched answer, counted from the fetch (5 s).
+pub const DEFAULT_TTL_MS: u64 = 5_000;
+/// SPEC 7.2: failures are kept at most 1 s.
+pub const DEFAULT_FAILURE_TTL_MS: u64 = 1_000;
+/// SPEC 7.2 (refresh MAY start before expiry): default refresh-ahead window.
+pub const DEFAULT_REFRESH_AHEAD_MS: u64 = 1_000;
+/// SPEC 7.2: the longest a failure may be remembered, whatever the config.
+pub const MAX_FAILURE_TTL_MS: u64 = 1_000;
+/// Default bound on cached answers (memory).
+pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
+/// Default bound on the revoked set (memory).
+pub const DEFAULT_MAX_REVOKED: usize = 1_000_000;
+/// SPEC 7.3: how long a pushed revocation is kept at least when the
+/// certificate's notAfter is not known: the longest validity accepted
+/// (365 days by default; the verifier raises it to its profile's
+/// `max_validity_seconds`).
+pub const DEFAULT_PUSHED_RETENTION_MS: u64 = 365 * 24 * 60 * 60 * 1_000;
+/// Longest serial text accepted (64 octets with `:` separators).
+const MAX_SERIAL_TEXT_LEN: usize = 64 * 3;
+/// Slack added to moka's memory backstop beyond the longest reuse.
+const BACKSTOP_SLACK_MS: u64 = 60_000;
+/// The source name recorded for revocations pushed by [`RevocationCache::mark_revoked`].
+pub const PUSH_SOURCE_NAME: &str = "push";
+
+/// SPEC 7.1: the serial's text form for comparisons: lowercase hex without
+/// `:` separators and without a leading `00` sign octet. `None` when the
+/// text is not an even number of hex digits (after removing `:`), or too long.
+///
+/// ```
+/// use kakunin_verify::revocation::cache::normalize_serial_hex;
+/// assert_eq!(normalize_serial_hex("0A:3F").as_deref(), Some("0a3f"));
+/// assert_eq!(normalize_serial_hex("0080ff").as_deref(), Some("80ff"));
+/// assert_eq!(normalize_serial_hex("a3f"), None);
+/// assert_eq!(normalize_serial_hex("zz"), None);
+/// ```
+pub fn normalize_serial_hex(text: &str) -> Option<String> {
+    if text.len() > MAX_SERIAL_TEXT_LEN {
+        return None;
+    }
+    let hex: String = text
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let well_formed = !hex.is_empty()
+        && hex.len().is_multiple_of(2)
+        && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if !well_formed {
+        return None;
+    }
+    match hex.strip_prefix("00") {
+        Some(rest) if !rest.is_empty() => Some(rest.to_owned()),
+        _ => Some(hex),
+    }
+}
+
+/// Settings of a [`RevocationCache`].
+///
+/// ```
+/// use kakunin_verify::revocation::cache::CacheConfig;
+/// let config = CacheConfig { ttl_ms: 3_000, ..CacheConfig::default() };
+/// assert_eq!(config.failure_ttl_ms, 1_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// SPEC 7.2 reuse: a fetched valid or unknown answer serves for at most
+    /// this long after its fetch (and never past its `nextUpdate`).
+    /// Default 5 s. (The answer's age is limited separately: the policy's
+    /// `revocationTimeout`, else [`RevocationSource::max_answer_age_ms`].)
+    pub ttl_ms: u64,
+    /// How long a failure is remembered (as a failure). Default 1 s; values
+    /// above [`MAX_FAILURE_TTL_MS`] (SPEC 7.2: at most 1 s) are capped.
+    pub failure_ttl_ms: u64,
+    /// When a cached answer has less than this left under either limit,
+    /// one background refresh starts (feature `fetch`, inside a tokio
+    /// runtime). 0 disables it.
+    pub refresh_ahead_ms: u64,
+    /// Bound on cached answers (moka may evict any of them: a miss only
+    /// means a fetch).
+    pub max_entries: u64,
+    /// Bound on the [`RevokedSet`] (SPEC 7.3: when it is full, every request
+    /// is `revocation_unavailable` until entries lapse).
+    pub max_revoked: usize,
+    /// SPEC 7.3: a pushed revocation is kept at least this long (and at
+    /// least until the certificate's notAfter when known).
+    pub pushed_retention_ms: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            ttl_ms: DEFAULT_TTL_MS,
+            failure_ttl_ms: DEFAULT_FAILURE_TTL_MS,
+            refresh_ahead_ms: DEFAULT_REFRESH_AHEAD_MS,
+            max_entries: DEFAULT_MAX_ENTRIES,
+            max_revoked: DEFAULT_MAX_REVOKED,
+            pushed_retention_ms: DEFAULT_PUSHED_RETENTION_MS,
+        }
+    }
+}
+
+/// A definite answer as used by one verification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedAnswer {
+    /// The source's answer (for a revoked-set hit: status `Revoked`, made
+    /// when the serial was marked).
+    pub answer: RevocationAnswer,
+    /// SPEC 7.2 / 8: the answer's age at this use, ms (`now − produced_at_ms`);
+    /// never above the age limit it was judged by. The audit record's
+    /// `revocation_age_ms`.
+    pub age_ms: u64,
+    /// When the answer was fetched (the fetching request's `now`), Unix ms;
+    /// its reuse (TTL) counts from here.
+    pub fetched_at_ms: u64,
+    /// `true` when no fetch was made for this verification.
+    pub from_cache: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    source: &'static str,
+    issuer_sha256: Box<[u8]>,
+    serial: String,
+}
+
+struct Inner {
+    config: CacheConfig,
+    clock: Arc<dyn Clock>,
+    entries: Cache<CacheKey, Slot>,
+    revoked: RevokedSet,
+}
+/// The SPEC 7.2 cache in front of networked revocation sources.
+///
+/// Cheap to clone (clones share everything).
+///
+/// ```
+/// use std::sync::Arc;
+/// use kakunin_verify::ManualClock;
+/// use kakunin_verify::revocation::cache::{CacheConfig, RevocationCache};
+/// let cache = RevocationCache::new(CacheConfig::default(), Arc::new(ManualClock::new(0)));
+/// cache.mark_revoked("0a3f", None).unwrap();
+/// assert!(cache.is_marked_revoked("0A:3F"));
+/// ```
+#[derive(Clone)]
+pub struct RevocationCache {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RevocationCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevocationCache")
+            .field("config", &self.inner.config)
+            .field("entries", &self.inner.entries.entry_count())
+            .field("revoked", &self.inner.revoked.len())
+            .finish()
+    }
+}
+
+impl RevocationCache {
+    /// A cache reading `clock` where no request's `now` is given
+    /// ([`Self::check`], [`Self::mark_revoked`], background refreshes).
+    pub fn new(config: CacheConfig, clock: Arc<dyn Clock>) -> Self {
+        let backstop_ms = config
+            .ttl_ms
+            .max(config.failure_ttl_ms)
+            .saturating_add(BACKSTOP_SLACK_MS);
+        let entries = Cache::builder()
+            .max_capacity(config.max_entries)
+            .time_to_live(Duration::from_millis(backstop_ms))
+            .build();
+        let revoked = RevokedSet::new(config.max_revoked);
+        RevocationCache {
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                entries,
+                revoked,
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &CacheConfig {
+        &self.inner.config
+    }
+
+    /// The revoked set (shared by all clones of this cache).
+    pub fn revoked_set(&self) -> &RevokedSet {
+        &self.inner.revoked
+    }
+
+    /// SPEC 7.2: the revocation status of `cert` from `source`, through the
+    /// cache, at the clock's now. `revocation_timeout_ms` is the policy's
+    /// revocationTimeout, when it has one. `Err` is `revocation_unavailable`
+    /// (fail closed).
+    pub async fn check(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        revocation_timeout_ms: Option<u64>,
+    ) -> Result<CachedAnswer, Unavailable> {
+        let issuer = crate::digest::sha256(cert.issuer_der);
+        let now = self.now();
+        self.check_with_issuer_hash(source, cert, &issuer, revocation_timeout_ms, now)
+            .await
+    }
+
+    /// [`Self::check`] at the request's `now_ms` (SPEC 7.2: read once when
+    /// its verification starts; an answer fetched for it counts as fetched
+    /// then), for callers that already hold the SHA-256 of
+    /// `cert.issuer_der` (the verifier computes it once per validated chain).
+    pub async fn check_with_issuer_hash(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        issuer_sha256: &[u8; 32],
+        revocation_timeout_ms: Option<u64>,
+        now_ms: u64,
+    ) -> Result<CachedAnswer, Unavailable> {
+        let issuer = *issuer_sha256;
+        let now = now_ms;
+        let serial = normalize_serial_hex(cert.serial_hex)
+            .ok_or_else(|| Unavailable::new("unusable serial"))?;
+        if let Some(hit) = self.revoked_hit(&issuer, &serial, now)? {
+            return Ok(hit);
+        }
+        if !source.is_networked() {
+            return self.check_local(source, cert, &issuer, now).await;
+        }
+        let limits = self.limits(source.as_ref(), revocation_timeout_ms);
+        let key = CacheKey {
+            source: source.name(),
+            issuer_sha256: issuer.into(),
+            serial,
+        };
+        if let Some(slot) = self.inner.entries.get(&key).await {
+            if let Some(result) = use_slot(&slot, now, limits, true) {
+                self.maybe_refresh_ahead(&slot, source, cert, &key, now, limits);
+                return result;
+            }
+        }
+        self.fetch_shared(source, cert, &issuer, key, limits, now)
+            .await
+    }
+
+    /// SPEC 7.3: marks `serial_hex` revoked at once, for any issuer, cached
+    /// or not. Kept at least [`CacheConfig::pushed_retention_ms`] (the
+    /// longest validity accepted) and at least until `not_after_ms` when the
+    /// certificate's notAfter is known — nothing makes it lapse early.
+    ///
+    /// # Errors
+    /// [`RevokeError::Full`] when the revoked set is full (nothing recorded;
+    /// SPEC 7.3: answer 503 so that the sender retries),
+    /// [`RevokeError::InvalidSerial`] for a text that is not a serial.
+    pub fn mark_revoked(
+        &self,
+        serial_hex: &str,
+        not_after_ms: Option<u64>,
+    ) -> Result<(), RevokeError> {
+        let now = self.now();
+        let until = pushed_until_ms(now, self.inner.config.pushed_retention_ms, not_after_ms);
+        self.inner
+            .revoked
+            .insert(serial_hex, until, PUSH_SOURCE_NAME, now)
+    }
+
+    /// `true` when `serial_hex` was pushed as revoked (SPEC 7.3; any issuer)
+    /// and still counts now.
+    pub fn is_marked_revoked(&self, serial_hex: &str) -> bool {
+        matches!(
+            self.inner.revoked.lookup(serial_hex, self.now()),
+            RevokedLookup::Revoked { .. }
+        )
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    // SPEC 7.2: the TTL (at least 1 ms: the fetching request itself is
+    // served); the age limit — the policy's revocationTimeout, else the
+    // source's maximum; failures at most 1 s.
+    fn limits(&self, source: &dyn RevocationSource, revocation_timeout_ms: Option<u64>) -> Limits {
+        Limits {
+            ttl_ms: self.inner.config.ttl_ms.max(1),
+            max_age_ms: revocation_timeout_ms.unwrap_or_else(|| source.max_answer_age_ms()),
+            failure_ms: self.inner.config.failure_ttl_ms.min(MAX_FAILURE_TTL_MS),
+        }
+    }
+
+    // SPEC 7.2 / 7.3: revoked never turns valid; the revoked set is first,
+    // and a full set fails closed.
+    fn revoked_hit(
+        &self,
+        issuer: &[u8; 32],
+        serial: &str,
+        now: u64,
+    ) -> Result<Option<CachedAnswer>, Unavailable> {
+        match self.inner.revoked.lookup_scoped(Some(issuer), serial, now) {
+            RevokedLookup::Revoked {
+                marked_at_ms,
+                source,
+            } => Ok(Some(revoked_answer(marked_at_ms, source, now))),
+            RevokedLookup::Full => Err(Unavailable::new("the revoked set is full")),
+            RevokedLookup::NotRevoked => Ok(None),
+        }
+    }
+
+    // SPEC 7.1: local sources (CRLs) are consulted directly, not cached.
+    async fn check_local(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        issuer: &[u8; 32],
+        now: u64,
+    ) -> Result<CachedAnswer, Unavailable> {
+        let answer = source.check(cert, now).await?;
+        self.remember_revoked(&answer, cert, issuer, now);
+        Ok(CachedAnswer {
+            age_ms: now.saturating_sub(answer.produced_at_ms),
+            answer,
+            fetched_at_ms: now,
+            from_cache: false,
+        })
+    }
+
+    // SPEC 7.2: concurrent lookups of one key share one fetch. moka runs
+    // `and_compute_with` calls on one key one after the other: the first
+    // fetches, the others find its result. The fetch counts as made at the
+    // request's `now`.
+    async fn fetch_shared(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        issuer: &[u8; 32],
+        key: CacheKey,
+        limits: Limits,
+        now: u64,
+    ) -> Result<CachedAnswer, Unavailable> {
+        let fetched = AtomicBool::new(false);
+        let result = self
+            .inner
+            .entries
+            .entry(key)
+            .and_compute_with(|existing| async {
+                let usable =
+                    existing.is_some_and(|e| use_slot(e.value(), now, limits, true).is_some());
+                if usable {
+                    return Op::Nop;
+                }
+                fetched.store(true, Ordering::Relaxed);
+                let outcome = source.check(cert, now).await;
+                if let Ok(answer) = &outcome {
+                    self.remember_revoked(answer, cert, issuer, now);
+                }
+                Op::Put(slot_from_fetch(outcome, now, limits))
+            })
+            .await;
+        let slot = result
+            .into_entry()
+            .map(|e| e.into_value())
+            .ok_or_else(|| Unavailable::new("no answer"))?;
+        let from_cache = !fetched.load(Ordering::Relaxed);
+        use_slot(&slot, now, limits, from_cache)
+            .unwrap_or_else(|| Err(Unavailable::new("revocation answer expired")))
+    }
+
+    // SPEC 7.2: revoked serials are kept until their certificate's notAfter.
+    // A full set records nothing; it then fails every other lookup closed.
+    fn remember_revoked(
+        &self,
+        answer: &RevocationAnswer,
+        cert: CertificateRef<'_>,
+        issuer: &[u8; 32],
+        now: u64,
+    ) {
+        if answer.status == RevocationStatus::Revoked {
+            let _ = self.inner.revoked.insert_scoped(
+                Some(issuer),
+                cert.serial_hex,
+                cert.not_after_ms,
+                answer.source,
+                answer.produced_at_ms.min(now),
+            );
+        }
+    }
+
+    // SPEC 7.2: a refresh MAY start before expiry so active agents never
+    // wait; at most one per cached answer, only inside a tokio runtime.
+    #[cfg(feature = "fetch")]
+    fn maybe_refresh_ahead(
+        &self,
+        slot: &Slot,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        key: &CacheKey,
+        now: u64,
+        limits: Limits,
+    ) {
+        let SlotKind::Answer {
+            answer,
+            fetched_at_ms,
+        } = &slot.kind
+        else {
+            return;
+        };
+        let window = self.inner.config.refresh_ahead_ms;
+        let left = usable_until_ms(answer, *fetched_at_ms, limits).saturating_sub(now);
+        if window == 0 || answer.status == RevocationStatus::Revoked || left > window {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if slot.refresh_started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let cache = self.clone();
+        let source = Arc::clone(source);
+        let owned = OwnedCert::from_ref(cert);
+        let key = key.clone();
+        handle.spawn(async move { cache.refresh(source, owned, key, limits).await });
+    }
+
+    #[cfg(not(feature = "fetch"))]
+    fn maybe_refresh_ahead(
+        &self,
+        _slot: &Slot,
+        _source: &Arc<dyn RevocationSource>,
+        _cert: CertificateRef<'_>,
+        _key: &CacheKey,
+        _now: u64,
+        _limits: Limits,
+    ) {
+    }
+
+    // SPEC 7.2 refresh-ahead: a usable answer replaces the entry (fetched
+    // now, by the clock); a failure leaves the still-usable entry to expire
+    // on its own.
+    #[cfg(feature = "fetch")]
+    async fn refresh(
+        &self,
+        source: Arc<dyn RevocationSource>,
+        owned: OwnedCert,
+        key: CacheKey,
+        limits: Limits,
+    ) {
+        let cert = owned.as_ref();
+        let issuer = crate::digest::sha256(cert.issuer_der);
+        self.inner
+            .entries
+            .entry(key)
+            .and_compute_with(|_| async {
+                let now = self.now();
+                let Ok(answer) = source.check(cert, now).await else {
+                    return Op::Nop;
+                };
+                self.remember_revoked(&answer, cert, &issuer, now);
+                match slot_from_fetch(Ok(answer), now, limits) {
+                    slot @ Slot {
+                        kind: SlotKind::Answer { .. },
+                        ..
+                    } => Op::Put(slot),
+                    _ => Op::Nop,
+                }
+            })
+            .await;
+    }
+}
+
+// SPEC 7.3: a pushed revocation is kept at least the longest validity
+// accepted, and at least until the certificate's notAfter when known.
+fn pushed_until_ms(now: u64, retention_ms: u64, not_after_ms: Option<u64>) -> u64 {
+    now.saturating_add(retention_ms)
+        .max(not_after_ms.unwrap_or(0))
+}
+
+// SPEC 7.3: a revoked-set hit is a revoked answer.
+fn revoked_answer(marked_at_ms: u64, source: &'static str, now: u64) -> CachedAnswer {
+    CachedAnswer {
+        answer: RevocationAnswer {
+            status: RevocationStatus::Revoked,
+            produced_at_ms: marked_at_ms,
+            next_update_ms: None,
+            risk_score: None,
+            risk_band: None,
+            source,
+        },
+        age_ms: now.saturating_sub(marked_at_ms),
+        fetched_at_ms: marked_at_ms,
+        from_cache: true,
+    }
+}
+
+/// An owned copy of a [`CertificateRef`] for a background refresh.
+#[cfg(feature = "fetch")]
+struct OwnedCert {
+    der: Vec<u8>,
+    issuer_der: Vec<u8>,
+    serial: Vec<u8>,
+    serial_hex: String,
+    not_after_ms: u64,
+}
+
+#[cfg(feature = "fetch")]
+impl OwnedCert {
+    fn from_ref(cert: CertificateRef<'_>) -> Self {
+        OwnedCert {
+            der: cert.der.to_vec(),
+            issuer_der: cert.issuer_der.to_vec(),
+            serial: cert.serial.to_vec(),
+            serial_hex: cert.serial_hex.to_owned(),
+            not_after_ms: cert.not_after_ms,
+        }
+    }
+
+    fn as_ref(&self) -> CertificateRef<'_> {
+        CertificateRef {
+            der: &self.der,
+            issuer_der: &self.issuer_der,
+            serial: &self.serial,
+            serial_hex: &self.serial_hex,
+            not_after_ms: self.not_after_ms,
+        }
+    }
+}

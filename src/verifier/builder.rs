@@ -1,0 +1,287 @@
+//! SPEC 5.1's configuration: [`VerifierBuilder`] and the checks that
+//! refuse a verifier that could not verify safely.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{
+    CachedCertificate, Revocation, Verifier, DEFAULT_CERTIFICATE_CACHE_CAPACITY,
+    DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FUTURE_MS, DEFAULT_RISK_THRESHOLD,
+    MAX_CERTIFICATE_CACHE_TTL,
+};
+use crate::audit::sink::AuditSink;
+use crate::authorization::{ModelInventory, TradeFields};
+use crate::certificate::profile::ProfileOptions;
+use crate::certificate::ExtensionOids;
+use crate::chain::TrustStore;
+use crate::clock::{Clock, SystemClock};
+use crate::error::ConfigError;
+use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
+use crate::replay::{MemoryNonceStore, NonceStore};
+use crate::revocation::cache::{CacheConfig, RevocationCache};
+use crate::routes::RouteTable;
+
+/// Builds a [`Verifier`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use kakunin_verify::{chain::TrustStore, routes::RouteTable, verifier::{Revocation, Verifier}, ManualClock};
+/// let mut trust = TrustStore::new();
+/// trust.add_roots_pem(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem")).unwrap()).unwrap();
+/// let verifier = Verifier::builder(trust)
+///     .audience("api.exchange.example")
+///     .routes("POST /v1/trades submit_limit_order trade".parse::<RouteTable>().unwrap())
+///     .clock(Arc::new(ManualClock::new(1_782_897_300_000)))
+///     .revocation(Revocation::Disabled)
+///     .build()
+///     .unwrap();
+/// # let _ = verifier;
+/// ```
+pub struct VerifierBuilder {
+    trust: TrustStore,
+    audiences: Vec<String>,
+    routes: Option<RouteTable>,
+    clock: Arc<dyn Clock>,
+    oids: ExtensionOids,
+    profile: ProfileOptions,
+    max_body_bytes: usize,
+    max_age_ms: u64,
+    max_future_ms: u64,
+    nonce_store: Option<Arc<dyn NonceStore>>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
+    replay_optional_for_safe_methods: bool,
+    revocation: Option<Revocation>,
+    fail_open: bool,
+    whole_chain: bool,
+    inventory: Option<ModelInventory>,
+    risk_threshold: f64,
+    trade_fields: TradeFields,
+    cache_capacity: u64,
+    revocation_cache: CacheConfig,
+    audit_sink: Option<Arc<dyn AuditSink>>,
+}
+
+impl VerifierBuilder {
+    /// Accepts requests meant for `audience` (SPEC 4.1); repeatable.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+    /// The route table (SPEC 5.2). Without one, every action is refused.
+    pub fn routes(mut self, routes: RouteTable) -> Self {
+        self.routes = Some(routes);
+        self
+    }
+    /// The clock every time rule reads (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// The Kakunin extension OIDs (default: SPEC 1's arc).
+    pub fn extension_oids(mut self, oids: ExtensionOids) -> Self {
+        self.oids = oids;
+        self
+    }
+    /// Profile options (validity period bound).
+    pub fn profile(mut self, profile: ProfileOptions) -> Self {
+        self.profile = profile;
+        self
+    }
+    /// Body size limit (default 1 MiB).
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+    /// Freshness bounds (default 60 000 ms old, 5 000 ms ahead).
+    pub fn freshness(mut self, max_age_ms: u64, max_future_ms: u64) -> Self {
+        self.max_age_ms = max_age_ms;
+        self.max_future_ms = max_future_ms;
+        self
+    }
+    /// A nonce store (default: in memory, 1 000 000 live nonces, 10 % per agent).
+    /// Several verifier instances serving one audience must share one.
+    pub fn nonce_store(mut self, store: Arc<dyn NonceStore>) -> Self {
+        self.nonce_store = Some(store);
+        self
+    }
+    /// A rate limiter (default: in memory). Shared like the nonce store.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+    /// SPEC 4.5: GET and HEAD requests may then omit the nonce (replay
+    /// protection off for them only). Off by default.
+    pub fn replay_optional_for_safe_methods(mut self, on: bool) -> Self {
+        self.replay_optional_for_safe_methods = on;
+        self
+    }
+    /// The revocation choice (required: [`Revocation::Disabled`] is the named opt-out).
+    pub fn revocation(mut self, revocation: Revocation) -> Self {
+        self.revocation = Some(revocation);
+        self
+    }
+    /// SPEC 7.1: continue when no revocation answer can be had. Off by
+    /// default (fail closed); when on, records still say `unavailable`.
+    pub fn fail_open_when_revocation_unavailable(mut self, on: bool) -> Self {
+        self.fail_open = on;
+        self
+    }
+    /// SPEC 7.1: check every certificate of the path, not only the leaf.
+    pub fn check_whole_chain(mut self, on: bool) -> Self {
+        self.whole_chain = on;
+        self
+    }
+    /// SPEC 5.6: an inventory of authorized model hashes.
+    pub fn model_inventory(mut self, inventory: ModelInventory) -> Self {
+        self.inventory = Some(inventory);
+        self
+    }
+    /// SPEC 5.7: the risk score threshold (default 0.85).
+    pub fn risk_threshold(mut self, t: f64) -> Self {
+        self.risk_threshold = t;
+        self
+    }
+    /// SPEC 5.3: the body member names of market and size.
+    pub fn trade_fields(mut self, fields: TradeFields) -> Self {
+        self.trade_fields = fields;
+        self
+    }
+    /// SPEC 7.2 / 7.3: the revocation cache (5 s reuse TTL from the fetch,
+    /// 1 s failures, refresh-ahead) and the revoked set. A pushed revocation
+    /// is kept at least the longest validity accepted (the profile's
+    /// `max_validity_seconds`), whatever `pushed_retention_ms` says.
+    pub fn revocation_cache(mut self, config: CacheConfig) -> Self {
+        self.revocation_cache = config;
+        self
+    }
+    /// How many validated certificates to keep cached.
+    pub fn certificate_cache_capacity(mut self, n: u64) -> Self {
+        self.cache_capacity = n;
+        self
+    }
+
+    /// Sends every decision's SPEC 8 audit record to `sink` (e.g. a
+    /// [`JsonLinesSink`](crate::audit::sink::JsonLinesSink) for the
+    /// compliance trail). A sink that fails to record an allowed decision
+    /// turns it into an `overloaded` denial.
+    pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit_sink = Some(sink);
+        self
+    }
+
+    /// Builds the verifier; refuses a configuration that could not verify safely.
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        if self.trust.is_empty() {
+            return Err(ConfigError::new(
+                "no pinned root: the verifier would trust nothing",
+            ));
+        }
+        if self.audiences.is_empty() {
+            return Err(ConfigError::new("no audience configured"));
+        }
+        let revocation = self.revocation.ok_or_else(|| {
+            ConfigError::new("choose a revocation source, or Revocation::Disabled explicitly")
+        })?;
+        if !(self.risk_threshold > 0.0 && self.risk_threshold <= 1.0) {
+            return Err(ConfigError::new("risk threshold must be in (0, 1]"));
+        }
+        let replay = match self.nonce_store {
+            Some(s) => Replay::Shared(s),
+            None => Replay::Memory(Box::default()),
+        };
+        let rate = match self.rate_limiter {
+            Some(r) => Rate::Shared(r),
+            None => Rate::Memory(Box::default()),
+        };
+        let cert_cache = moka::sync::Cache::builder()
+            .max_capacity(self.cache_capacity)
+            .expire_after(UntilNotAfter)
+            .build();
+        let mut cache_config = self.revocation_cache;
+        cache_config.pushed_retention_ms = cache_config
+            .pushed_retention_ms
+            .max(self.profile.max_validity_seconds.saturating_mul(1000));
+        let revocation_cache = RevocationCache::new(cache_config, Arc::clone(&self.clock));
+        Ok(Verifier {
+            revocation_cache,
+            trust: self.trust,
+            audiences: self.audiences,
+            routes: self.routes.unwrap_or_default(),
+            clock: self.clock,
+            oids: self.oids,
+            profile: self.profile,
+            max_body_bytes: self.max_body_bytes,
+            max_age_ms: self.max_age_ms,
+            max_future_ms: self.max_future_ms,
+            replay,
+            rate,
+            replay_optional_for_safe_methods: self.replay_optional_for_safe_methods,
+            revocation,
+            fail_open: self.fail_open,
+            whole_chain: self.whole_chain,
+            inventory: self.inventory,
+            risk_threshold: self.risk_threshold,
+            trade_fields: self.trade_fields,
+            cert_cache,
+            cert_cache_keys: std::collections::hash_map::RandomState::new(),
+            audit_sink: self.audit_sink,
+        })
+    }
+}
+
+/// moka expiry: a cached chain leaves the cache no later than the earliest
+/// notAfter of its path (by the system clock; the injected clock is checked
+/// on every use as well), and after [`MAX_CERTIFICATE_CACHE_TTL`] at most.
+struct UntilNotAfter;
+
+impl moka::Expiry<u64, Arc<CachedCertificate>> for UntilNotAfter {
+    fn expire_after_create(
+        &self,
+        _key: &u64,
+        value: &Arc<CachedCertificate>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        let now_ms = SystemClock.now_ms();
+        let left = Duration::from_millis(value.chain.not_after_ms().saturating_sub(now_ms));
+        Some(left.min(MAX_CERTIFICATE_CACHE_TTL))
+    }
+}
+
+pub(super) enum Replay {
+    Memory(Box<MemoryNonceStore>),
+    Shared(Arc<dyn NonceStore>),
+}
+
+pub(super) enum Rate {
+    Memory(Box<MemoryRateLimiter>),
+    Shared(Arc<dyn RateLimiter>),
+}
+
+impl Verifier {
+    /// Starts a builder with the pinned roots (and configured intermediates).
+    pub fn builder(trust: TrustStore) -> VerifierBuilder {
+        VerifierBuilder {
+            trust,
+            audiences: Vec::new(),
+            routes: None,
+            clock: Arc::new(SystemClock),
+            oids: ExtensionOids::default(),
+            profile: ProfileOptions::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_age_ms: DEFAULT_MAX_AGE_MS,
+            max_future_ms: DEFAULT_MAX_FUTURE_MS,
+            nonce_store: None,
+            rate_limiter: None,
+            replay_optional_for_safe_methods: false,
+            revocation: None,
+            fail_open: false,
+            whole_chain: false,
+            inventory: None,
+            risk_threshold: DEFAULT_RISK_THRESHOLD,
+            trade_fields: TradeFields::default(),
+            cache_capacity: DEFAULT_CERTIFICATE_CACHE_CAPACITY,
+            revocation_cache: CacheConfig::default(),
+            audit_sink: None,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! SPEC 5.1 steps 3–5 and 4.6: the leaf as presented (header or TLS), the
+//! cache of validated paths keyed by the presented certificate, and the
+//! validation of a certificate not (or no longer) cached.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use rustls_pki_types::CertificateDer;
+
+use super::audit_trail::Trace;
+use super::{CachedCertificate, HttpRequest, Verifier};
+use crate::certificate::profile;
+use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
+use crate::chain;
+use crate::error::Error;
+use crate::request::{self, AgentHeaders};
+
+impl Verifier {
+    /// The certificate cache's key: a keyed (per-process random) hash of
+    /// the presented certificate's length and last bytes — its signature, so
+    /// distinct certificates differ there. A hit is confirmed by comparing
+    /// the whole presented certificate, so a collision only costs a miss;
+    /// a cached request thus skips the base64 decode and the SHA-256 of the
+    /// certificate, which the entry already holds.
+    fn cache_key(&self, presented: &Presented<'_>) -> u64 {
+        use std::hash::BuildHasher;
+        let (tag, bytes) = match presented {
+            Presented::Header { base64, .. } => (0u8, base64.as_bytes()),
+            Presented::Tls { der, .. } => (1u8, *der),
+        };
+        let tail = bytes
+            .get(bytes.len().saturating_sub(CACHE_KEY_TAIL_BYTES)..)
+            .unwrap_or(bytes);
+        self.cert_cache_keys.hash_one((tag, bytes.len(), tail))
+    }
+
+    // SPEC 5.1 steps 3-5 are cached by the presented certificate (and so by
+    // its SHA-256 fingerprint, which the entry holds) until the path's
+    // earliest notAfter, and re-checked against the injected clock on every
+    // use. A miss decodes the certificate here, at step 1 (SPEC 4.1).
+    pub(super) fn presented_leaf<'p>(
+        &self,
+        presented: Presented<'p>,
+        now_ms: u64,
+    ) -> Result<Leaf<'p>, Error> {
+        let key = self.cache_key(&presented);
+        if let Some(hit) = self.cert_cache.get(&key) {
+            if presented.matches(&hit)? && hit.chain.is_valid_at(now_ms) {
+                return Ok(Leaf::Cached(hit));
+            }
+        }
+        Ok(Leaf::New {
+            der: presented.der()?,
+            key,
+        })
+    }
+
+    // SPEC 5.1 steps 3-5 for a certificate not (or no longer) cached.
+    pub(super) fn validate_leaf(
+        &self,
+        leaf_der: &[u8],
+        key: u64,
+        presented_chain: Option<Vec<Vec<u8>>>,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<Arc<CachedCertificate>, Error> {
+        // Step 3: the leaf parses.
+        let cert = AgentCertificate::from_der(leaf_der, &self.oids)?;
+        trace.cert_sha256 = Some(*cert.sha256());
+        trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
+        trace.cert_serial = Some(cert.serial_hex().to_owned());
+        // Step 4: validity, then the chain.
+        let presented_chain: Vec<CertificateDer<'_>> = presented_chain
+            .unwrap_or_default()
+            .into_iter()
+            .map(CertificateDer::from)
+            .collect();
+        let chain = chain::verify_chain(&self.trust, &cert, &presented_chain, now_ms)?;
+        // Step 5: profile and extensions.
+        profile::check_profile(&cert, &self.profile)?;
+        let agent_id = cert.agent_id()?.to_owned();
+        let cached = Arc::new(CachedCertificate {
+            agent_urn: format!("{AGENT_URN_PREFIX}{agent_id}"),
+            der_base64: base64::engine::general_purpose::STANDARD.encode(cert.der()),
+            cert,
+            chain,
+            agent_id,
+        });
+        self.cert_cache.insert(key, Arc::clone(&cached));
+        Ok(cached)
+    }
+}
+
+/// The leaf after step 1: validated before (cached), or its DER to validate.
+pub(super) enum Leaf<'a> {
+    Cached(Arc<CachedCertificate>),
+    New {
+        der: std::borrow::Cow<'a, [u8]>,
+        key: u64,
+    },
+}
+
+/// How many trailing bytes of a presented certificate key the cache.
+const CACHE_KEY_TAIL_BYTES: usize = 64;
+
+/// The leaf as presented: the `X-Agent-Certificate` header, or the TLS
+/// client certificate (SPEC 4.6) with the header it may also carry.
+pub(super) enum Presented<'a> {
+    Header {
+        base64: &'a str,
+    },
+    Tls {
+        der: &'a [u8],
+        header: Option<&'a str>,
+    },
+}
+
+impl<'a> Presented<'a> {
+    // SPEC 4.1 / 4.6: the TLS certificate when there is one, else the header.
+    pub(super) fn of(req: &HttpRequest<'a>, h: &AgentHeaders<'a>) -> Result<Self, Error> {
+        match (req.tls_client_certificate, h.certificate) {
+            (Some(der), header) => Ok(Presented::Tls { der, header }),
+            (None, Some(base64)) => Ok(Presented::Header { base64 }),
+            (None, None) => Err(Error::MalformedRequest(
+                "X-Agent-Certificate is missing".into(),
+            )),
+        }
+    }
+
+    /// Whether a cache entry is this very certificate. SPEC 4.6: a header
+    /// beside a TLS certificate must name the same certificate.
+    fn matches(&self, entry: &CachedCertificate) -> Result<bool, Error> {
+        match self {
+            Presented::Header { base64 } => Ok(entry.der_base64 == *base64),
+            Presented::Tls { der, header } => {
+                if entry.cert.der() != *der {
+                    return Ok(false);
+                }
+                match header {
+                    Some(h) if *h != entry.der_base64 => Err(tls_header_mismatch()),
+                    _ => Ok(true),
+                }
+            }
+        }
+    }
+
+    /// The DER (decoding the header; checking it against the TLS certificate).
+    fn der(&self) -> Result<std::borrow::Cow<'a, [u8]>, Error> {
+        match self {
+            Presented::Header { base64 } => Ok(request::decode_base64(base64)?.into()),
+            Presented::Tls { der, header } => {
+                if let Some(h) = header {
+                    if request::decode_base64(h)? != *der {
+                        return Err(tls_header_mismatch());
+                    }
+                }
+                Ok(std::borrow::Cow::Borrowed(der))
+            }
+        }
+    }
+}
+
+fn tls_header_mismatch() -> Error {
+    Error::MalformedRequest("X-Agent-Certificate differs from the TLS client certificate".into())
+}

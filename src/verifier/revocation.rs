@@ -1,0 +1,210 @@
+//! SPEC 5.1 step 7 and SPEC 7: the verifier's revocation checks — pushed
+//! revocations (SPEC 7.3), then the configured source through the SPEC 7.2
+//! cache — and push invalidation by webhook.
+
+use std::sync::Arc;
+
+use super::{CachedCertificate, Revocation, Trace, Verifier};
+use crate::audit::RevocationOutcome;
+use crate::error::Error;
+use crate::revocation::cache::{CachedAnswer, RevocationCache, RevokedLookup};
+use crate::revocation::webhook::{self, WebhookError, WebhookEvent};
+use crate::revocation::{
+    CertificateRef, RevocationSource, RevocationStatus, RiskBand, Unavailable,
+};
+
+impl Verifier {
+    /// The SPEC 7.2 revocation cache (and its revoked set).
+    pub fn revocation_cache(&self) -> &RevocationCache {
+        &self.revocation_cache
+    }
+
+    /// SPEC 7.3 push invalidation: verifies a Kakunin webhook
+    /// (`X-Kakunin-Signature`, HMAC-SHA-256, 5-minute tolerance, constant-time
+    /// compare) at the verifier's time and, for an authentic
+    /// `certificate.revoked` event, marks the serial revoked at once, cached
+    /// or not — kept at least for the longest validity accepted, and at
+    /// least until the notAfter of a certificate with that serial that this
+    /// verifier has validated.
+    ///
+    /// # Errors
+    /// Every refusal is a [`WebhookError`]; its
+    /// [`http_status`](WebhookError::http_status) is what the integrator's
+    /// handler answers. In particular [`WebhookError::RevokedSetFull`]
+    /// (503): the revocation could not be recorded, the sender must retry
+    /// (meanwhile every request is `revocation_unavailable`).
+    pub fn apply_revocation_webhook(
+        &self,
+        secret: &[u8],
+        signature_header: &str,
+        raw_body: &[u8],
+    ) -> Result<WebhookEvent, WebhookError> {
+        let event =
+            webhook::verify_webhook(secret, signature_header, raw_body, self.clock.now_ms())?;
+        let not_after_ms = match &event {
+            WebhookEvent::CertificateRevoked { serial_hex } => self.known_not_after_ms(serial_hex),
+            WebhookEvent::Other { .. } => None,
+        };
+        webhook::apply_webhook(&self.revocation_cache, &event, not_after_ms)?;
+        Ok(event)
+    }
+
+    // SPEC 7.3: the latest notAfter of the validated certificates (still
+    // cached) with this serial, when there is one. `serial_hex` is in the
+    // SPEC 7.1 text form, as the certificates' serials are.
+    fn known_not_after_ms(&self, serial_hex: &str) -> Option<u64> {
+        self.cert_cache
+            .iter()
+            .filter(|(_, c)| c.cert.serial_hex() == serial_hex)
+            .map(|(_, c)| c.cert.not_after_ms())
+            .max()
+    }
+
+    // SPEC 5.1 step 7 and SPEC 7: pushed revocations first (with or without
+    // a source), then the leaf (and the path, when configured).
+    pub(super) async fn check_revocation(
+        &self,
+        cached: &CachedCertificate,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<(), Error> {
+        self.check_pushed_revocations(cached, now_ms, trace)?;
+        let source = match &self.revocation {
+            Revocation::Disabled => return Ok(()),
+            Revocation::Source(s) => s,
+        };
+        trace.revocation_source = Some(source.name());
+        let issuer = cached
+            .chain
+            .issuer_of(cached.cert.issuer_name_der())
+            .ok_or_else(|| {
+                Error::RevocationUnavailable("the leaf's issuer is not in the path".into())
+            })?;
+        let timeout_ms = match cached.cert.policy() {
+            crate::certificate::Decoded::Present(p) => {
+                p.revocation_timeout.map(|s| u64::from(s) * 1000)
+            }
+            _ => None,
+        };
+        let leaf = CertificateRef {
+            der: cached.cert.der(),
+            issuer_der: issuer.der(),
+            serial: cached.cert.serial(),
+            serial_hex: cached.cert.serial_hex(),
+            not_after_ms: cached.cert.not_after_ms(),
+        };
+        let answer = self
+            .revocation_answer(source, leaf, issuer.sha256(), timeout_ms, now_ms)
+            .await;
+        self.apply_revocation_answer(answer, trace)?;
+        if self.whole_chain {
+            // SPEC 7.1: every certificate of the path but the pinned root.
+            let cas = cached.chain.cas();
+            for (ca, parent) in cas.iter().zip(cas.iter().skip(1)) {
+                let r = CertificateRef {
+                    der: ca.der(),
+                    issuer_der: parent.der(),
+                    serial: ca.serial(),
+                    serial_hex: ca.serial_hex(),
+                    not_after_ms: ca.not_after_ms(),
+                };
+                let answer = self
+                    .revocation_answer(source, r, parent.sha256(), timeout_ms, now_ms)
+                    .await;
+                self.apply_revocation_answer(answer, trace)?;
+            }
+        }
+        Ok(())
+    }
+
+    // SPEC 7.2: through the cache at the request's `now` (a usable cached
+    // answer costs no I/O).
+    async fn revocation_answer(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        issuer_sha256: &[u8; 32],
+        revocation_timeout_ms: Option<u64>,
+        now_ms: u64,
+    ) -> Result<CachedAnswer, Unavailable> {
+        self.revocation_cache
+            .check_with_issuer_hash(source, cert, issuer_sha256, revocation_timeout_ms, now_ms)
+            .await
+    }
+
+    // SPEC 7.3: a pushed revocation denies whatever the source
+    // (`Revocation::Disabled` included); a full revoked set denies every
+    // request `revocation_unavailable` — never failed open, since a
+    // revocation may have been refused. An empty set costs one atomic load.
+    fn check_pushed_revocations(
+        &self,
+        cached: &CachedCertificate,
+        now_ms: u64,
+        trace: &mut Trace,
+    ) -> Result<(), Error> {
+        let set = self.revocation_cache.revoked_set();
+        match set.lookup(cached.cert.serial_hex(), now_ms) {
+            RevokedLookup::NotRevoked => Ok(()),
+            RevokedLookup::Revoked { source, .. } => {
+                trace.revocation = RevocationOutcome::Revoked;
+                trace.revocation_source = Some(source);
+                Err(Error::CertificateRevoked(
+                    "the certificate was revoked (push)".into(),
+                ))
+            }
+            RevokedLookup::Full => {
+                trace.revocation = RevocationOutcome::Unavailable;
+                Err(Error::RevocationUnavailable(
+                    "the revoked set is full: no revocation can be vouched for".into(),
+                ))
+            }
+        }
+    }
+
+    // SPEC 7.1 / 5.7: map one answer onto the decision.
+    fn apply_revocation_answer(
+        &self,
+        answer: Result<CachedAnswer, Unavailable>,
+        trace: &mut Trace,
+    ) -> Result<(), Error> {
+        let (answer, age_ms) = match answer {
+            Ok(a) => (a.answer, a.age_ms),
+            Err(u) => {
+                trace.revocation = RevocationOutcome::Unavailable;
+                if self.fail_open {
+                    return Ok(());
+                }
+                return Err(Error::RevocationUnavailable(u.0));
+            }
+        };
+        trace.revocation_source = Some(answer.source);
+        trace.revocation_age_ms = Some(age_ms);
+        match answer.status {
+            RevocationStatus::Revoked => {
+                trace.revocation = RevocationOutcome::Revoked;
+                Err(Error::CertificateRevoked(
+                    "the certificate is revoked".into(),
+                ))
+            }
+            RevocationStatus::Unknown => {
+                trace.revocation = RevocationOutcome::Unknown;
+                Err(Error::CertificateUnknown(
+                    "the revocation source does not know the certificate".into(),
+                ))
+            }
+            RevocationStatus::Valid => {
+                if trace.revocation == RevocationOutcome::NotChecked {
+                    trace.revocation = RevocationOutcome::Valid;
+                }
+                let risky = answer.risk_band == Some(RiskBand::High)
+                    || answer.risk_score.is_some_and(|s| s >= self.risk_threshold);
+                if risky {
+                    return Err(Error::RiskTooHigh(
+                        "the revocation source reports high risk".into(),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
