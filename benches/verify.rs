@@ -5,7 +5,9 @@
 //! `baseline_ring_{rsa2048,p256,ed25519}`, `hot_{rsa2048,p256,ed25519}`,
 //! `cold_{rsa2048,p256}`, `hot_rsa2048_revocation_cached`, and
 //! `baseline_chain_{rsa2048,p256}` (a bare webpki path validation of the
-//! same chain, the other half of the cold baseline).
+//! same chain, the other half of the cold baseline), and with feature
+//! `actix` `actix_hot_rsa2048` (`hot_rsa2048` through `KakuninMiddleware`
+//! and a handler, with `actix_web::test`, no socket).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -287,6 +289,44 @@ fn bench_chain(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {
     });
 }
 
+/// `hot_rsa2048`'s requests through the actix middleware (body buffered,
+/// headers converted, `VerifiedAgent` handed to a handler), in-process.
+#[cfg(feature = "actix")]
+fn bench_actix_hot(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'static str) {
+    use actix_web::{test, web, App, HttpResponse};
+    use kakunin_verify::http::{actix::KakuninMiddleware, VerifiedAgent};
+
+    async fn handler(agent: VerifiedAgent) -> HttpResponse {
+        HttpResponse::Ok().body(agent.agent_id().to_owned())
+    }
+
+    let system = actix_web::rt::System::new();
+    let feed = RefCell::new(Feed::new(kind, || Revocation::Disabled, 2));
+    c.bench_function(id, |b| {
+        b.iter_batched_ref(
+            || {
+                let (v, pool, i) = feed.borrow_mut().take();
+                let app = system.block_on(test::init_service(
+                    App::new()
+                        .wrap(KakuninMiddleware::new(v))
+                        .route("/v1/trades", web::post().to(handler)),
+                ));
+                let mut req = test::TestRequest::post().uri("/v1/trades");
+                for (name, value) in &pool[i].headers {
+                    req = req.insert_header((name.as_str(), value.clone()));
+                }
+                (app, Some(req.set_payload(BODY).to_request()))
+            },
+            |(app, req)| {
+                let req = req.take().expect("one request per iteration");
+                let resp = system.block_on(test::call_service(app, req));
+                assert!(resp.status().is_success(), "{:?}", resp.status());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
 fn verify_benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify");
     g.measurement_time(Duration::from_secs(4))
@@ -305,6 +345,8 @@ fn verify_benches(c: &mut Criterion) {
     bench_chain(&mut g, "baseline_chain_p256", "p256");
     bench_cold(&mut g, "cold_rsa2048", "rsa2048");
     bench_cold(&mut g, "cold_p256", "p256");
+    #[cfg(feature = "actix")]
+    bench_actix_hot(&mut g, "actix_hot_rsa2048", "rsa2048");
     g.finish();
 }
 

@@ -12,6 +12,8 @@
 //!   `Retry-After: 1` on 503), customizable with a [`DenialMapper`];
 //! * the webhook route (SPEC 7.3): [`webhook_status`].
 
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 
