@@ -15,7 +15,8 @@ for tool in curl openssl; do
 done
 
 cargo build --quiet --release --features cli --bin kakunin-verify
-cargo build --quiet --release --features axum,tls --example axum_gateway --example mtls_gateway
+cargo build --quiet --release --features axum,actix,tls \
+  --example axum_gateway --example mtls_gateway --example actix_gateway
 bin=target/release/kakunin-verify
 work=$(mktemp -d)
 pids=()
@@ -70,8 +71,12 @@ printf 'whsec_gateway_check' >"$work/secret"
 common=(--roots "$v1/root.pem" --intermediates "$v1/intermediate.pem" --routes "$v1/routes.txt"
         --revocation none --webhook-secret-file "$work/secret")
 
-echo "--- axum_gateway (HTTP)"
-start axum_gateway "${common[@]}" --audit-log "$work/audit.jsonl"
+# http_checks NAME: the HTTP checks against one gateway.
+http_checks() {
+local name=$1
+echo "--- $name (HTTP)"
+rm -f "$work/audit.jsonl"
+start "$name" "${common[@]}" --audit-log "$work/audit.jsonl"
 url="http://$addr"
 first=$(OMIT='^$' send "$url" desk_bot_1 "$order")
 expect "$first" '200 {"agent_id":"desk_bot_1","scope":"submit_limit_order"}' "signed trade allowed"
@@ -99,8 +104,8 @@ expect "$(send "$url" desk_bot_1 "$order")" '401 {"error":"certificate_revoked"'
 lines=$(wc -l <"$work/audit.jsonl")
 [ "$lines" -eq 5 ] || fail "audit trail: expected 5 records, got $lines"
 echo "ok   audit trail: one record per request ($lines)"
+}
 
-echo "--- mtls_gateway (mutual TLS)"
 (cd "$work" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
    -subj /CN=gateway-check-ca -keyout ca.key -out ca.pem 2>/dev/null \
  && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
@@ -108,7 +113,11 @@ echo "--- mtls_gateway (mutual TLS)"
  && printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext \
  && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
    -extfile ext -out server.pem 2>/dev/null)
-start mtls_gateway "${common[@]}" --tls-cert "$work/server.pem" --tls-key "$work/server.key"
+# mtls_checks NAME: the mutual-TLS checks against one gateway.
+mtls_checks() {
+local name=$1
+echo "--- $name (mutual TLS)"
+start "$name" "${common[@]}" --tls-cert "$work/server.pem" --tls-key "$work/server.key"
 port=${addr##*:}
 url="https://localhost:$port"
 tls=(--cacert "$work/ca.pem" --resolve "localhost:$port:127.0.0.1")
@@ -121,4 +130,10 @@ if curl -sS -o /dev/null "${tls[@]}" "$url/v1/trades" 2>/dev/null; then
   fail "a client without a certificate was served"
 fi
 echo "ok   no client certificate: refused at the handshake"
+}
+
+http_checks axum_gateway
+http_checks actix_gateway
+mtls_checks mtls_gateway
+mtls_checks actix_gateway
 echo "gateway_check: all passed"
