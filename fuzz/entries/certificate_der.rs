@@ -31,13 +31,12 @@ pub fn certificate_der(data: &[u8]) {
                 cert.key_algorithm().name(),
             );
             let _ = cert.to_inspect_json();
-            for d in [
+            let refusals = [
                 cert.policy().as_result().err(),
                 cert.provenance().as_result().err(),
-            ] {
-                if let Some(e) = d {
-                    assert_eq!(e.code(), Code::PolicyInvalid, "{e:?}");
-                }
+            ];
+            for e in refusals.into_iter().flatten() {
+                assert_eq!(e.code(), Code::PolicyInvalid, "{e:?}");
             }
             // The PEM path must agree with the DER path for DER input.
             let again = AgentCertificate::from_pem_or_der(data, &oids);

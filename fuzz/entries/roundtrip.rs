@@ -114,7 +114,7 @@ fn target(b: &mut Bytes<'_>) -> String {
         t.push('/');
         t.push_str(&b.text(len));
     }
-    if b.byte() % 4 == 0 {
+    if b.byte().is_multiple_of(4) {
         let len = 1 + usize::from(b.byte() % 8);
         t.push_str("?q=");
         t.push_str(&b.text(len));
