@@ -24,8 +24,10 @@
 #
 # Scratch corpora go to fuzz/corpus/<target> (seeded from fuzz/seeds/<target>),
 # crashes to fuzz/artifacts/<target>/, logs to fuzz/artifacts/logs/ (all
-# git-ignored). Save a crash's reproducer under fuzz/regressions/<target>/ and
-# replay it with:  cargo +nightly fuzz run -s none <target> fuzz/regressions/<target>/<file>
+# git-ignored). fuzz/regressions/<target>/ is read as a second corpus, so every
+# past finding is replayed first. Save a crash's reproducer there; plain
+# `cargo test --all-features --test fuzz_regressions` replays it too (see
+# README.md), or: cargo +nightly fuzz run -s none <target> fuzz/regressions/<target>/<file>
 set -euo pipefail
 
 seconds="${1:-20}"
@@ -63,6 +65,11 @@ all_targets=(
     ocsp_response:4096
     crl:4096
     verify_request:8192
+    webhook:4096
+    endpoint_answer:4096
+    route_table:4096
+    model_inventory:4096
+    roundtrip:1024
 )
 if [ -n "${FUZZ_TARGETS:-}" ]; then
     selected=()
@@ -90,7 +97,7 @@ for entry in "${selected[@]}"; do
     log="artifacts/logs/$target.log"
     echo "== $target: ${seconds}s, max_len $max_len (log: fuzz/$log)"
     status=0
-    "${fuzz[@]}" run -s "$sanitizer" --release "$target" "$corpus" -- \
+    "${fuzz[@]}" run -s "$sanitizer" --release "$target" "$corpus" "regressions/$target" -- \
         -max_total_time="$seconds" \
         -max_len="$max_len" \
         -rss_limit_mb=2048 \

@@ -1,42 +1,8 @@
-//! `canonical::canonicalize` (SPEC 4.3) and plain `canonicalize_rfc8785`.
-//!
-//! Invariants: every refusal is `malformed_body` (400); accepted output is
-//! UTF-8 JSON that serde_json reads; canonicalization is idempotent (the
-//! canonical bytes re-canonicalize to themselves, through both entry
-//! points); a body accepted under the request-body rule canonicalizes to
-//! the same bytes under plain RFC 8785 (its numbers are exact doubles).
+//! libFuzzer driver of [`entries::canonical_body`]: the body lives in
+//! `fuzz/entries/canonical_body.rs`, shared with `tests/fuzz_regressions.rs`.
 #![no_main]
 
-use kakunin_verify::canonical::{canonicalize, canonicalize_rfc8785};
-use kakunin_verify::Code;
-use libfuzzer_sys::fuzz_target;
+#[path = "../entries/mod.rs"]
+mod entries;
 
-fuzz_target!(|data: &[u8]| {
-    match canonicalize(data) {
-        Ok(body) => {
-            let bytes = body.canonical_bytes();
-            if data.is_empty() {
-                assert!(bytes.is_empty() && body.value().is_none());
-            } else {
-                assert!(body.value().is_some());
-                let text = std::str::from_utf8(bytes).expect("canonical bytes are UTF-8");
-                let parsed: serde_json::Value =
-                    serde_json::from_str(text).expect("canonical bytes are JSON");
-                assert!(parsed.is_object(), "canonical body is not an object");
-                let _ = body.to_serde_json();
-                let again = canonicalize(bytes).expect("canonical bytes re-canonicalize");
-                assert_eq!(again.canonical_bytes(), bytes, "canonicalize is not idempotent");
-                let plain = canonicalize_rfc8785(data).expect("accepted body fails plain JCS");
-                assert_eq!(plain, bytes, "request-body rule and RFC 8785 disagree");
-            }
-        }
-        Err(e) => {
-            assert_eq!(e.code(), Code::MalformedBody, "{e:?}");
-            assert_eq!(e.http_status(), 400);
-        }
-    }
-    if let Ok(plain) = canonicalize_rfc8785(data) {
-        let again = canonicalize_rfc8785(&plain).expect("RFC 8785 output re-canonicalizes");
-        assert_eq!(again, plain, "canonicalize_rfc8785 is not idempotent");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::canonical_body::canonical_body(data));

@@ -174,6 +174,17 @@ struct Data {
     risk_band: Option<serde_json::Value>,
 }
 
+/// SPEC 7.1: reads the body of a 200 answer about `asked_serial` (in the
+/// form [`normalize_serial_hex`] gives) as the source does: its status, risk
+/// score and risk band, or [`Unavailable`]. Pure; public for the fuzz target
+/// `endpoint_answer` and its regression replay.
+pub fn parse_verify_answer(
+    body: &[u8],
+    asked_serial: &str,
+) -> Result<(RevocationStatus, Option<f64>, Option<RiskBand>), Unavailable> {
+    parse_answer(body, asked_serial).map(|p| (p.status, p.risk_score, p.risk_band))
+}
+
 // SPEC 7.1: exactly Kakunin's answer shape; anything else is unavailable.
 fn parse_answer(body: &[u8], asked_serial: &str) -> Result<Parsed, Unavailable> {
     let envelope: Envelope =

@@ -1,6 +1,5 @@
 //! Fixed certificates shared by the revocation targets: copies of the shared
 //! v1 test vectors in `fuzz/fixtures/`.
-#![allow(dead_code)]
 
 use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
 use kakunin_verify::chain::TrustStore;
@@ -24,7 +23,9 @@ impl Pair {
         let leaf = AgentCertificate::from_pem_or_der(leaf_pem, &ExtensionOids::default())
             .expect("fixture leaf parses");
         let mut store = TrustStore::new();
-        store.add_intermediates_pem(issuer_pem).expect("fixture issuer parses");
+        store
+            .add_intermediates_pem(issuer_pem)
+            .expect("fixture issuer parses");
         let issuer_der = store.intermediates()[0].as_ref().to_vec();
         Pair { leaf, issuer_der }
     }
