@@ -93,6 +93,7 @@ replayed!(
     canonical_body,
     certificate_der,
     crl,
+    endpoint_answer,
     headers_and_target,
     model_inventory,
     ocsp_response,
@@ -103,16 +104,6 @@ replayed!(
     verify_request,
     webhook,
 );
-
-/// The verify-endpoint parser is behind `fetch` (`cargo test --all-features`).
-#[cfg(feature = "fetch")]
-#[test]
-fn endpoint_answer() {
-    replay("endpoint_answer", entries::endpoint_answer::endpoint_answer);
-}
-
-/// Targets whose entry needs a feature this build may lack.
-const FEATURE_GATED: &[&str] = &["endpoint_answer"];
 
 /// A new driver in `fuzz/fuzz_targets/` must be added here too.
 #[test]
@@ -128,10 +119,10 @@ fn every_fuzz_target_is_replayed() {
     drivers.sort();
     for driver in &drivers {
         assert!(
-            REPLAYED.contains(&driver.as_str()) || FEATURE_GATED.contains(&driver.as_str()),
+            REPLAYED.contains(&driver.as_str()),
             "fuzz target {driver} is not replayed by tests/fuzz_regressions.rs"
         );
-        // Both directories exist for every target, gated or not.
+        // Both directories exist for every target.
         let _ = (inputs("seeds", driver), inputs("regressions", driver));
     }
     assert!(

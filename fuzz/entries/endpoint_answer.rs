@@ -1,5 +1,5 @@
-//! `revocation::endpoint::parse_verify_answer` (SPEC 7.1): the JSON body of
-//! a 200 answer from Kakunin's verify endpoint (feature `fetch`).
+//! `revocation::endpoint_answer::parse_verify_answer` (SPEC 7.1): the JSON
+//! body of a 200 answer from Kakunin's verify endpoint.
 //!
 //! Input: the first byte picks the serial asked about (from a fixed list of
 //! normalized serials); the rest is the body.
@@ -14,7 +14,7 @@
 //! any other serial is refused.
 
 use kakunin_verify::revocation::cache::normalize_serial_hex;
-use kakunin_verify::revocation::endpoint::parse_verify_answer;
+use kakunin_verify::revocation::endpoint_answer::parse_verify_answer;
 use kakunin_verify::revocation::RevocationStatus;
 
 /// The SPEC 7.1 answer, as this harness reads it (unknown members skipped).
@@ -45,18 +45,13 @@ pub fn endpoint_answer(data: &[u8]) {
     let Ok((status, risk_score, _band)) = parse_verify_answer(body, asked) else {
         return;
     };
-    // Known finding (regressions/endpoint_answer/invalid_utf8_in_ignored_member-*):
-    // serde_json skips unknown members without checking their UTF-8, so an
-    // answer with invalid UTF-8 inside an ignored member is accepted though
-    // SPEC 7.1 makes malformed JSON unavailable. Tolerated here (read
-    // lossily) so every other property is still checked; once the parser
-    // refuses it, replace the lossy read by `std::str::from_utf8(body)
-    // .expect("accepted answer is UTF-8")`.
-    let text = String::from_utf8_lossy(body);
+    // SPEC 7.1: an accepted answer is well-formed JSON, so UTF-8 throughout
+    // (the finding regressions/endpoint_answer/invalid_utf8_in_ignored_member-*).
+    let text = std::str::from_utf8(body).expect("accepted answer is UTF-8");
     // Read with unknown members skipped (numbers beyond f64 inside them are
     // valid JSON grammar, so not a finding).
     let answer: Answer =
-        serde_json::from_str(&text).expect("accepted answer has the SPEC 7.1 shape");
+        serde_json::from_str(text).expect("accepted answer has the SPEC 7.1 shape");
     let d = answer.data;
     assert_eq!(
         normalize_serial_hex(&d.serial_number).as_deref(),

@@ -8,10 +8,7 @@
 //! relative to these files, so they resolve from both sides. Only stable
 //! public APIs of `kakunin_verify` are used: nothing here is part of the
 //! library.
-//!
-//! `endpoint_answer` needs the `fetch` feature (the verify-endpoint parser
-//! lives behind it): the fuzz crate enables it by default, the test sees it
-//! under `cargo test --all-features`.
+
 #![allow(dead_code)]
 
 pub mod common;
@@ -19,7 +16,6 @@ pub mod common;
 pub mod canonical_body;
 pub mod certificate_der;
 pub mod crl;
-#[cfg(feature = "fetch")]
 pub mod endpoint_answer;
 pub mod headers_and_target;
 pub mod model_inventory;

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod crl;
 #[cfg(feature = "fetch")]
 pub mod endpoint;
+pub mod endpoint_answer;
 #[cfg(feature = "fetch")]
 pub mod http;
 pub mod ocsp;

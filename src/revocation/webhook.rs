@@ -316,7 +316,11 @@ struct EventData {
 
 // SPEC 7.3: `{"event": "certificate.revoked", "data": {"serial_number": S, ...}}`.
 fn parse_event(raw_body: &[u8]) -> Result<WebhookEvent, WebhookError> {
-    let body: EventBody = serde_json::from_slice(raw_body)
+    // Well-formed JSON is UTF-8 throughout (RFC 8259 8.1); serde_json's
+    // struct decoding would skip an unknown member's bytes unchecked.
+    let text = std::str::from_utf8(raw_body)
+        .map_err(|_| WebhookError::MalformedEvent("the event is not UTF-8"))?;
+    let body: EventBody = serde_json::from_str(text)
         .map_err(|_| WebhookError::MalformedEvent("not an event object"))?;
     if body.event != CERTIFICATE_REVOKED {
         return Ok(WebhookEvent::Other { event: body.event });
@@ -472,6 +476,8 @@ mod tests {
             br#"{"event":"certificate.revoked"}"#,
             br#"[1,2]"#,
             b"not json",
+            // Invalid UTF-8 in a member the event does not read.
+            b"{\"event\":\"certificate.revoked\",\"data\":{\"serial_number\":\"0a3f\"},\"x\":\"\xff\"}",
         ] {
             assert!(matches!(
                 verify_webhook(SECRET, &header(T, body), body, NOW_MS),
