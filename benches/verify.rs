@@ -327,6 +327,49 @@ fn bench_actix_hot(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'stati
     });
 }
 
+/// `hot_rsa2048`'s requests through the axum layer (`KakuninLayer`, body
+/// collected with its limit, headers converted, `VerifiedAgent` handed to a
+/// handler) with `tower::ServiceExt::oneshot`, in-process, no socket.
+#[cfg(feature = "axum")]
+fn bench_layer_hot(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'static str) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::post;
+    use axum::Router;
+    use kakunin_verify::http::{axum::KakuninLayer, VerifiedAgent};
+    use tower::ServiceExt;
+
+    async fn handler(agent: VerifiedAgent) -> String {
+        agent.agent_id().to_owned()
+    }
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let feed = RefCell::new(Feed::new(kind, || Revocation::Disabled, 2));
+    c.bench_function(id, |b| {
+        b.iter_batched_ref(
+            || {
+                let (v, pool, i) = feed.borrow_mut().take();
+                let app = Router::new()
+                    .route("/v1/trades", post(handler))
+                    .layer(KakuninLayer::new(v));
+                let mut req = Request::post("/v1/trades");
+                for (name, value) in &pool[i].headers {
+                    req = req.header(name.as_str(), value.as_slice());
+                }
+                (Some(app), Some(req.body(Body::from(BODY)).unwrap()))
+            },
+            |(app, req)| {
+                let (app, req) = (app.take().unwrap(), req.take().unwrap());
+                let resp = runtime.block_on(app.oneshot(req)).unwrap();
+                assert!(resp.status().is_success(), "{:?}", resp.status());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
 fn verify_benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify");
     g.measurement_time(Duration::from_secs(4))
@@ -345,6 +388,8 @@ fn verify_benches(c: &mut Criterion) {
     bench_chain(&mut g, "baseline_chain_p256", "p256");
     bench_cold(&mut g, "cold_rsa2048", "rsa2048");
     bench_cold(&mut g, "cold_p256", "p256");
+    #[cfg(feature = "axum")]
+    bench_layer_hot(&mut g, "layer_hot_rsa2048", "rsa2048");
     #[cfg(feature = "actix")]
     bench_actix_hot(&mut g, "actix_hot_rsa2048", "rsa2048");
     g.finish();

@@ -76,6 +76,7 @@ pub(super) fn within_age_limit(answer: &RevocationAnswer, now: u64, max_age_ms: 
 
 // SPEC 7.2: the first instant at which a valid / unknown answer may no
 // longer serve (either limit).
+#[cfg_attr(not(feature = "fetch"), allow(dead_code))]
 pub(super) fn usable_until_ms(
     answer: &RevocationAnswer,
     fetched_at_ms: u64,

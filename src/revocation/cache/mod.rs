@@ -46,7 +46,9 @@ mod revoked;
 #[cfg(test)]
 mod tests;
 
-use answers::{slot_from_fetch, usable_until_ms, use_slot, Limits, Slot, SlotKind};
+use answers::{slot_from_fetch, use_slot, Limits, Slot};
+#[cfg(feature = "fetch")]
+use answers::{usable_until_ms, SlotKind};
 pub use revoked::{RevokeError, RevokedLookup, RevokedSet};
 
 /// SPEC 7.2: default reuse time (TTL) of a fetched answer, counted from the fetch (5 s).
