@@ -33,10 +33,18 @@ async fn allowed(agent: VerifiedAgent) -> HttpResponse {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = GatewayArgs::parse();
     let verifier = args.verifier()?;
-    let secret: Option<Arc<[u8]>> = args.webhook_secret()?.map(Arc::from);
-    let identity = args.server_identity()?;
+    // With TLS, the handshake applies the verifier's own configuration.
     #[cfg(feature = "tls")]
-    let trust = args.trust_store()?;
+    let tls = match args.server_identity()? {
+        Some((chain, key)) => Some(verifier.tls_server_config(chain, key)?),
+        None => None,
+    };
+    #[cfg(not(feature = "tls"))]
+    let tls: Option<std::convert::Infallible> = match args.server_identity()? {
+        Some(_) => return Err("--tls-cert needs a build with --features actix,tls".into()),
+        None => None,
+    };
+    let secret: Option<Arc<[u8]>> = args.webhook_secret()?.map(Arc::from);
     let listen = args.listen;
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
@@ -61,17 +69,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
         })
         .workers(2);
-        let server = match identity {
+        let server = match tls {
             None => server.bind(listen)?,
             #[cfg(feature = "tls")]
-            Some((chain, key)) => {
-                let config = kakunin_verify::tls::server_config(&trust, chain, key)?;
-                server
-                    .on_connect(kakunin_verify::http::actix::peer_certificate_on_connect)
-                    .bind_rustls_0_23(listen, config)?
-            }
+            Some(config) => server
+                .on_connect(kakunin_verify::http::actix::peer_certificate_on_connect)
+                .bind_rustls_0_23(listen, config)?,
             #[cfg(not(feature = "tls"))]
-            Some(_) => return Err("--tls-cert needs a build with --features actix,tls".into()),
+            Some(never) => match never {},
         };
         let addr = server.addrs().first().copied().ok_or("no address bound")?;
         announce(

@@ -37,13 +37,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .server_identity()?
         .ok_or("mtls_gateway needs --tls-cert and --tls-key")?;
     let verifier = args.verifier()?;
+    // The handshake applies the verifier's own roots, intermediates, arc and profile.
+    let config = verifier.tls_server_config(chain, key)?;
     let mut app = Router::new()
         .fallback(allowed)
         .layer(KakuninLayer::new(Arc::clone(&verifier)));
     if let Some(secret) = args.webhook_secret()? {
         app = app.merge(webhook_router(WEBHOOK_PATH, verifier, secret));
     }
-    let config = kakunin_verify::tls::server_config(&args.trust_store()?, chain, key)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     announce("mtls_gateway", listener.local_addr()?, true);
     serve_tls(listener, Arc::new(config), app).await?;

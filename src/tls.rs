@@ -221,6 +221,19 @@ impl ClientCertVerifier for AgentClientVerifier {
 pub fn client_cert_verifier(
     trust: &TrustStore,
 ) -> Result<Arc<dyn ClientCertVerifier>, ConfigError> {
+    client_cert_verifier_with(trust, ExtensionOids::default(), ProfileOptions::default())
+}
+
+/// [`client_cert_verifier`] with the verifier's own configuration: the
+/// Kakunin extension arc and the profile options. Use
+/// [`Verifier::tls_server_config`](crate::Verifier::tls_server_config) to
+/// take them from a built verifier, so the handshake refuses exactly the
+/// leaves the verifier would.
+pub fn client_cert_verifier_with(
+    trust: &TrustStore,
+    oids: ExtensionOids,
+    profile: ProfileOptions,
+) -> Result<Arc<dyn ClientCertVerifier>, ConfigError> {
     let roots = Arc::new(root_store(trust)?);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiClientVerifier::builder_with_provider(roots, provider)
@@ -229,8 +242,8 @@ pub fn client_cert_verifier(
     Ok(Arc::new(AgentClientVerifier {
         inner,
         trust: trust.clone(),
-        oids: ExtensionOids::default(),
-        profile: ProfileOptions::default(),
+        oids,
+        profile,
     }))
 }
 
@@ -257,7 +270,16 @@ pub fn server_config_with_time(
     key: PrivateKeyDer<'static>,
     time: Arc<dyn TimeProvider>,
 ) -> Result<rustls::ServerConfig, ConfigError> {
-    let verifier = client_cert_verifier(trust)?;
+    server_config_for(client_cert_verifier(trust)?, cert_chain, key, time)
+}
+
+/// A `rustls::ServerConfig` around a given client-certificate verifier.
+pub(crate) fn server_config_for(
+    verifier: Arc<dyn ClientCertVerifier>,
+    cert_chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    time: Arc<dyn TimeProvider>,
+) -> Result<rustls::ServerConfig, ConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     rustls::ServerConfig::builder_with_details(provider, time)
         .with_safe_default_protocol_versions()

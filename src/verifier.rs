@@ -99,6 +99,28 @@ impl Verifier {
         &self.clock
     }
 
+    /// SPEC 4.6: a mutual-TLS `rustls::ServerConfig` whose handshake applies
+    /// this verifier's own configuration — its pinned roots and configured
+    /// intermediates, Kakunin extension arc and profile — so the handshake
+    /// refuses the leaves [`verify`](Self::verify) would refuse for their
+    /// certificate. `cert_chain`/`key` are the server's identity; the system
+    /// clock checks validity during the handshake (every request is then
+    /// verified at the verifier's clock). Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn tls_server_config(
+        &self,
+        cert_chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+        key: rustls_pki_types::PrivateKeyDer<'static>,
+    ) -> Result<rustls::ServerConfig, crate::error::ConfigError> {
+        let verifier = crate::tls::client_cert_verifier_with(&self.trust, self.oids, self.profile)?;
+        crate::tls::server_config_for(
+            verifier,
+            cert_chain,
+            key,
+            Arc::new(rustls::time_provider::DefaultTimeProvider),
+        )
+    }
+
     /// The body size limit (SPEC 4.3; default 1 MiB): an HTTP layer refuses
     /// a longer body with `body_too_large` before reading it all.
     pub fn max_body_bytes(&self) -> usize {

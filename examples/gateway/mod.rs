@@ -121,16 +121,6 @@ impl GatewayArgs {
             .map_err(|e| format!("--tls-key: {e}"))?;
         Ok(Some((chain, key)))
     }
-
-    /// The trust store again, for the mutual-TLS handshake verifier.
-    pub fn trust_store(&self) -> Result<kakunin_verify::chain::TrustStore, Box<dyn Error>> {
-        let files = VerifierFiles {
-            roots: self.roots.clone(),
-            intermediates: Some(self.intermediates.clone()),
-            ..VerifierFiles::default()
-        };
-        Ok(files.trust_store()?)
-    }
 }
 
 /// The answer of every route on allow (SPEC 9's gateways).
