@@ -347,18 +347,26 @@ fn bench_layer_hot(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'stati
         .build()
         .unwrap();
     let feed = RefCell::new(Feed::new(kind, || Revocation::Disabled, 2));
+    // One router per verifier, as a server builds it once.
+    let current: RefCell<Option<(Arc<Verifier>, Router)>> = RefCell::new(None);
     c.bench_function(id, |b| {
         b.iter_batched_ref(
             || {
                 let (v, pool, i) = feed.borrow_mut().take();
-                let app = Router::new()
-                    .route("/v1/trades", post(handler))
-                    .layer(KakuninLayer::new(v));
+                let mut current = current.borrow_mut();
+                let stale = current.as_ref().is_none_or(|(cv, _)| !Arc::ptr_eq(cv, &v));
+                if stale {
+                    let app = Router::new()
+                        .route("/v1/trades", post(handler))
+                        .layer(KakuninLayer::new(Arc::clone(&v)));
+                    *current = Some((v, app));
+                }
+                let app = current.as_ref().map(|(_, app)| app.clone());
                 let mut req = Request::post("/v1/trades");
                 for (name, value) in &pool[i].headers {
                     req = req.header(name.as_str(), value.as_slice());
                 }
-                (Some(app), Some(req.body(Body::from(BODY)).unwrap()))
+                (app, Some(req.body(Body::from(BODY)).unwrap()))
             },
             |(app, req)| {
                 let (app, req) = (app.take().unwrap(), req.take().unwrap());
