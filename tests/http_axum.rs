@@ -474,6 +474,40 @@ async fn webhook_route_answers() {
     );
 }
 
+// SPEC 7.3: an authentic event the full revoked set cannot record is
+// answered 503 (with Retry-After) so that Kakunin retries.
+#[tokio::test]
+async fn webhook_route_answers_503_when_the_revocation_cannot_be_recorded() {
+    let secret = b"whsec_test_secret".to_vec();
+    let config = kakunin_verify::revocation::cache::CacheConfig {
+        max_revoked: 1,
+        ..Default::default()
+    };
+    let verifier = Arc::new(builder().revocation_cache(config).build().unwrap());
+    let server = serve(webhook_router("/kakunin/webhook", verifier, secret.clone())).await;
+    let client = http_client();
+    let url = server.url("/kakunin/webhook");
+    let t = NOW_MS / 1000;
+    let mut statuses = Vec::new();
+    for serial in ["0a01", "0a02"] {
+        let event =
+            json!({"event": "certificate.revoked", "data": {"serial_number": serial}}).to_string();
+        let resp = client
+            .post(&url)
+            .header("X-Kakunin-Signature", hmac_header(&secret, t, &event))
+            .body(event)
+            .send()
+            .await
+            .unwrap();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        statuses.push((resp.status().as_u16(), retry));
+    }
+    assert_eq!(statuses, vec![(204, None), (503, Some("1".to_owned()))]);
+}
+
 // ------------------------------------------------------------ mutual TLS
 
 struct TlsServer {
@@ -568,6 +602,10 @@ async fn mtls_leaf_comes_from_the_connection() {
         .filter(|(n, _)| *n != "X-Agent-Certificate")
         .collect();
     let (s, _, body) = post_json(&client, &url, &without, TRADE).await;
+    assert_eq!(s, 200, "{body}");
+    // The header naming the TLS leaf itself is fine too.
+    let with = signed(&signer, "/v1/trades", TRADE);
+    let (s, _, body) = post_json(&client, &url, &with, TRADE).await;
     assert_eq!(s, 200, "{body}");
     // The header naming another certificate than the TLS leaf: 400.
     let mut other = signed(&signer, "/v1/trades", TRADE);

@@ -311,7 +311,9 @@ where
     )
 }
 
-fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8]) -> StatusCode {
+// SPEC 7.3: exactly one signature header; the status of the outcome, with
+// `Retry-After: 1` on 503 (SPEC 6) so that the sender retries.
+fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8]) -> Response {
     let mut values = headers.get_all("x-kakunin-signature").iter();
     let status = match (values.next().map(HeaderValue::to_str), values.next()) {
         (Some(Ok(signature)), None) => {
@@ -319,7 +321,14 @@ fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8])
         }
         _ => 401,
     };
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = status.into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+    }
+    response
 }
 
 /// Serves `app` over TLS on `listener` until the task is dropped — SPEC 4.6
