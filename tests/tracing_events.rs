@@ -16,10 +16,13 @@ use tracing::{Event, Metadata, Subscriber};
 
 const TRADE: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
 
+/// A span's name and its recorded fields.
+type SpanRecord = (String, Vec<String>);
+
 /// Every span's recorded fields and every event's fields, as "name=value".
 #[derive(Default, Clone)]
 struct Capture {
-    spans: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    spans: Arc<Mutex<Vec<SpanRecord>>>,
     events: Arc<Mutex<Vec<Vec<String>>>>,
 }
 
