@@ -32,7 +32,8 @@ use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 
 /// Most distribution points of a certificate's `cRLDistributionPoints` that
 /// are read; a certificate with more has distribution points that cannot be
-/// established (a CRL naming a point is then [`Coverage::Uncertain`] for it).
+/// established (a CRL naming a point is then uncertain for it: covering,
+/// but unable to decide).
 pub const MAX_DISTRIBUTION_POINTS: usize = 16;
 
 /// Most `GeneralName`s read in one distribution point name (a certificate's
