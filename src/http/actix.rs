@@ -29,7 +29,12 @@
 //! use std::sync::Arc;
 //! use actix_web::{web, App, HttpServer};
 //! use kakunin_verify::http::{actix::KakuninMiddleware, VerifiedAgent};
-//! # fn verifier() -> kakunin_verify::Verifier { unimplemented!() }
+//! # fn verifier() -> kakunin_verify::Verifier {
+//! #     let mut trust = kakunin_verify::chain::TrustStore::new();
+//! #     trust.add_roots_pem(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem"))).unwrap();
+//! #     kakunin_verify::Verifier::builder(trust).audience("api.exchange.example")
+//! #         .revocation(kakunin_verify::Revocation::Disabled).build().unwrap()
+//! # }
 //!
 //! async fn trade(agent: VerifiedAgent) -> String {
 //!     format!("order from {} ({})", agent.agent_id(), agent.scope())
@@ -80,7 +85,12 @@ pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Kakunin-Signature";
 /// ```
 /// use std::sync::Arc;
 /// use kakunin_verify::http::{actix::KakuninMiddleware, DenialResponse};
-/// # fn verifier() -> kakunin_verify::Verifier { unimplemented!() }
+/// # fn verifier() -> kakunin_verify::Verifier {
+/// #     let mut trust = kakunin_verify::chain::TrustStore::new();
+/// #     trust.add_roots_pem(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem"))).unwrap();
+/// #     kakunin_verify::Verifier::builder(trust).audience("api.exchange.example")
+/// #         .revocation(kakunin_verify::Revocation::Disabled).build().unwrap()
+/// # }
 /// # fn build() {
 /// // Answer every denial 403 with the SPEC 6 body (the audit record is unchanged).
 /// let mw = KakuninMiddleware::new(Arc::new(verifier())).denial_mapper(Arc::new(|d| {
@@ -106,7 +116,12 @@ impl KakuninMiddleware {
     /// [`DenialResponse::from_denial`].
     ///
     /// ```
-    /// # fn verifier() -> kakunin_verify::Verifier { unimplemented!() }
+    /// # fn verifier() -> kakunin_verify::Verifier {
+/// #     let mut trust = kakunin_verify::chain::TrustStore::new();
+/// #     trust.add_roots_pem(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem"))).unwrap();
+/// #     kakunin_verify::Verifier::builder(trust).audience("api.exchange.example")
+/// #         .revocation(kakunin_verify::Revocation::Disabled).build().unwrap()
+/// # }
     /// # fn build() {
     /// use kakunin_verify::http::actix::KakuninMiddleware;
     /// let _mw = KakuninMiddleware::new(std::sync::Arc::new(verifier()));
@@ -406,7 +421,12 @@ impl<T: serde::de::DeserializeOwned> FromRequest for VerifiedJson<T> {
 /// use std::sync::Arc;
 /// use actix_web::{App, HttpServer};
 /// use kakunin_verify::http::actix::webhook_resource;
-/// # fn verifier() -> kakunin_verify::Verifier { unimplemented!() }
+/// # fn verifier() -> kakunin_verify::Verifier {
+/// #     let mut trust = kakunin_verify::chain::TrustStore::new();
+/// #     trust.add_roots_pem(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem"))).unwrap();
+/// #     kakunin_verify::Verifier::builder(trust).audience("api.exchange.example")
+/// #         .revocation(kakunin_verify::Revocation::Disabled).build().unwrap()
+/// # }
 /// # async fn run() -> std::io::Result<()> {
 /// let verifier = Arc::new(verifier());
 /// let secret: Arc<[u8]> = Arc::from(&b"whsec_from_your_vault"[..]);
@@ -515,13 +535,14 @@ fn webhook_response(outcome: &Result<WebhookEvent, WebhookError>) -> HttpRespons
 /// use std::sync::Arc;
 /// use actix_web::{App, HttpServer};
 /// use kakunin_verify::http::actix::{peer_certificate_on_connect, KakuninMiddleware};
-/// # fn parts() -> (kakunin_verify::Verifier, kakunin_verify::chain::TrustStore,
-/// #     Vec<rustls_pki_types::CertificateDer<'static>>, rustls_pki_types::PrivateKeyDer<'static>) {
-/// #     unimplemented!() }
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let (verifier, trust, server_chain, server_key) = parts();
+/// # async fn run(
+/// #     verifier: kakunin_verify::Verifier,
+/// #     server_chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+/// #     server_key: rustls_pki_types::PrivateKeyDer<'static>,
+/// # ) -> Result<(), Box<dyn std::error::Error>> {
+/// // The handshake applies the verifier's own roots, intermediates, arc and profile.
+/// let tls = verifier.tls_server_config(server_chain, server_key)?;
 /// let verifier = Arc::new(verifier);
-/// let tls = kakunin_verify::tls::server_config(&trust, server_chain, server_key)?;
 /// HttpServer::new(move || App::new().wrap(KakuninMiddleware::new(Arc::clone(&verifier))))
 ///     .on_connect(peer_certificate_on_connect)
 ///     .bind_rustls_0_23(("127.0.0.1", 8443), tls)?
