@@ -117,11 +117,11 @@ impl KakuninMiddleware {
     ///
     /// ```
     /// # fn verifier() -> kakunin_verify::Verifier {
-/// #     let mut trust = kakunin_verify::chain::TrustStore::new();
-/// #     trust.add_roots_pem(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem"))).unwrap();
-/// #     kakunin_verify::Verifier::builder(trust).audience("api.exchange.example")
-/// #         .revocation(kakunin_verify::Revocation::Disabled).build().unwrap()
-/// # }
+    /// #     let mut trust = kakunin_verify::chain::TrustStore::new();
+    /// #     trust.add_roots_pem(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/p256/root.pem"))).unwrap();
+    /// #     kakunin_verify::Verifier::builder(trust).audience("api.exchange.example")
+    /// #         .revocation(kakunin_verify::Revocation::Disabled).build().unwrap()
+    /// # }
     /// # fn build() {
     /// use kakunin_verify::http::actix::KakuninMiddleware;
     /// let _mw = KakuninMiddleware::new(std::sync::Arc::new(verifier()));

@@ -4,9 +4,10 @@
 //! | store | trait | in memory | what it holds |
 //! |---|---|---|---|
 //! | [`nonce`] | [`nonce::NonceStore`] | [`nonce::MemoryNonceStore`] | live (certificate, nonce) pairs, per agent URN |
-//! | rate ([`crate::ratelimit`]) | [`crate::ratelimit::RateLimiter`] | [`crate::ratelimit::MemoryRateLimiter`] | each agent URN's sliding window |
+//! | [`rate`] | [`rate::RateLimiter`] | [`rate::MemoryRateLimiter`] | each agent URN's sliding window |
 //!
 //! An in-memory store serves one instance; when several instances serve one
 //! audience, the SPEC requires a shared implementation.
 
 pub mod nonce;
+pub mod rate;
