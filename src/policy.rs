@@ -45,6 +45,9 @@ struct AgentPolicyDer {
     allowed_hours: Option<TimeWindowDer>,
     #[asn1(context_specific = "6", optional = "true")]
     rate_limit: Option<RateLimitDer>,
+    // SPEC 3 (revision 1.2).
+    #[asn1(context_specific = "7", optional = "true")]
+    daily_limit: Option<AmountDer>,
 }
 
 #[derive(Sequence)]
@@ -123,6 +126,9 @@ pub struct AgentPolicy {
     pub allowed_hours: Option<TimeWindow>,
     /// The per-agent rate limit (SPEC 5.5).
     pub rate_limit: Option<RateLimit>,
+    /// The most the sizes of one UTC day's allowed trades may add up to
+    /// (SPEC 3 `dailyLimit`, 5.3; revision 1.2).
+    pub daily_limit: Option<Amount>,
 }
 
 /// An exact amount: `mantissa × 10^exponent` (SPEC 3 `Amount`).
@@ -409,6 +415,7 @@ impl AgentPolicy {
                 .transpose()?,
             allowed_hours: raw.allowed_hours.map(check_time_window).transpose()?,
             rate_limit: raw.rate_limit.map(check_rate_limit).transpose()?,
+            daily_limit: raw.daily_limit.map(check_amount).transpose()?,
         })
     }
 
@@ -434,6 +441,8 @@ impl AgentPolicy {
             "rate_limit": self.rate_limit.map(|r| json!({
                 "max_actions": r.max_actions, "period_seconds": r.period_seconds,
             })),
+            "daily_limit": self.daily_limit.as_ref().map(|a| a.value().to_string()),
+            "daily_limit_currency": self.daily_limit.as_ref().and_then(|a| a.currency.clone()),
         })
     }
 }
