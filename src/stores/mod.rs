@@ -9,5 +9,6 @@
 //! An in-memory store serves one instance; when several instances serve one
 //! audience, the SPEC requires a shared implementation.
 
+pub mod daily;
 pub mod nonce;
 pub mod rate;
