@@ -12,3 +12,4 @@
 pub mod daily;
 pub mod nonce;
 pub mod rate;
+pub mod revoked;
