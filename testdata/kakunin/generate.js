@@ -166,7 +166,7 @@ function makeCa(name, dbSerial, subjectDn, issuerDn, signerKey, key) {
   const out = signCertificate(cert, signerKey);
   write(`${name}.pem`, out.pem);
   write(`${name}.der`, out.der);
-  return { name, cert, der: out.der, dbSerial };
+  return { name, cert, pem: out.pem, der: out.der, dbSerial };
 }
 
 // --- serials -------------------------------------------------------------------
@@ -244,6 +244,14 @@ function jsonbOrder(v) {
     return o;
   }
   return v;
+}
+
+// A valid scope text of exactly `n` octets (ASCII): permitted_venues and an
+// unknown member padded to length.
+function scopeOfLength(n) {
+  const head = '{"permitted_venues":["Kraken"],"note":"';
+  const tail = '"}';
+  return head + 'x'.repeat(n - head.length - tail.length) + tail;
 }
 
 // --- leaves (issue.ts issueCertificate) ---------------------------------------
@@ -363,7 +371,9 @@ function crlEntrySerialOctets(dbSerial) {
 
 function makeCrl(name, what, rootCert, rootKey, thisUpdate, revoked) {
   const nextUpdate = new Date(thisUpdate.getTime() + 25 * 60 * 60 * 1000);
-  const issuer = forge.pki.distinguishedNameToAsn1(rootCert.issuer);
+  // crl.ts: certificateFromPem(KAKUNIN_CA_CERT_PEM), then its *issuer* re-encoded.
+  const caCert = forge.pki.certificateFromPem(rootCert.pem);
+  const issuer = forge.pki.distinguishedNameToAsn1(caCert.issuer);
   const entries = revoked.map(({ leaf, revokedAt }) =>
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
       asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, crlEntrySerialOctets(leaf.db_serial)),
@@ -489,7 +499,8 @@ function main() {
     // Scopes (.99999.3) as Kakunin writes them: JSON.stringify of the jsonb object.
     [I, { name: 'scope_full', scope: FULL_SCOPE, what: 'all six members', expect: 'valid' }],
     [I, { name: 'scope_minimal', scope: {}, what: 'financial scope {}', expect: 'valid (no limits)' }],
-    [I, { name: 'scope_absent', scope: null, what: 'no financial_scope: no .99999.3 extension', expect: 'not a profile certificate (no scope extension); without agentPolicy either' }],
+    [I, { name: 'scope_absent', scope: null, what: 'no financial_scope: no .99999.3 extension',
+      expect: 'not recognized as a profile certificate: SPEC 2 applies (valid; no agentPolicy, so every action policy_missing)' }],
     ...Object.keys(FULL_SCOPE).map((member) => {
       const s = { ...FULL_SCOPE };
       delete s[member];
@@ -499,6 +510,9 @@ function main() {
       what: 'leverage_permitted false, no max_leverage_ratio', expect: 'valid' }],
     [I, { name: 'scope_exponent_number', scope: { ...FULL_SCOPE, daily_limit_usd: 1e21 },
       what: 'daily_limit_usd 1e21: JSON.stringify writes "1e+21"', expect: 'valid (dailyLimit 10^21)' }],
+    [I, { name: 'scope_4kib', scopeText: scopeOfLength(4096),
+      what: 'scope text of exactly 4096 octets (the limit): permitted_venues plus a long unknown member',
+      expect: 'valid' }],
     [I, { name: 'scope_unknown_member', scope: { ...FULL_SCOPE, kyc_tier: 'gold' },
       what: 'an unknown member besides the six', expect: 'valid (unknown member ignored)' }],
 
@@ -528,8 +542,8 @@ function main() {
       scopeValid: false, what: 'not JSON (raw text)', expect: 'policy_invalid' }],
     [I, { name: 'policy_invalid_duplicate_member', scopeText: '{"daily_limit_usd":1000,"daily_limit_usd":1000000}',
       scopeValid: false, what: 'a member twice (raw text; jsonb would keep the last)', expect: 'policy_invalid' }],
-    [I, { name: 'policy_invalid_too_large', scopeText: JSON.stringify({ permitted_venues: ['Kraken'], note: 'x'.repeat(4096) }),
-      scopeValid: false, what: 'scope text over 4 KiB (4 + 4096 + ... octets)', expect: 'policy_invalid' }],
+    [I, { name: 'policy_invalid_too_large', scopeText: scopeOfLength(4097),
+      scopeValid: false, what: 'scope text of 4097 octets (one over 4 KiB; raw text)', expect: 'policy_invalid' }],
     [I, { name: 'policy_invalid_deep_nesting', scopeText: '{"x":' + '['.repeat(200) + ']'.repeat(200) + '}',
       scopeValid: false, what: '200 nested arrays in an unknown member (raw text)', expect: 'policy_invalid (nesting beyond the parser limit)' }],
     [I, { name: 'policy_invalid_huge_number_text', scopeText: '{"max_single_trade_usd":1' + '0'.repeat(400) + '}',
@@ -565,18 +579,18 @@ function main() {
   const listed = ['leaf_negative', 'leaf_15octet', 'leaf_ff15octet', 'leaf_nonminimal', 'leaf_root_direct_revoked'];
   const crls = [
     makeCrl('crl', 'the root-signed CRL for the whole hierarchy; its leaf_nonminimal entry is non-minimal DER '
-      + '(OpenSSL 3 refuses to load this CRL)', root.cert, rootKey.privateKey, crlThis,
+      + '(OpenSSL 3 refuses to load this CRL)', root, rootKey.privateKey, crlThis,
     listed.map((n) => ({ leaf: byName[n], revokedAt }))),
     makeCrl('crl_2', 'a second current CRL, newer than crl, listing only leaf_sign_octet',
-      root.cert, rootKey.privateKey, new Date('2026-12-01T06:00:00Z'),
+      root, rootKey.privateKey, new Date('2026-12-01T06:00:00Z'),
       [{ leaf: byName.leaf_sign_octet, revokedAt: new Date('2026-12-01T05:30:00Z') }]),
     makeCrl('crl_empty', 'a current CRL with no entries (Kakunin then omits revokedCertificates), newest of all',
-      root.cert, rootKey.privateKey, new Date('2026-12-01T12:00:00Z'), []),
+      root, rootKey.privateKey, new Date('2026-12-01T12:00:00Z'), []),
   ];
   // Not a separate Kakunin output: crl's entries without the non-minimal one,
   // so that OpenSSL (and strict DER readers) can load it. Not listed in leaves.
   const strict = makeCrl('crl_strict', 'crl without the leaf_nonminimal entry (same thisUpdate): an alternative '
-    + 'to crl that strict DER readers load; not to be loaded together with crl', root.cert, rootKey.privateKey,
+    + 'to crl that strict DER readers load; not to be loaded together with crl', root, rootKey.privateKey,
   crlThis, listed.filter((n) => n !== 'leaf_nonminimal').map((n) => ({ leaf: byName[n], revokedAt })));
   for (const l of leaves) l.listed_in = l.listed_in.filter((n) => n !== 'crl_strict');
   crls.push(strict);
