@@ -450,6 +450,8 @@ function makeDelivery(name, eventType, payload, timestampMs, deliveryId) {
   write(`webhooks/${name}.body`, body);
   const record = {
     name,
+    not_from_kakunin_service: false,
+    what: `${eventType} as Kakunin's service delivers it (X-Kakunin-Timestamp ms, X-Kakunin-Signature sha256=)`,
     method: 'POST',
     headers,
     body_file: `webhooks/${name}.body`,
@@ -460,6 +462,37 @@ function makeDelivery(name, eventType, payload, timestampMs, deliveryId) {
     serial_number: payload.serial_number ?? null,
     // SPEC 10's serial text (lowercase) of the certificate the event names.
     profile_serial: payload.serial_number ? payload.serial_number.toLowerCase() : null,
+  };
+  write(`webhooks/${name}.json`, JSON.stringify(record, null, 2) + '\n');
+  return { ...record, file: `webhooks/${name}.json` };
+}
+
+// Not sent by Kakunin's service: the same body under SPEC 7.3's header
+// `X-Kakunin-Signature: t={s},v1={hex}` (the form Kakunin's TypeScript SDK,
+// src/webhooks.ts constructEvent, verifies), and a mixed delivery carrying
+// the service's X-Kakunin-Timestamp with a 7.3-form signature (SPEC 10:
+// refused).
+function makeSpec73Delivery(name, from, mixed) {
+  const body = fs.readFileSync(path.join(OUT, from.body_file), 'latin1');
+  const t = Math.floor(from.timestamp_ms / 1000);
+  const v1 = crypto.createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${body}`).digest('hex');
+  const headers = { 'x-kakunin-signature': `t=${t},v1=${v1}`, 'content-type': 'application/json' };
+  if (mixed) headers['x-kakunin-timestamp'] = String(from.timestamp_ms);
+  const record = {
+    name,
+    not_from_kakunin_service: true,
+    what: mixed
+      ? 'X-Kakunin-Timestamp (ms, service form) together with a SPEC 7.3 t=,v1= signature: must be refused (SPEC 10)'
+      : 'SPEC 7.3 form (t=seconds, v1=HMAC of "{t}.{body}"), as Kakunin\'s TypeScript SDK verifies; valid',
+    method: 'POST',
+    headers,
+    body_file: from.body_file,
+    secret: WEBHOOK_SECRET,
+    timestamp_s: t,
+    timestamp_ms: from.timestamp_ms,
+    event: from.event,
+    serial_number: from.serial_number,
+    profile_serial: from.profile_serial,
   };
   write(`webhooks/${name}.json`, JSON.stringify(record, null, 2) + '\n');
   return { ...record, file: `webhooks/${name}.json` };
@@ -619,6 +652,8 @@ function main() {
       expires_at: LEAF_NOT_AFTER.toISOString(),
     }, ts + 3000, uuidFor('delivery 3')),
   ];
+  webhooks.push(makeSpec73Delivery('revoked_leaf_negative_spec73', webhooks[0], false));
+  webhooks.push(makeSpec73Delivery('revoked_leaf_negative_mixed', webhooks[0], true));
 
   const manifest = {
     generator: 'testdata/kakunin/generate.js (node-forge 1.4.0)',
