@@ -340,7 +340,7 @@ function makeLeaf(spec, issuer, issuerKey, viaIntermediate) {
     weights_sha256: /^sha256:[0-9a-fA-F]{64}$/.test(modelHash) ? modelHash.slice(7).toLowerCase() : null,
     scope_json: scopeText,
     scope_hex: scopeBytes === null ? null : scopeBytes.toString('hex'),
-    scope_valid: spec.scopeValid ?? (scopeText !== null),
+    scope_valid: scopeText === null ? null : (spec.scopeValid ?? true),
     has_agent_policy: !!spec.withAgentPolicy,
     expect: spec.expect,
     listed_in: [],
@@ -658,6 +658,13 @@ function main() {
   const manifest = {
     generator: 'testdata/kakunin/generate.js (node-forge 1.4.0)',
     profile: 'kakunin-2026',
+    notes: [
+      'scope_hex is the extension\'s UTF8String content octets exactly; scope_json is the JS text (they differ only '
+        + 'for policy_invalid_latin1, where Kakunin writes each character as one octet)',
+      'profile_serial is SPEC 10\'s serial text (lowercase), endpoint_serial its uppercase URL form, db_serial '
+        + 'Kakunin\'s database text (uppercase, also the webhooks\' serial_number)',
+      'expect is the expected outcome with the kakunin-2026 profile enabled',
+    ],
     extension_arc: '1.3.6.1.4.1.99999',
     root: { file: 'root.pem', der_file: 'root.der', key_file: 'root.key.pem', db_serial: root.dbSerial,
       serial_content_hex: certSerialContent(root.der).toString('hex'),
