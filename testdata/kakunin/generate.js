@@ -629,21 +629,21 @@ function main() {
   crls.push(strict);
 
   // Webhook deliveries.
-  const ts = Date.parse('2026-12-01T10:00:00.250Z');
+  const ts = Date.parse('2026-12-01T12:30:00.250Z');
   const webhooks = [
     makeDelivery('revoked_leaf_negative', 'certificate.revoked', {
       certificate_id: uuidFor('certificate leaf_negative'),
       agent_id: byName.leaf_negative.agent_id,
       serial_number: byName.leaf_negative.db_serial,
       reason: 'Key compromise suspected',
-      revoked_at: '2026-12-01T10:00:00.000Z',
+      revoked_at: '2026-12-01T12:30:00.000Z',
     }, ts, uuidFor('delivery 1')),
     makeDelivery('revoked_leaf_15octet', 'certificate.revoked', {
       certificate_id: uuidFor('certificate leaf_15octet'),
       agent_id: byName.leaf_15octet.agent_id,
       serial_number: byName.leaf_15octet.db_serial,
       reason: 'Agent decommissioned',
-      revoked_at: '2026-12-01T10:00:01.000Z',
+      revoked_at: '2026-12-01T12:30:01.000Z',
     }, ts + 1500, uuidFor('delivery 2')),
     makeDelivery('issued_leaf_positive', 'certificate.issued', {
       agent_id: byName.leaf_positive.agent_id,
@@ -666,6 +666,9 @@ function main() {
       'expect is the expected outcome with the kakunin-2026 profile enabled',
     ],
     extension_arc: '1.3.6.1.4.1.99999',
+    // A time at which every certificate is valid, every CRL current and every
+    // webhook delivery inside its 5-minute window.
+    now: '2026-12-01T12:32:00Z',
     root: { file: 'root.pem', der_file: 'root.der', key_file: 'root.key.pem', db_serial: root.dbSerial,
       serial_content_hex: certSerialContent(root.der).toString('hex'),
       not_before: CA_NOT_BEFORE.toISOString(), not_after: CA_NOT_AFTER.toISOString() },
