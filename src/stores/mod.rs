@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | [`nonce`] | [`nonce::NonceStore`] | [`nonce::MemoryNonceStore`] | live (certificate, nonce) pairs, per agent URN |
 //! | [`rate`] | [`rate::RateLimiter`] | [`rate::MemoryRateLimiter`] | each agent URN's sliding window |
+//! | `redis` (feature `redis`) | all three | — | the shared implementations, for a fleet |
 //!
 //! An in-memory store serves one instance; when several instances serve one
 //! audience, the SPEC requires a shared implementation.
@@ -12,3 +13,5 @@
 pub mod daily;
 pub mod nonce;
 pub mod rate;
+#[cfg(feature = "redis")]
+pub mod redis;
