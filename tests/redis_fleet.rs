@@ -27,7 +27,9 @@ const SETTLE: Duration = Duration::from_secs(10);
 async fn stores(server: &RedisServer) -> RedisStores {
     let config = RedisStoreConfig::new(server.url(), common::AUDIENCE)
         .with_timeout(Duration::from_millis(500));
-    RedisStores::connect(config).await.expect("connect to the test redis-server")
+    RedisStores::connect(config)
+        .await
+        .expect("connect to the test redis-server")
 }
 
 // A verifier over the v1 vectors whose revoked set is the fleet's; nonces
@@ -38,7 +40,10 @@ async fn instance(server: &RedisServer) -> (Verifier, RedisRevokedSet) {
         .shared_revoked_set(Arc::new(shared.clone()))
         .build()
         .expect("verifier");
-    assert!(shared.wait_current(SETTLE).await, "the subscription came up");
+    assert!(
+        shared.wait_current(SETTLE).await,
+        "the subscription came up"
+    );
     (verifier, shared)
 }
 
@@ -64,8 +69,12 @@ fn trade(agent: &str) -> Signed {
         kakunin_verify::certificate::Decoded::Present(p) => p.clone(),
         _ => panic!("eth_exec_01 certifies its model"),
     };
-    let hex = |h: Option<[u8; 32]>| h.map(|h| h.iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let (model, prompt) = (hex(provenance.weights_sha256), hex(provenance.system_prompt_sha256));
+    let hex =
+        |h: Option<[u8; 32]>| h.map(|h| h.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let (model, prompt) = (
+        hex(provenance.weights_sha256),
+        hex(provenance.system_prompt_sha256),
+    );
     sign_with(
         &v1_signer(agent),
         "POST",
@@ -85,10 +94,9 @@ fn serial_of(agent: &str) -> String {
 
 // SPEC 7.3: `t={s},v1={hex HMAC of "{t}.{body}"}`.
 fn webhook(serial: &str) -> (String, Vec<u8>) {
-    let body = format!(
-        r#"{{"event":"certificate.revoked","data":{{"serial_number":"{serial}"}}}}"#
-    )
-    .into_bytes();
+    let body =
+        format!(r#"{{"event":"certificate.revoked","data":{{"serial_number":"{serial}"}}}}"#)
+            .into_bytes();
     let t = NOW_MS / 1000;
     let mut message = format!("{t}.").into_bytes();
     message.extend_from_slice(&body);
@@ -181,7 +189,12 @@ async fn spec_7_3_published_notices_reach_every_instance_until_their_end() {
     shared.publish(&live).await.expect("published");
     shared.publish(&over).await.expect("published");
     for v in [&one, &two] {
-        assert!(wait_until(SETTLE, || v.revocation_cache().is_marked_revoked("0badc0de")).await);
+        assert!(
+            wait_until(SETTLE, || v
+                .revocation_cache()
+                .is_marked_revoked("0badc0de"))
+            .await
+        );
         assert!(!v.revocation_cache().is_marked_revoked("0badf00d"));
     }
 }
@@ -201,11 +214,17 @@ async fn redis_down_is_overloaded_then_recovers_with_the_set_intact() {
         .expect("webhook accepted");
 
     server.kill();
-    assert!(wait_until(SETTLE, || !shared.is_current()).await, "the loss was noticed");
+    assert!(
+        wait_until(SETTLE, || !shared.is_current()).await,
+        "the loss was noticed"
+    );
     assert_eq!(code(&one, &trade("eth_exec_01")).await, Some("overloaded"));
     let (header, body) = webhook(&serial_of("eth_exec_01"));
     let pushed = one.apply_revocation_webhook(SECRET, &header, &body).await;
-    assert_eq!(pushed.map(|_| ()), Err(WebhookError::SharedStoreUnavailable));
+    assert_eq!(
+        pushed.map(|_| ()),
+        Err(WebhookError::SharedStoreUnavailable)
+    );
     assert_eq!(WebhookError::SharedStoreUnavailable.http_status(), 503);
 
     server.restart();

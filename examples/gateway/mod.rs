@@ -105,7 +105,10 @@ impl GatewayArgs {
     }
 
     #[cfg(feature = "redis")]
-    async fn shared_store(&self, builder: VerifierBuilder) -> Result<VerifierBuilder, Box<dyn Error>> {
+    async fn shared_store(
+        &self,
+        builder: VerifierBuilder,
+    ) -> Result<VerifierBuilder, Box<dyn Error>> {
         let Some(url) = &self.shared_store else {
             return Ok(builder);
         };
@@ -120,7 +123,10 @@ impl GatewayArgs {
     }
 
     #[cfg(not(feature = "redis"))]
-    async fn shared_store(&self, builder: VerifierBuilder) -> Result<VerifierBuilder, Box<dyn Error>> {
+    async fn shared_store(
+        &self,
+        builder: VerifierBuilder,
+    ) -> Result<VerifierBuilder, Box<dyn Error>> {
         match &self.shared_store {
             Some(_) => Err("--shared-store needs a build with the feature `redis`".into()),
             None => Ok(builder),

@@ -507,9 +507,15 @@ mod tests {
         let cache =
             RevocationCache::new(CacheConfig::default(), Arc::new(ManualClock::new(NOW_MS)));
         let event = verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS).unwrap();
-        assert_eq!(pollster::block_on(apply_webhook(&cache, &event, None)), Ok(()));
+        assert_eq!(
+            pollster::block_on(apply_webhook(&cache, &event, None)),
+            Ok(())
+        );
         assert!(cache.is_marked_revoked("0A3F"));
         let other = WebhookEvent::Other { event: "x".into() };
-        assert_eq!(pollster::block_on(apply_webhook(&cache, &other, None)), Ok(()));
+        assert_eq!(
+            pollster::block_on(apply_webhook(&cache, &other, None)),
+            Ok(())
+        );
     }
 }

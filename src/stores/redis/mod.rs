@@ -244,8 +244,9 @@ impl RedisStores {
             .map_err(|_| ConfigError::new("the redis stores need a tokio runtime"))?;
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| ConfigError::new(format!("redis URL: {:?}", e.kind())))?;
-        let connection = ConnectionManager::new_lazy_with_config(client.clone(), manager_config(&config))
-            .map_err(|e| ConfigError::new(format!("redis connect: {:?}", e.kind())))?;
+        let connection =
+            ConnectionManager::new_lazy_with_config(client.clone(), manager_config(&config))
+                .map_err(|e| ConfigError::new(format!("redis connect: {:?}", e.kind())))?;
         Ok(RedisStores {
             client,
             connection,

@@ -182,7 +182,10 @@ async fn publish(inner: &Inner, notice: &RevocationNotice) -> Result<(), Error> 
         .arg(&message);
     let answer: i64 = inner
         .stores
-        .call("shared revoked set", invocation.invoke_async(&mut connection))
+        .call(
+            "shared revoked set",
+            invocation.invoke_async(&mut connection),
+        )
         .await?;
     match answer {
         1 => Ok(()),
@@ -195,7 +198,9 @@ async fn publish(inner: &Inner, notice: &RevocationNotice) -> Result<(), Error> 
 // verifier is gone.
 async fn subscription(inner: Arc<Inner>) {
     loop {
-        let Some(mirror) = inner.mirror.get() else { return };
+        let Some(mirror) = inner.mirror.get() else {
+            return;
+        };
         if mirror.now_ms().is_none() {
             return; // the verifier was dropped
         }
@@ -222,7 +227,10 @@ async fn follow(inner: &Inner, mirror: &RevokedMirror) -> Followed {
         return Followed::Lost;
     };
     let subscribing = pubsub.subscribe(&inner.channel);
-    if !matches!(tokio::time::timeout(timeout.max(PROBE_INTERVAL), subscribing).await, Ok(Ok(()))) {
+    if !matches!(
+        tokio::time::timeout(timeout.max(PROBE_INTERVAL), subscribing).await,
+        Ok(Ok(()))
+    ) {
         return Followed::Lost;
     }
     let (mut sink, stream) = pubsub.split();
@@ -264,7 +272,9 @@ async fn follow(inner: &Inner, mirror: &RevokedMirror) -> Followed {
 // Every live entry of the shared set into the local one, page by page.
 // `Ok(false)`: the verifier is gone.
 async fn resync(inner: &Inner, mirror: &RevokedMirror) -> Result<bool, ()> {
-    let Some(now) = mirror.now_ms() else { return Ok(false) };
+    let Some(now) = mirror.now_ms() else {
+        return Ok(false);
+    };
     let mut connection = inner.stores.connection();
     let mut offset = 0usize;
     loop {
@@ -367,7 +377,10 @@ mod tests {
     fn spec_7_3_a_notice_survives_the_channel_and_the_set() {
         for n in [notice(None), notice(Some([7; 32]))] {
             let member = encode_member(&n);
-            assert_eq!(decode_member(member.as_bytes(), n.until_ms), Some(n.clone()));
+            assert_eq!(
+                decode_member(member.as_bytes(), n.until_ms),
+                Some(n.clone())
+            );
             let message = format!("{}|{member}", n.until_ms);
             assert_eq!(decode_message(message.as_bytes()), Some(n));
         }
