@@ -171,6 +171,38 @@ async fn spec_4_5_capacity_and_agent_share_across_two_instances() {
     assert_eq!(put(&b, URN, &c1, "share-nonce-00004", later).await, None);
 }
 
+// SPEC 4.5: an agent's share is counted on live nonces only, even when its
+// expired ones are not among the oldest the store forgets on each call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_4_5_agent_share_counts_live_nonces_only() {
+    let server = RedisServer::start();
+    // Capacity 100, share 3 %: 3 live nonces per agent URN.
+    let store = nonce_store(&connect(&server).await, 100, 3);
+    for i in 0..40u8 {
+        let urn = format!("urn:kakunin:agent:older{i}");
+        assert_eq!(
+            put(&store, &urn, &[i; 32], "older-nonce-00001", NOW).await,
+            None
+        );
+    }
+    for n in [
+        "agent-nonce-00001",
+        "agent-nonce-00002",
+        "agent-nonce-00003",
+    ] {
+        assert_eq!(put(&store, URN, &[1; 32], n, NOW + 1_000).await, None);
+    }
+    assert_eq!(
+        put(&store, URN, &[1; 32], "agent-nonce-00004", NOW + 1_000).await,
+        Some(Code::RateLimited)
+    );
+    // All expired; the 40 older ones come first in expiry order.
+    assert_eq!(
+        put(&store, URN, &[1; 32], "agent-nonce-00004", NOW + 61_001).await,
+        None
+    );
+}
+
 // SPEC 4.5: 64 concurrent copies of one request on two instances: one passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spec_4_5_sixty_four_concurrent_copies_pass_exactly_once() {
@@ -302,6 +334,22 @@ async fn spec_5_3_daily_total_shared_by_two_instances() {
         limit: &limit,
     };
     assert_eq!(code(&a.try_add(next).await), None);
+    // a's last-seen total for that day (100.3) is too high once b refunded
+    // it all: a denial is only decided on a total Redis confirmed.
+    b.refund(URN, day + 1, &limit).await.unwrap();
+    let (fifty, rest, tenth) = (d("50"), d("50.3"), d("0.1"));
+    let spend = |size| DailySpend {
+        agent_urn: URN,
+        day: day + 1,
+        size,
+        limit: &limit,
+    };
+    assert_eq!(code(&a.try_add(spend(&fifty)).await), None);
+    assert_eq!(code(&b.try_add(spend(&rest)).await), None);
+    assert_eq!(
+        code(&a.try_add(spend(&tenth)).await),
+        Some(Code::AmountExceedsLimit)
+    );
 }
 
 // Fail closed: Redis killed → overloaded; restarted on the same port → the
