@@ -1,11 +1,11 @@
 //! The state a verifier keeps between requests, each behind a trait so that
-//! a fleet of verifier instances can share it (SPEC 4.5, 5.5):
+//! a fleet of verifier instances can share it (SPEC 4.5, 5.3, 5.5):
 //!
-//! | store | trait | in memory | what it holds |
-//! |---|---|---|---|
-//! | [`nonce`] | [`nonce::NonceStore`] | [`nonce::MemoryNonceStore`] | live (certificate, nonce) pairs, per agent URN |
-//! | [`rate`] | [`rate::RateLimiter`] | [`rate::MemoryRateLimiter`] | each agent URN's sliding window |
-//! | `redis` (feature `redis`) | all three | — | the shared implementations, for a fleet |
+//! | store | trait | one instance | a fleet (feature `redis`) | what it holds |
+//! |---|---|---|---|---|
+//! | [`nonce`] | [`nonce::NonceStore`] | [`nonce::MemoryNonceStore`] | `redis::RedisNonceStore` | live (certificate, nonce) pairs, per agent URN |
+//! | [`rate`] | [`rate::RateLimiter`] | [`rate::MemoryRateLimiter`] | `redis::RedisRateLimiter` | each agent URN's sliding window |
+//! | [`daily`] | [`daily::DailyLimiter`] | [`daily::MemoryDailyLimiter`] | `redis::RedisDailyLimiter` | each agent URN's total of allowed trade sizes today (UTC; revision 1.2) |
 //!
 //! An in-memory store serves one instance; when several instances serve one
 //! audience, the SPEC requires a shared implementation.

@@ -20,6 +20,7 @@ use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::replay::{MemoryNonceStore, NonceStore};
 use crate::revocation::cache::{CacheConfig, RevocationCache};
 use crate::routes::RouteTable;
+use crate::stores::daily::{DailyLimiter, MemoryDailyLimiter};
 
 /// Builds a [`Verifier`].
 ///
@@ -49,6 +50,7 @@ pub struct VerifierBuilder {
     max_future_ms: u64,
     nonce_store: Option<Arc<dyn NonceStore>>,
     rate_limiter: Option<Arc<dyn RateLimiter>>,
+    daily_limiter: Option<Arc<dyn DailyLimiter>>,
     replay_optional_for_safe_methods: bool,
     revocation: Option<Revocation>,
     fail_open: bool,
@@ -107,6 +109,14 @@ impl VerifierBuilder {
     /// A rate limiter (default: in memory). Shared like the nonce store.
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.rate_limiter = Some(limiter);
+        self
+    }
+    /// SPEC 5.3 (revision 1.2): the store of each agent's daily total of
+    /// allowed trade sizes, for policies with `dailyLimit` (default: a
+    /// [`MemoryDailyLimiter`]). Shared like the nonce store: several
+    /// instances serving one audience must use one.
+    pub fn daily_limiter(mut self, limiter: Arc<dyn DailyLimiter>) -> Self {
+        self.daily_limiter = Some(limiter);
         self
     }
     /// SPEC 4.5: GET and HEAD requests may then omit the nonce (replay
@@ -193,6 +203,10 @@ impl VerifierBuilder {
             Some(r) => Rate::Shared(r),
             None => Rate::Memory(Box::default()),
         };
+        let daily = match self.daily_limiter {
+            Some(d) => Daily::Shared(d),
+            None => Daily::Memory(Box::default()),
+        };
         let cert_cache = moka::sync::Cache::builder()
             .max_capacity(self.cache_capacity)
             .expire_after(UntilNotAfter)
@@ -215,6 +229,7 @@ impl VerifierBuilder {
             max_future_ms: self.max_future_ms,
             replay,
             rate,
+            daily,
             replay_optional_for_safe_methods: self.replay_optional_for_safe_methods,
             revocation,
             fail_open: self.fail_open,
@@ -257,6 +272,11 @@ pub(super) enum Rate {
     Shared(Arc<dyn RateLimiter>),
 }
 
+pub(super) enum Daily {
+    Memory(Box<MemoryDailyLimiter>),
+    Shared(Arc<dyn DailyLimiter>),
+}
+
 impl Verifier {
     /// Starts a builder with the pinned roots (and configured intermediates).
     pub fn builder(trust: TrustStore) -> VerifierBuilder {
@@ -272,6 +292,7 @@ impl Verifier {
             max_future_ms: DEFAULT_MAX_FUTURE_MS,
             nonce_store: None,
             rate_limiter: None,
+            daily_limiter: None,
             replay_optional_for_safe_methods: false,
             revocation: None,
             fail_open: false,
