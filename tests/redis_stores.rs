@@ -3,6 +3,8 @@
 //! connections) acting as one, fail closed when Redis is down or slow.
 
 mod common;
+#[path = "common/daily_pki.rs"]
+mod daily_pki;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
@@ -12,13 +14,14 @@ use std::task::Poll;
 use std::time::Duration;
 
 use common::{sign, v1_builder, v1_signer, Signed, NOW_MS};
-use kakunin_verify::chain::TrustStore;
+use daily_pki::{DailyPki, Policy};
 use kakunin_verify::decimal::Decimal;
 use kakunin_verify::ratelimit::RateLimiter;
 use kakunin_verify::replay::{NonceRecord, NonceStore, NonceStoreConfig};
 use kakunin_verify::signer::AgentSigner;
 use kakunin_verify::stores::daily::{DailyLimiter, DailySpend};
 use kakunin_verify::stores::redis::{RedisNonceStore, RedisStoreConfig, RedisStores};
+use kakunin_verify::Clock as _;
 use kakunin_verify::{Code, Error, HttpRequest, ManualClock, Revocation, Verifier};
 use redis_server::RedisServer;
 
@@ -498,30 +501,34 @@ async fn verifier(server: &RedisServer) -> Verifier {
         .unwrap()
 }
 
-/// testdata/pki/ed25519: a sample leaf whose policy has rateLimit 1000 per 60 s.
-fn sample(name: &str) -> std::path::PathBuf {
-    common::testdata_dir().join("ed25519").join(name)
-}
-
-// A verifier over the sample PKI with its own connection to `server`.
-async fn sample_verifier(server: &RedisServer) -> Verifier {
+// A verifier over `pki` (policies made at test time) with all three stores
+// in Redis, on its own connection and clock.
+async fn fleet_verifier(
+    server: &RedisServer,
+    pki: &DailyPki,
+    clock: &Arc<ManualClock>,
+) -> Verifier {
     let stores = connect_with(server, Duration::from_secs(1)).await;
-    let mut trust = TrustStore::new();
-    trust
-        .add_roots_pem(&common::read(sample("root.pem")))
-        .unwrap();
-    trust
-        .add_intermediates_pem(&common::read(sample("intermediate.pem")))
-        .unwrap();
-    Verifier::builder(trust)
+    Verifier::builder(pki.trust())
         .audience(common::AUDIENCE)
         .routes("POST /v1/trades submit_limit_order trade".parse().unwrap())
-        .clock(Arc::new(ManualClock::new(NOW_MS)))
+        .clock(Arc::clone(clock) as Arc<dyn kakunin_verify::Clock>)
         .revocation(Revocation::Disabled)
         .nonce_store(Arc::new(nonce_store(&stores, 1_000_000, 10)))
         .rate_limiter(Arc::new(stores.rate_limiter()))
+        .daily_limiter(Arc::new(stores.daily_limiter()))
         .build()
         .unwrap()
+}
+
+async fn trade(
+    v: &Verifier,
+    agent: &AgentSigner,
+    clock: &ManualClock,
+    size: &str,
+) -> Option<&'static str> {
+    let body = format!(r#"{{"market":"EUR_USD","size":{size}}}"#);
+    verify_code(&sign(agent, "POST", "/v1/trades", &body, clock.now_ms()), v).await
 }
 
 // SPEC 4.5 with two full verifiers on one Redis: the second refuses the
@@ -542,29 +549,59 @@ async fn spec_4_5_two_verifiers_share_the_nonce_store() {
     assert_eq!(verify_code(&request, &one).await, Some("replayed_request"));
 }
 
-// SPEC 5.5 with two full verifiers: the sample policy (1000 actions per
-// 60 s; no test PKI has a smaller rateLimit) counted across both; the
-// 1001st is rate_limited on either.
+// SPEC 5.5 with two full verifiers: rateLimit 3 per 60 s counted across
+// both; the 4th is rate_limited on either, until the first slides out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spec_5_5_two_verifiers_share_the_rate_window() {
     let server = RedisServer::start();
-    let (one, two) = (
-        sample_verifier(&server).await,
-        sample_verifier(&server).await,
+    let pki = DailyPki::new();
+    let clock = Arc::new(ManualClock::new(NOW_MS));
+    let one = fleet_verifier(&server, &pki, &clock).await;
+    let two = fleet_verifier(&server, &pki, &clock).await;
+    let policy = Policy {
+        rate_limit: Some((3, 60)),
+        ..Policy::default()
+    };
+    let agent = pki.agent("rate_bot", &policy);
+    assert_eq!(trade(&one, &agent, &clock, "1").await, None);
+    assert_eq!(trade(&two, &agent, &clock, "1").await, None);
+    clock.set_ms(NOW_MS + 1_000);
+    assert_eq!(trade(&one, &agent, &clock, "1").await, None);
+    assert_eq!(trade(&two, &agent, &clock, "1").await, Some("rate_limited"));
+    assert_eq!(trade(&one, &agent, &clock, "1").await, Some("rate_limited"));
+    clock.set_ms(NOW_MS + 60_000);
+    assert_eq!(trade(&two, &agent, &clock, "1").await, None);
+}
+
+// SPEC 5.3 with two full verifiers: one daily total; a trade the rate
+// limit denied is refunded in Redis (only allowed trades count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_5_3_two_verifiers_share_the_daily_total() {
+    let server = RedisServer::start();
+    let pki = DailyPki::new();
+    let clock = Arc::new(ManualClock::new(NOW_MS));
+    let one = fleet_verifier(&server, &pki, &clock).await;
+    let two = fleet_verifier(&server, &pki, &clock).await;
+    // dailyLimit 100 000, maxTransaction 60 000, 2 trades a minute.
+    let policy = Policy {
+        rate_limit: Some((2, 60)),
+        ..Policy::default()
+    };
+    let agent = pki.agent("daily_bot", &policy);
+    assert_eq!(trade(&one, &agent, &clock, "60000").await, None);
+    assert_eq!(trade(&two, &agent, &clock, "30000").await, None);
+    assert_eq!(
+        trade(&one, &agent, &clock, "10000").await,
+        Some("rate_limited")
     );
-    let signer = AgentSigner::from_pem(
-        &common::read(sample("leaf.key")),
-        &common::read(sample("leaf.pem")),
-        None,
-    )
-    .unwrap();
-    for i in 0..1_000 {
-        let v = if i % 2 == 0 { &one } else { &two };
-        let request = sign(&signer, "POST", "/v1/trades", TRADE, NOW_MS);
-        assert_eq!(verify_code(&request, v).await, None, "request {i}");
-    }
-    let request = sign(&signer, "POST", "/v1/trades", TRADE, NOW_MS);
-    assert_eq!(verify_code(&request, &two).await, Some("rate_limited"));
-    let request = sign(&signer, "POST", "/v1/trades", TRADE, NOW_MS);
-    assert_eq!(verify_code(&request, &one).await, Some("rate_limited"));
+    clock.set_ms(NOW_MS + 60_000);
+    assert_eq!(
+        trade(&one, &agent, &clock, "10000.01").await,
+        Some("amount_exceeds_limit")
+    );
+    assert_eq!(trade(&two, &agent, &clock, "10000").await, None);
+    assert_eq!(
+        trade(&one, &agent, &clock, "0.01").await,
+        Some("amount_exceeds_limit")
+    );
 }
