@@ -31,8 +31,10 @@ const TRADE: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
 /// Bound on a whole test step, so that a hang fails rather than blocks.
 const STEP: Duration = Duration::from_secs(10);
 
+/// A timeout generous enough for a loaded test machine (the slow-Redis
+/// test sets its own).
 async fn connect(server: &RedisServer) -> RedisStores {
-    connect_with(server, Duration::from_millis(50)).await
+    connect_with(server, Duration::from_secs(1)).await
 }
 
 async fn connect_with(server: &RedisServer, timeout: Duration) -> RedisStores {
@@ -386,11 +388,12 @@ async fn redis_down_is_overloaded_and_recovery_keeps_recorded_nonces() {
     assert_eq!(code(&rate.try_acquire(URN, 3, 60_000, NOW).await), None);
 }
 
-// Fail closed: a Redis slower than the timeout (DEBUG SLEEP) → overloaded.
+// Fail closed: a Redis slower than the timeout (DEBUG SLEEP 1 s against a
+// 100 ms timeout) → overloaded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_redis_is_overloaded() {
     let server = RedisServer::start();
-    let stores = connect(&server).await;
+    let stores = connect_with(&server, Duration::from_millis(100)).await;
     let store = nonce_store(&stores, 1_000, 10);
     // DEBUG SLEEP goes first on the store's own (multiplexed, ordered)
     // connection, so Redis is asleep when the script arrives.
@@ -398,7 +401,7 @@ async fn slow_redis_is_overloaded() {
     let mut sleep = Box::pin(async move {
         redis::cmd("DEBUG")
             .arg("SLEEP")
-            .arg("0.3")
+            .arg("1")
             .query_async::<()>(&mut connection)
             .await
     });
