@@ -3,6 +3,8 @@
 //! connections) acting as one, fail closed when Redis is down or slow.
 
 mod common;
+#[path = "common/daily_pki.rs"]
+mod daily_pki;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
@@ -12,13 +14,14 @@ use std::task::Poll;
 use std::time::Duration;
 
 use common::{sign, v1_builder, v1_signer, Signed, NOW_MS};
-use kakunin_verify::chain::TrustStore;
+use daily_pki::{DailyPki, Policy};
 use kakunin_verify::decimal::Decimal;
 use kakunin_verify::ratelimit::RateLimiter;
 use kakunin_verify::replay::{NonceRecord, NonceStore, NonceStoreConfig};
 use kakunin_verify::signer::AgentSigner;
 use kakunin_verify::stores::daily::{DailyLimiter, DailySpend};
 use kakunin_verify::stores::redis::{RedisNonceStore, RedisStoreConfig, RedisStores};
+use kakunin_verify::Clock as _;
 use kakunin_verify::{Code, Error, HttpRequest, ManualClock, Revocation, Verifier};
 use redis_server::RedisServer;
 
@@ -28,8 +31,10 @@ const TRADE: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
 /// Bound on a whole test step, so that a hang fails rather than blocks.
 const STEP: Duration = Duration::from_secs(10);
 
+/// A timeout generous enough for a loaded test machine (the slow-Redis
+/// test sets its own).
 async fn connect(server: &RedisServer) -> RedisStores {
-    connect_with(server, Duration::from_millis(50)).await
+    connect_with(server, Duration::from_secs(1)).await
 }
 
 async fn connect_with(server: &RedisServer, timeout: Duration) -> RedisStores {
@@ -171,6 +176,38 @@ async fn spec_4_5_capacity_and_agent_share_across_two_instances() {
     assert_eq!(put(&b, URN, &c1, "share-nonce-00004", later).await, None);
 }
 
+// SPEC 4.5: an agent's share is counted on live nonces only, even when its
+// expired ones are not among the oldest the store forgets on each call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_4_5_agent_share_counts_live_nonces_only() {
+    let server = RedisServer::start();
+    // Capacity 100, share 3 %: 3 live nonces per agent URN.
+    let store = nonce_store(&connect(&server).await, 100, 3);
+    for i in 0..40u8 {
+        let urn = format!("urn:kakunin:agent:older{i}");
+        assert_eq!(
+            put(&store, &urn, &[i; 32], "older-nonce-00001", NOW).await,
+            None
+        );
+    }
+    for n in [
+        "agent-nonce-00001",
+        "agent-nonce-00002",
+        "agent-nonce-00003",
+    ] {
+        assert_eq!(put(&store, URN, &[1; 32], n, NOW + 1_000).await, None);
+    }
+    assert_eq!(
+        put(&store, URN, &[1; 32], "agent-nonce-00004", NOW + 1_000).await,
+        Some(Code::RateLimited)
+    );
+    // All expired; the 40 older ones come first in expiry order.
+    assert_eq!(
+        put(&store, URN, &[1; 32], "agent-nonce-00004", NOW + 61_001).await,
+        None
+    );
+}
+
 // SPEC 4.5: 64 concurrent copies of one request on two instances: one passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spec_4_5_sixty_four_concurrent_copies_pass_exactly_once() {
@@ -302,6 +339,22 @@ async fn spec_5_3_daily_total_shared_by_two_instances() {
         limit: &limit,
     };
     assert_eq!(code(&a.try_add(next).await), None);
+    // a's last-seen total for that day (100.3) is too high once b refunded
+    // it all: a denial is only decided on a total Redis confirmed.
+    b.refund(URN, day + 1, &limit).await.unwrap();
+    let (fifty, rest, tenth) = (d("50"), d("50.3"), d("0.1"));
+    let spend = |size| DailySpend {
+        agent_urn: URN,
+        day: day + 1,
+        size,
+        limit: &limit,
+    };
+    assert_eq!(code(&a.try_add(spend(&fifty)).await), None);
+    assert_eq!(code(&b.try_add(spend(&rest)).await), None);
+    assert_eq!(
+        code(&a.try_add(spend(&tenth)).await),
+        Some(Code::AmountExceedsLimit)
+    );
 }
 
 // Fail closed: Redis killed → overloaded; restarted on the same port → the
@@ -335,11 +388,12 @@ async fn redis_down_is_overloaded_and_recovery_keeps_recorded_nonces() {
     assert_eq!(code(&rate.try_acquire(URN, 3, 60_000, NOW).await), None);
 }
 
-// Fail closed: a Redis slower than the timeout (DEBUG SLEEP) → overloaded.
+// Fail closed: a Redis slower than the timeout (DEBUG SLEEP 1 s against a
+// 100 ms timeout) → overloaded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_redis_is_overloaded() {
     let server = RedisServer::start();
-    let stores = connect(&server).await;
+    let stores = connect_with(&server, Duration::from_millis(100)).await;
     let store = nonce_store(&stores, 1_000, 10);
     // DEBUG SLEEP goes first on the store's own (multiplexed, ordered)
     // connection, so Redis is asleep when the script arrives.
@@ -347,7 +401,7 @@ async fn slow_redis_is_overloaded() {
     let mut sleep = Box::pin(async move {
         redis::cmd("DEBUG")
             .arg("SLEEP")
-            .arg("0.3")
+            .arg("1")
             .query_async::<()>(&mut connection)
             .await
     });
@@ -450,30 +504,34 @@ async fn verifier(server: &RedisServer) -> Verifier {
         .unwrap()
 }
 
-/// testdata/pki/ed25519: a sample leaf whose policy has rateLimit 1000 per 60 s.
-fn sample(name: &str) -> std::path::PathBuf {
-    common::testdata_dir().join("ed25519").join(name)
-}
-
-// A verifier over the sample PKI with its own connection to `server`.
-async fn sample_verifier(server: &RedisServer) -> Verifier {
+// A verifier over `pki` (policies made at test time) with all three stores
+// in Redis, on its own connection and clock.
+async fn fleet_verifier(
+    server: &RedisServer,
+    pki: &DailyPki,
+    clock: &Arc<ManualClock>,
+) -> Verifier {
     let stores = connect_with(server, Duration::from_secs(1)).await;
-    let mut trust = TrustStore::new();
-    trust
-        .add_roots_pem(&common::read(sample("root.pem")))
-        .unwrap();
-    trust
-        .add_intermediates_pem(&common::read(sample("intermediate.pem")))
-        .unwrap();
-    Verifier::builder(trust)
+    Verifier::builder(pki.trust())
         .audience(common::AUDIENCE)
         .routes("POST /v1/trades submit_limit_order trade".parse().unwrap())
-        .clock(Arc::new(ManualClock::new(NOW_MS)))
+        .clock(Arc::clone(clock) as Arc<dyn kakunin_verify::Clock>)
         .revocation(Revocation::Disabled)
         .nonce_store(Arc::new(nonce_store(&stores, 1_000_000, 10)))
         .rate_limiter(Arc::new(stores.rate_limiter()))
+        .daily_limiter(Arc::new(stores.daily_limiter()))
         .build()
         .unwrap()
+}
+
+async fn trade(
+    v: &Verifier,
+    agent: &AgentSigner,
+    clock: &ManualClock,
+    size: &str,
+) -> Option<&'static str> {
+    let body = format!(r#"{{"market":"EUR_USD","size":{size}}}"#);
+    verify_code(&sign(agent, "POST", "/v1/trades", &body, clock.now_ms()), v).await
 }
 
 // SPEC 4.5 with two full verifiers on one Redis: the second refuses the
@@ -494,29 +552,59 @@ async fn spec_4_5_two_verifiers_share_the_nonce_store() {
     assert_eq!(verify_code(&request, &one).await, Some("replayed_request"));
 }
 
-// SPEC 5.5 with two full verifiers: the sample policy (1000 actions per
-// 60 s; no test PKI has a smaller rateLimit) counted across both; the
-// 1001st is rate_limited on either.
+// SPEC 5.5 with two full verifiers: rateLimit 3 per 60 s counted across
+// both; the 4th is rate_limited on either, until the first slides out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spec_5_5_two_verifiers_share_the_rate_window() {
     let server = RedisServer::start();
-    let (one, two) = (
-        sample_verifier(&server).await,
-        sample_verifier(&server).await,
+    let pki = DailyPki::new();
+    let clock = Arc::new(ManualClock::new(NOW_MS));
+    let one = fleet_verifier(&server, &pki, &clock).await;
+    let two = fleet_verifier(&server, &pki, &clock).await;
+    let policy = Policy {
+        rate_limit: Some((3, 60)),
+        ..Policy::default()
+    };
+    let agent = pki.agent("rate_bot", &policy);
+    assert_eq!(trade(&one, &agent, &clock, "1").await, None);
+    assert_eq!(trade(&two, &agent, &clock, "1").await, None);
+    clock.set_ms(NOW_MS + 1_000);
+    assert_eq!(trade(&one, &agent, &clock, "1").await, None);
+    assert_eq!(trade(&two, &agent, &clock, "1").await, Some("rate_limited"));
+    assert_eq!(trade(&one, &agent, &clock, "1").await, Some("rate_limited"));
+    clock.set_ms(NOW_MS + 60_000);
+    assert_eq!(trade(&two, &agent, &clock, "1").await, None);
+}
+
+// SPEC 5.3 with two full verifiers: one daily total; a trade the rate
+// limit denied is refunded in Redis (only allowed trades count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_5_3_two_verifiers_share_the_daily_total() {
+    let server = RedisServer::start();
+    let pki = DailyPki::new();
+    let clock = Arc::new(ManualClock::new(NOW_MS));
+    let one = fleet_verifier(&server, &pki, &clock).await;
+    let two = fleet_verifier(&server, &pki, &clock).await;
+    // dailyLimit 100 000, maxTransaction 60 000, 2 trades a minute.
+    let policy = Policy {
+        rate_limit: Some((2, 60)),
+        ..Policy::default()
+    };
+    let agent = pki.agent("daily_bot", &policy);
+    assert_eq!(trade(&one, &agent, &clock, "60000").await, None);
+    assert_eq!(trade(&two, &agent, &clock, "30000").await, None);
+    assert_eq!(
+        trade(&one, &agent, &clock, "10000").await,
+        Some("rate_limited")
     );
-    let signer = AgentSigner::from_pem(
-        &common::read(sample("leaf.key")),
-        &common::read(sample("leaf.pem")),
-        None,
-    )
-    .unwrap();
-    for i in 0..1_000 {
-        let v = if i % 2 == 0 { &one } else { &two };
-        let request = sign(&signer, "POST", "/v1/trades", TRADE, NOW_MS);
-        assert_eq!(verify_code(&request, v).await, None, "request {i}");
-    }
-    let request = sign(&signer, "POST", "/v1/trades", TRADE, NOW_MS);
-    assert_eq!(verify_code(&request, &two).await, Some("rate_limited"));
-    let request = sign(&signer, "POST", "/v1/trades", TRADE, NOW_MS);
-    assert_eq!(verify_code(&request, &one).await, Some("rate_limited"));
+    clock.set_ms(NOW_MS + 60_000);
+    assert_eq!(
+        trade(&one, &agent, &clock, "10000.01").await,
+        Some("amount_exceeds_limit")
+    );
+    assert_eq!(trade(&two, &agent, &clock, "10000").await, None);
+    assert_eq!(
+        trade(&one, &agent, &clock, "0.01").await,
+        Some("amount_exceeds_limit")
+    );
 }

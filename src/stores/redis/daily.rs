@@ -18,8 +18,9 @@ use crate::stores::nonce::MAX_AGENT_URN_LEN;
 /// Last-seen totals kept (one per agent and day); the map is emptied when
 /// full, which only costs one more round trip per agent.
 const MAX_HINTS: usize = 10_000;
-/// Longest decimal text handled by the exact addition below.
-const MAX_TOTAL_TEXT: usize = 256;
+/// Longest total text accepted from Redis (a normalized total of at most
+/// `MAX_DECIMAL_DIGITS` digits is far shorter unless its exponent is huge).
+const MAX_TOTAL_TEXT: usize = 16_384;
 
 /// The [`DailyLimiter`] in Redis (SPEC 5.3), for a fleet of verifiers.
 ///
@@ -31,7 +32,10 @@ const MAX_TOTAL_TEXT: usize = 256;
 /// the total meanwhile the script answers the current one and the trade is
 /// tried again on it, at most [`DAILY_MAX_ATTEMPTS`] times, then
 /// [`Error::Overloaded`]. A denial (`amount_exceeds_limit`) is only ever
-/// decided on a total Redis confirmed in the same call. A key expires 24 h
+/// decided on a total Redis confirmed in the same call; a total that cannot
+/// be held exactly ([`Decimal::checked_add`] fails) is denied the same way,
+/// never rounded. A refund never takes a total below zero, and one for a
+/// day with no total writes nothing. A key expires 24 h
 /// plus a margin after its last change, so past days drop by themselves.
 pub struct RedisDailyLimiter {
     stores: RedisStores,
@@ -68,12 +72,11 @@ impl RedisDailyLimiter {
         let mut confirmed = false;
         for _ in 0..DAILY_MAX_ATTEMPTS {
             let total = parse_total(&seen)?;
-            let new = exact_add(&total, spend.size).ok_or_else(total_out_of_range)?;
+            // A total that cannot be held exactly is never rounded: deny.
+            let new = total.checked_add(spend.size).ok_or_else(exceeds)?;
             if new > *spend.limit {
                 if confirmed {
-                    return Err(Error::AmountExceedsLimit(
-                        "daily limit reached for this agent".into(),
-                    ));
+                    return Err(exceeds());
                 }
                 // Confirm the total before denying on it (a no-op swap).
                 match self.swap(&key, &seen, &seen).await? {
@@ -106,8 +109,14 @@ impl RedisDailyLimiter {
         let mut seen = self.hint(&key);
         for _ in 0..DAILY_MAX_ATTEMPTS {
             let total = parse_total(&seen)?;
-            let new = exact_sub_floor(&total, size).ok_or_else(total_out_of_range)?;
-            let text = new.to_string();
+            // Never below zero.
+            let new = total.checked_sub(size).unwrap_or_else(Decimal::zero);
+            // No total yet stays none (the swap then only confirms it).
+            let text = if new.is_zero() && seen.is_empty() {
+                String::new()
+            } else {
+                new.to_string()
+            };
             match self.swap(&key, &seen, &text).await? {
                 Swap::Done => {
                     self.remember(key, text);
@@ -176,115 +185,15 @@ fn parse_total(text: &str) -> Result<Decimal, Error> {
     if text.is_empty() {
         return Ok(Decimal::zero());
     }
-    Decimal::parse_json_number(text).ok_or_else(|| unexpected("daily limiter"))
+    Decimal::parse_plain(text).ok_or_else(|| unexpected("daily limiter"))
 }
 
-fn total_out_of_range() -> Error {
-    Error::Overloaded("daily limiter: total out of range".into())
+fn exceeds() -> Error {
+    Error::AmountExceedsLimit("daily limit reached for this agent".into())
 }
 
 fn contended() -> Error {
     Error::Overloaded("daily limiter: total changed too often, try again".into())
-}
-
-// Exact decimal arithmetic on plain decimal text (`Decimal`'s `Display`),
-// digit by digit: no binary floating point anywhere.
-
-/// A plain decimal as its digits with `frac` of them after the point.
-struct Digits {
-    digits: Vec<u8>,
-    frac: usize,
-}
-
-impl Digits {
-    fn of(value: &Decimal) -> Option<Digits> {
-        let text = value.to_string();
-        if text.len() > MAX_TOTAL_TEXT {
-            return None;
-        }
-        let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-        let mut digits = Vec::with_capacity(int.len() + frac.len());
-        for c in int.bytes().chain(frac.bytes()) {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            digits.push(c - b'0');
-        }
-        Some(Digits {
-            digits,
-            frac: frac.len(),
-        })
-    }
-
-    // Pads with trailing zeros to `frac` fraction digits and leading zeros
-    // to `len` digits in all.
-    fn aligned(mut self, frac: usize, len: usize) -> Vec<u8> {
-        self.digits
-            .resize(self.digits.len() + (frac - self.frac), 0);
-        let mut out = vec![0u8; len.saturating_sub(self.digits.len())];
-        out.extend_from_slice(&self.digits);
-        out
-    }
-
-    // Back to a `Decimal` through its text (no leading zeros, as JSON wants).
-    fn to_decimal(digits: &[u8], frac: usize) -> Option<Decimal> {
-        let split = digits.len().checked_sub(frac)?;
-        let (int, rest) = digits.split_at(split);
-        let mut text: String = int.iter().map(|d| char::from(b'0' + d)).collect();
-        let trimmed = text.trim_start_matches('0').len();
-        text.drain(..text.len() - trimmed);
-        if text.is_empty() {
-            text.push('0');
-        }
-        if !rest.is_empty() {
-            text.push('.');
-            text.extend(rest.iter().map(|d| char::from(b'0' + d)));
-        }
-        Decimal::parse_json_number(&text)
-    }
-}
-
-// Two aligned digit vectors of one length, with their fraction length.
-fn align(a: &Decimal, b: &Decimal) -> Option<(Vec<u8>, Vec<u8>, usize)> {
-    let (a, b) = (Digits::of(a)?, Digits::of(b)?);
-    let frac = a.frac.max(b.frac);
-    let int = (a.digits.len() - a.frac).max(b.digits.len() - b.frac);
-    let len = int + frac + 1;
-    Some((a.aligned(frac, len), b.aligned(frac, len), frac))
-}
-
-/// `a + b`, exactly; `None` past what a `Decimal` holds.
-fn exact_add(a: &Decimal, b: &Decimal) -> Option<Decimal> {
-    let (x, y, frac) = align(a, b)?;
-    let mut sum = vec![0u8; x.len()];
-    let mut carry = 0;
-    for ((s, dx), dy) in sum.iter_mut().zip(&x).zip(&y).rev() {
-        let v = dx + dy + carry;
-        *s = v % 10;
-        carry = v / 10;
-    }
-    Digits::to_decimal(&sum, frac)
-}
-
-/// `max(a − b, 0)`, exactly.
-fn exact_sub_floor(a: &Decimal, b: &Decimal) -> Option<Decimal> {
-    if a <= b {
-        return Some(Decimal::zero());
-    }
-    let (x, y, frac) = align(a, b)?;
-    let mut diff = vec![0u8; x.len()];
-    let mut borrow = 0;
-    for ((d, dx), dy) in diff.iter_mut().zip(&x).zip(&y).rev() {
-        let take = dy + borrow;
-        if *dx >= take {
-            *d = dx - take;
-            borrow = 0;
-        } else {
-            *d = dx + 10 - take;
-            borrow = 1;
-        }
-    }
-    Digits::to_decimal(&diff, frac)
 }
 
 impl fmt::Debug for RedisDailyLimiter {
@@ -307,35 +216,5 @@ impl DailyLimiter for RedisDailyLimiter {
         size: &'a Decimal,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(self.refund_async(agent_urn, day, size))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> Decimal {
-        Decimal::parse_json_number(s).unwrap()
-    }
-
-    // SPEC 5.3: sizes are added exactly as decimals.
-    #[test]
-    fn spec_5_3_exact_add_and_floored_sub() {
-        assert_eq!(exact_add(&d("0.1"), &d("0.2")).unwrap(), d("0.3"));
-        assert_eq!(exact_add(&d("999.99"), &d("0.01")).unwrap(), d("1000"));
-        assert_eq!(exact_add(&d("0"), &d("2.5")).unwrap(), d("2.5"));
-        assert_eq!(
-            exact_add(&d("1e20"), &d("1e-20")).unwrap().to_string(),
-            "100000000000000000000.00000000000000000001"
-        );
-        assert_eq!(
-            exact_sub_floor(&d("1000"), &d("0.01")).unwrap(),
-            d("999.99")
-        );
-        assert_eq!(exact_sub_floor(&d("0.3"), &d("0.1")).unwrap(), d("0.2"));
-        assert_eq!(exact_sub_floor(&d("1"), &d("2")).unwrap(), Decimal::zero());
-        assert_eq!(exact_sub_floor(&d("2"), &d("2")).unwrap(), Decimal::zero());
-        // Past what the text arithmetic handles: refused, never rounded.
-        assert!(exact_add(&d("1e300"), &d("1")).is_none());
     }
 }

@@ -47,11 +47,12 @@
 //!
 //! * Nonce: one `EVALSHA` per request (after a Redis restart, the first call
 //!   also loads the script: two more). O(log n) in the live nonces, plus
-//!   the expired entries it forgets: at most [`NONCE_PRUNE_BATCH`] per call,
-//!   at most [`NONCE_FULL_PRUNE_BATCH`] before answering `overloaded`, and
-//!   at most the agent's share before answering `rate_limited`. Since every
-//!   call forgets up to 8 expired entries and adds at most one, the backlog
-//!   of expired entries stays small.
+//!   the expired entries it forgets: the [`NONCE_PRUNE_BATCH`] oldest ones
+//!   on every call (so a full store is only ever full of live nonces: if
+//!   any had expired, the oldest was just forgotten), and at most the
+//!   agent's share before answering `rate_limited`. Since every call
+//!   forgets up to 8 expired entries and adds at most one, the backlog of
+//!   expired entries stays small.
 //! * Rate: one `EVALSHA`, only when the policy has a `rateLimit`.
 //! * Daily: one `EVALSHA` (compare-and-set) per trade when this instance's
 //!   last-seen total is current; each concurrent change by another instance
@@ -116,8 +117,6 @@ pub const MAX_KEY_PREFIX_LEN: usize = 256;
 pub const BACKSTOP_MARGIN_MS: u64 = 300_000;
 /// Expired nonces each call forgets before its own work.
 pub const NONCE_PRUNE_BATCH: u32 = 8;
-/// Expired nonces a call forgets, at most, before answering `overloaded`.
-pub const NONCE_FULL_PRUNE_BATCH: u32 = 10_000;
 /// Compare-and-set attempts for one daily total before `overloaded`.
 pub const DAILY_MAX_ATTEMPTS: usize = 8;
 /// Largest integer a Lua number (a double) and a sorted-set score hold

@@ -4,8 +4,7 @@ use std::fmt;
 
 use redis::Script;
 
-use super::{agent_id, backstop, unexpected, RedisStores, MAX_EXACT};
-use super::{NONCE_FULL_PRUNE_BATCH, NONCE_PRUNE_BATCH};
+use super::{agent_id, backstop, unexpected, RedisStores, MAX_EXACT, NONCE_PRUNE_BATCH};
 use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::hex;
@@ -88,7 +87,6 @@ impl RedisNonceStore {
             .arg(self.max_per_agent)
             .arg(&self.agent_key_prefix)
             .arg(NONCE_PRUNE_BATCH)
-            .arg(NONCE_FULL_PRUNE_BATCH)
             .arg(backstop(keep_until, now_ms));
         let mut connection = self.stores.connection();
         let answer: i64 = self

@@ -7,8 +7,7 @@
 -- ARGV[3]  agent id (16 bytes)      ARGV[4]  pair key (16 bytes)
 -- ARGV[5]  capacity                 ARGV[6]  agent quota
 -- ARGV[7]  agent set key prefix     ARGV[8]  expired entries to forget first
--- ARGV[9]  expired entries to forget before answering "full"
--- ARGV[10] backstop lifetime (ms from now, on Redis' clock)
+-- ARGV[9]  backstop lifetime (ms from now, on Redis' clock)
 --
 -- Returns 0 recorded, 1 replayed, 2 agent share reached, 3 store full.
 -- A pair is live while now <= keep-until. Numbers handed to Redis are the
@@ -68,16 +67,15 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
   end
 end
 
--- A full store denies; it never evicts a live pair.
+-- A full store denies; it never evicts a live pair. Counted exactly: the
+-- first step forgot the oldest expired entries, so if any was left the
+-- store is no longer full.
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then
-  prune_global(tonumber(ARGV[9]))
-  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then
-    return 3
-  end
+  return 3
 end
 
 redis.call('ZADD', KEYS[1], ARGV[2], member)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
-extend(KEYS[1], ARGV[10])
-extend(KEYS[2], ARGV[10])
+extend(KEYS[1], ARGV[9])
+extend(KEYS[2], ARGV[9])
 return 0
