@@ -42,6 +42,8 @@
 //! | `P` `n:a:` `A` | sorted set | pair key (16 bytes): first 16 bytes of SHA-256(leaf SHA-256 ‖ nonce) | keep-until | latest keep-until + margin |
 //! | `P` `r:` `A` | sorted set | instance tag (8 bytes) ‖ counter (8 bytes), unique | action time (Unix ms) | latest action + period + margin |
 //! | `P` `d:` `A` `:` `DAY` | string | the day's total, normalized decimal text (`"2.5"`) | — | end of UTC day `DAY` + margin |
+//! | `P` `rv` | sorted set | `{issuer SHA-256 hex or *}\|{serial}\|{source}\|{marked ms}` | revoked until (the certificate's notAfter) | latest end + margin |
+//! | `P` `rv:ch` | pub/sub channel | `{until}\|{member}`, published by the same script that records it | — | — |
 //!
 //! # Round trips and cost
 //!
@@ -54,6 +56,10 @@
 //!   forgets up to 8 expired entries and adds at most one, the backlog of
 //!   expired entries stays small.
 //! * Rate: one `EVALSHA`, only when the policy has a `rateLimit`.
+//! * Revoked set: none on the hot path (each instance answers from its own
+//!   mirror, kept current by the subscription; [`RedisRevokedSet`]); one
+//!   `EVALSHA` per pushed or fetched revocation, one `PING` on the
+//!   subscription every [`PROBE_INTERVAL`].
 //! * Daily: one `EVALSHA` (compare-and-set) per trade when this instance's
 //!   last-seen total is current; each concurrent change by another instance
 //!   costs one more, at most [`DAILY_MAX_ATTEMPTS`], then `overloaded`.
