@@ -2,7 +2,12 @@
 //! `kakunin-2026` — certificates, CRLs, the verify endpoint and webhooks as
 //! Kakunin's service produces them today.
 
+pub mod certificate;
+pub mod model_hash;
+pub mod scope;
 pub mod serial;
+
+pub use certificate::KakuninProfile;
 
 /// The profile's name, as `--profile` takes it.
 pub const PROFILE_NAME: &str = "kakunin-2026";
