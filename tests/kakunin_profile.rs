@@ -373,3 +373,23 @@ fn spec_10_subject_is_read_lossily() {
     let without = AgentCertificate::from_pem_or_der(&pem, &ExtensionOids::default()).unwrap();
     assert_eq!(without.subject_cn(), None);
 }
+
+// What the strict stacks accept as is (where the profile's leniency lives):
+// x509-cert 0.3 and rustls-webpki both take a negative serial; der 0.8
+// refuses a non-minimal INTEGER that webpki takes — only that is relaxed.
+#[test]
+fn spec_10_what_x509_cert_and_webpki_accept_as_is() {
+    use der::Decode;
+    let der_of = |name: &str| read(dir().join(leaf(name)["der_file"].as_str().unwrap()));
+    let neg = x509_cert::Certificate::from_der(&der_of("leaf_negative")).unwrap();
+    assert_eq!(
+        kakunin_verify::hex::encode(neg.tbs_certificate().serial_number().as_bytes()),
+        leaf("leaf_negative")["serial_content_hex"].as_str().unwrap()
+    );
+    let nonminimal = der_of("leaf_nonminimal");
+    assert!(x509_cert::Certificate::from_der(&nonminimal).is_err());
+    let as_presented = rustls_pki_types::CertificateDer::from(nonminimal.as_slice());
+    assert!(webpki::EndEntityCert::try_from(&as_presented).is_ok());
+    // Without the profile the strict parse decides.
+    assert!(AgentCertificate::from_der(&nonminimal, &ExtensionOids::default()).is_err());
+}

@@ -14,3 +14,6 @@ pub const PROFILE_NAME: &str = "kakunin-2026";
 
 /// SPEC 10: the default arc of the profile's extensions (configurable).
 pub const DEFAULT_PROFILE_ARC: &str = "1.3.6.1.4.1.99999";
+
+#[cfg(test)]
+mod tests;
