@@ -426,3 +426,29 @@ fn spec_10_what_x509_cert_and_webpki_accept_as_is() {
     // Without the profile the strict parse decides.
     assert!(AgentCertificate::from_der(&nonminimal, &ExtensionOids::default()).is_err());
 }
+
+// SPEC 4.6 / 10: the mutual-TLS client verifier of a verifier configured
+// with the profile accepts profile leaves (negative and non-minimal serials
+// included); without the profile it refuses them as sections 2-3 say.
+#[cfg(feature = "tls")]
+#[test]
+fn spec_10_mtls_client_verifier_follows_the_profile() {
+    use rustls_pki_types::{CertificateDer, UnixTime};
+    let der_of = |name: &str| read(dir().join(leaf(name)["der_file"].as_str().unwrap()));
+    let now = UnixTime::since_unix_epoch(std::time::Duration::from_millis(now_ms()));
+    let with = with_profile().tls_client_cert_verifier().unwrap();
+    let without = without_profile().tls_client_cert_verifier().unwrap();
+    for name in [
+        "leaf_negative",
+        "leaf_nonminimal",
+        "leaf_root_direct",
+        "leaf_positive",
+    ] {
+        let der = der_of(name);
+        let ee = CertificateDer::from(der.as_slice());
+        assert!(with.verify_client_cert(&ee, &[], now).is_ok(), "{name}");
+        let refused = without.verify_client_cert(&ee, &[], now).is_err();
+        // leaf_positive is a valid section 2 certificate (no agentPolicy).
+        assert_eq!(refused, name != "leaf_positive", "{name}");
+    }
+}
