@@ -321,3 +321,28 @@ fn spec_10_inspect_with_the_profile() {
     ]);
     assert_eq!(json_lines(&o)[0]["serial"], nm["profile_serial"]);
 }
+
+// SPEC 10 / 5.3: daily_limit_usd through the CLI (one verifier for all the
+// request files): 4 x 25000 reach 100000, the fifth trade is refused.
+#[test]
+fn spec_10_request_daily_limit() {
+    let s = scratch("daily");
+    let body = r#"{"market":"ETH-USD","size":25000}"#;
+    let files: Vec<PathBuf> = (0..5)
+        .map(|i| request_file(&s, "leaf_15octet", body, i))
+        .collect();
+    let o = request(&s, &PROFILE, &files);
+    assert_eq!(o.status.code(), Some(1));
+    let codes: Vec<Value> = json_lines(&o).iter().map(|l| l["code"].clone()).collect();
+    assert_eq!(
+        codes,
+        [
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            "amount_exceeds_limit".into()
+        ]
+    );
+    std::fs::remove_dir_all(&s).ok();
+}

@@ -250,6 +250,25 @@ fn spec_10_leverage_rule() {
     );
 }
 
+// SPEC 10 / 5.3: daily_limit_usd (100000) is the dailyLimit: four allowed
+// trades of 25000 reach it exactly; the next one is amount_exceeds_limit.
+#[test]
+fn spec_10_daily_limit_is_enforced() {
+    let v = with_profile();
+    let body = r#"{"market":"ETH-USD","size":25000}"#;
+    for i in 0..4 {
+        assert_eq!(code("leaf_negative", body, &v), None, "trade {i}");
+    }
+    let one = r#"{"market":"ETH-USD","size":0.01}"#;
+    assert_eq!(code("leaf_negative", one, &v), Some("amount_exceeds_limit"));
+    // Another agent has its own total.
+    assert_eq!(code("leaf_positive", body, &v), None);
+    // No daily_limit_usd: no daily total is kept.
+    for _ in 0..5 {
+        assert_eq!(code("scope_no_daily_limit_usd", body, &v), None);
+    }
+}
+
 // SPEC 10: daily_limit_usd is the policy's dailyLimit, in USD (enforced by
 // the daily limiter of SPEC 5.3).
 #[test]
