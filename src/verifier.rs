@@ -70,6 +70,7 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     oids: ExtensionOids,
     profile: ProfileOptions,
+    cert_profile: Option<Arc<dyn crate::certificate::CertificateProfile>>,
     max_body_bytes: usize,
     max_age_ms: u64,
     max_future_ms: u64,
@@ -115,12 +116,29 @@ impl Verifier {
         cert_chain: Vec<rustls_pki_types::CertificateDer<'static>>,
         key: rustls_pki_types::PrivateKeyDer<'static>,
     ) -> Result<rustls::ServerConfig, crate::error::ConfigError> {
-        let verifier = crate::tls::client_cert_verifier_with(&self.trust, self.oids, self.profile)?;
+        let verifier = self.tls_client_cert_verifier()?;
         crate::tls::server_config_for(
             verifier,
             cert_chain,
             key,
             Arc::new(rustls::time_provider::DefaultTimeProvider),
+        )
+    }
+
+    /// SPEC 4.6: the client-certificate verifier of
+    /// [`tls_server_config`](Self::tls_server_config) — this verifier's
+    /// roots, intermediates, extension arc, profile options and, when
+    /// configured, the `kakunin-2026` profile (SPEC 10). Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn tls_client_cert_verifier(
+        &self,
+    ) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, crate::error::ConfigError>
+    {
+        crate::tls::client_cert_verifier_for(
+            &self.trust,
+            self.oids,
+            self.profile,
+            self.cert_profile.clone(),
         )
     }
 
@@ -376,6 +394,7 @@ impl Verifier {
         let route = authorization::find_route(&self.routes, req.method, path)?;
         trace.scope = Some(route.scope.clone());
         authorization::check_scope(policy, route)?;
+        authorization::check_venue(policy)?;
         let provenance = cached.cert.provenance().as_result()?;
         authorization::check_provenance(
             provenance,
@@ -392,6 +411,7 @@ impl Verifier {
         }
         authorization::check_market(policy, trade.market)?;
         let size = authorization::check_size(policy, trade.size_text)?;
+        authorization::check_leverage(policy, body, &self.trade_fields, route.trade)?;
         if route.resource {
             authorization::check_data_path(policy, req.method, path)?;
         }

@@ -7,7 +7,10 @@
 //! `policy_invalid`) — is recorded during the parse and surfaced by
 //! [`profile`] so that the first failing *step* decides the code.
 
+pub mod hook;
 pub mod profile;
+
+pub use hook::{CertificateProfile, ProfileMapping};
 
 use der::asn1::{BitString, ObjectIdentifier};
 use der::{Decode, Encode};
@@ -174,6 +177,7 @@ pub struct AgentCertificate {
     eku_client_auth: Option<bool>,
     policy: Decoded<AgentPolicy>,
     provenance: Decoded<ModelProvenance>,
+    profile_inspect: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Which rules give a certificate's serial its text form.
@@ -295,6 +299,15 @@ fn rsa_modulus_bits(key: &[u8]) -> Option<u32> {
 impl AgentCertificate {
     /// Parses PEM (one `CERTIFICATE` block) or DER.
     pub fn from_pem_or_der(input: &[u8], oids: &ExtensionOids) -> Result<Self, Error> {
+        Self::from_pem_or_der_with(input, oids, None)
+    }
+
+    /// [`Self::from_pem_or_der`] with an optional compatibility profile.
+    pub fn from_pem_or_der_with(
+        input: &[u8],
+        oids: &ExtensionOids,
+        profile: Option<&dyn CertificateProfile>,
+    ) -> Result<Self, Error> {
         if input.len() > MAX_CERTIFICATE_PEM_BYTES {
             return Err(malformed("certificate input too large"));
         }
@@ -305,9 +318,9 @@ impl AgentCertificate {
             if label != "CERTIFICATE" {
                 return Err(malformed("PEM block is not a CERTIFICATE"));
             }
-            Self::from_der(&der, oids)
+            Self::from_der_with(&der, oids, profile)
         } else {
-            Self::from_der(input, oids)
+            Self::from_der_with(input, oids, profile)
         }
     }
 
@@ -315,11 +328,44 @@ impl AgentCertificate {
     /// trailing bytes, and a Kakunin extension that is critical or present
     /// twice (`malformed_certificate`).
     pub fn from_der(der: &[u8], oids: &ExtensionOids) -> Result<Self, Error> {
+        Self::from_der_with(der, oids, None)
+    }
+
+    /// [`Self::from_der`] with an optional compatibility profile: a
+    /// certificate the profile recognises is mapped by it (its serial text,
+    /// policy, provenance); one that only the profile's relaxed reading
+    /// parses must be the profile's. Without a profile, exactly `from_der`.
+    pub fn from_der_with(
+        der: &[u8],
+        oids: &ExtensionOids,
+        profile: Option<&dyn CertificateProfile>,
+    ) -> Result<Self, Error> {
         if der.len() > MAX_CERTIFICATE_DER_BYTES {
             return Err(malformed("certificate too large"));
         }
-        let cert = Certificate::from_der(der)
-            .map_err(|_| malformed("certificate does not parse as DER X.509"))?;
+        let (cert, relaxed) = match (Certificate::from_der(der), profile) {
+            (Ok(c), _) => (c, false),
+            (Err(_), Some(p)) => {
+                let c = p
+                    .relaxed_der(der)
+                    .and_then(|fixed| Certificate::from_der(&fixed).ok())
+                    .ok_or_else(|| malformed("certificate does not parse as DER X.509"))?;
+                (c, true)
+            }
+            (Err(_), None) => return Err(malformed("certificate does not parse as DER X.509")),
+        };
+        let mapping = profile.and_then(|p| p.map(&cert)).transpose()?;
+        if relaxed && mapping.is_none() {
+            return Err(malformed("certificate does not parse as DER X.509"));
+        }
+        let mut out = Self::from_parsed(der, &cert, oids)?;
+        if let Some(m) = mapping {
+            out.apply_profile(m)?;
+        }
+        Ok(out)
+    }
+
+    fn from_parsed(der: &[u8], cert: &Certificate, oids: &ExtensionOids) -> Result<Self, Error> {
         let tbs = cert.tbs_certificate();
         let sha256 = crate::digest::sha256(der);
         let (key_algorithm, public_key) = read_public_key(tbs.subject_public_key_info())?;
@@ -351,6 +397,7 @@ impl AgentCertificate {
             eku_client_auth: None,
             policy: Decoded::Absent,
             provenance: Decoded::Absent,
+            profile_inspect: None,
         };
         let mut seen_policy = false;
         let mut seen_provenance = false;
@@ -515,7 +562,7 @@ impl AgentCertificate {
             _ => serde_json::Value::Null,
         };
         let agent_id = self.agent_id().ok();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "agent_id": agent_id,
             "agent_urn": agent_id.map(|id| format!("{AGENT_URN_PREFIX}{id}")),
             "subject_cn": self.subject_cn,
@@ -527,6 +574,10 @@ impl AgentCertificate {
             "sha256": self.sha256_hex,
             "policy": policy,
             "model_provenance": provenance,
-        })
+        });
+        if let (Some(extra), Some(obj)) = (&self.profile_inspect, out.as_object_mut()) {
+            obj.extend(extra.clone());
+        }
+        out
     }
 }
