@@ -194,8 +194,57 @@ done
 expect "$got" '503 {"error":"overloaded"' "Redis gone: fail closed"
 }
 
+# kakunin_checks NAME: SPEC 10 — a Kakunin-issued certificate (node-forge
+# fixtures, negative serial) through a gateway with `--profile kakunin-2026`:
+# allowed, refused for its size, revoked by a webhook in Kakunin's own form;
+# and refused as SPEC 2 says by a gateway without the profile.
+kakunin_checks() {
+local name=$1
+local k=testdata/kakunin
+echo "--- $name (--profile kakunin-2026)"
+local secret
+secret=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["webhook_secret"])' "$k/manifest.json")
+printf '%s' "$secret" >"$work/ksecret"
+local weights
+weights=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print([l for l in m["leaves"] if l["name"]=="leaf_negative"][0]["weights_sha256"])' "$k/manifest.json")
+ksend() {
+  local url=$1 body=$2
+  printf '%s' "$body" >"$work/kbody.json"
+  local args=()
+  while IFS= read -r line; do args+=(-H "$line"); done < <("$bin" sign \
+      --key "$k/leaves/leaf_negative.key.pem" --cert "$k/leaves/leaf_negative.pem" \
+      --method POST --target /v1/trades --body "$work/kbody.json" --model-sha256 "$weights")
+  curl -sS -o "$work/out" -w '%{http_code}' "${args[@]}" --data-binary @"$work/kbody.json" "$url/v1/trades"
+  printf ' %s\n' "$(cat "$work/out")"
+}
+local kcommon=(--roots "$k/root.pem" --intermediates "$k/intermediate.pem" --routes "$v1/routes.txt"
+               --revocation none --webhook-secret-file "$work/ksecret")
+start "$name" "${kcommon[@]}" --profile kakunin-2026 --profile-scopes submit_limit_order --venue Kraken
+local url="http://$addr"
+expect "$(ksend "$url" '{"market":"EUR_USD","size":1000,"direction":"BUY"}')" \
+  '200 {"agent_id":"' "Kakunin certificate (negative serial) allowed"
+expect "$(ksend "$url" '{"market":"EUR_USD","size":30000,"direction":"BUY"}')" \
+  '403 {"error":"amount_exceeds_limit"' "over max_single_trade_usd"
+# Kakunin's own webhook form: X-Kakunin-Timestamp (ms) + sha256=HMAC("{ms}.{body}").
+local serial event ms mac
+serial=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print([l for l in m["leaves"] if l["name"]=="leaf_negative"][0]["profile_serial"].upper())' "$k/manifest.json")
+event="{\"event\":\"certificate.revoked\",\"data\":{\"serial_number\":\"$serial\"}}"
+ms=$(($(date +%s) * 1000))
+mac=$(printf '%s' "$ms.$event" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.*= //')
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "X-Kakunin-Timestamp: $ms" \
+  -H "X-Kakunin-Signature: sha256=$mac" --data-binary "$event" "$url/kakunin/webhook")
+expect "$code" 204 "Kakunin-form webhook applied"
+expect "$(ksend "$url" '{"market":"EUR_USD","size":1000,"direction":"BUY"}')" \
+  '401 {"error":"certificate_revoked"' "revoked by Kakunin's webhook"
+start "$name" "${kcommon[@]}"
+expect "$(ksend "http://$addr" '{"market":"EUR_USD","size":1000,"direction":"BUY"}')" \
+  '400 {"error":"malformed_certificate"' "without the profile: SPEC 2 refuses the negative serial"
+}
+
 http_checks axum_gateway
 http_checks actix_gateway
+kakunin_checks axum_gateway
+kakunin_checks actix_gateway
 mtls_checks mtls_gateway
 mtls_checks actix_gateway
 fleet_checks

@@ -8,6 +8,7 @@
 //! [--audience NAME]... --listen ADDR [--tls-cert FILE --tls-key FILE]
 //! [--webhook-secret-file FILE] [--audit-log FILE]
 //! [--shared-store redis://HOST:PORT]
+//! [--profile kakunin-2026 [--profile-scopes SCOPE,...] [--venue NAME]]
 //! ```
 //!
 //! With `--shared-store` (a build with the feature `redis`), the nonce
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use kakunin_verify::audit::sink::{AuditSink, FanOut, JsonLinesSink, TracingSink};
+use kakunin_verify::profile::kakunin::KakuninProfile;
 use kakunin_verify::setup::{read_file, VerifierFiles};
 use kakunin_verify::{Verifier, VerifierBuilder};
 use rustls_pki_types::pem::PemObject;
@@ -70,6 +72,15 @@ pub struct GatewayArgs {
     /// Share nonces, rate windows, daily totals and revocations in Redis.
     #[arg(long)]
     pub shared_store: Option<String>,
+    /// Also accept certificates of this compatibility profile (`kakunin-2026`, SPEC 10).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// The scopes profile certificates hold (comma-separated; default none).
+    #[arg(long)]
+    pub profile_scopes: Option<String>,
+    /// This venue's name, checked against a profile certificate's permitted venues.
+    #[arg(long)]
+    pub venue: Option<String>,
 }
 
 /// The server's certificate chain and private key.
@@ -99,7 +110,15 @@ impl GatewayArgs {
         if let Some(path) = &self.audit_log {
             sinks.push(Arc::new(JsonLinesSink::open(path)?));
         }
-        let builder = files.builder()?.audit_sink(Arc::new(FanOut(sinks)));
+        let mut builder = files.builder()?.audit_sink(Arc::new(FanOut(sinks)));
+        let profile = KakuninProfile::from_options(
+            self.profile.as_deref(),
+            self.profile_scopes.as_deref(),
+            self.venue.as_deref(),
+        )?;
+        if let Some(p) = profile {
+            builder = builder.kakunin_profile(p);
+        }
         let builder = self.shared_store(builder).await?;
         Ok(Arc::new(builder.build()?))
     }
