@@ -115,8 +115,16 @@ async fn spec_4_5_nonce_recorded_once_and_live_until_keep_until() {
         put(&store, URN, &cert, "nonce-0123456789ab", NOW + 60_001).await,
         None
     );
-    // A backstop expiry is set on every key, past keep-until.
+    // Forgetting expired pairs (oldest first, from the global set) also
+    // forgets them from the agent's set: only the new pair is left there.
     let mut c = server.sync_connection();
+    let agent_key = format!(
+        "kakunin:{{api.exchange.example}}:n:a:{}",
+        kakunin_verify::hex::encode(&kakunin_verify::digest::sha256(URN.as_bytes())[..16])
+    );
+    let in_agent_set: usize = redis::cmd("ZCARD").arg(&agent_key).query(&mut c).unwrap();
+    assert_eq!(in_agent_set, 1);
+    // A backstop expiry is set on every key, past keep-until.
     let ttl: i64 = redis::cmd("PTTL")
         .arg("kakunin:{api.exchange.example}:n:live")
         .query(&mut c)
