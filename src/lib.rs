@@ -74,6 +74,7 @@ pub mod future;
 pub mod hex;
 pub mod http;
 pub mod policy;
+pub mod profile;
 pub mod ratelimit;
 pub mod rawhttp;
 pub mod replay;

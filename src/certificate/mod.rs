@@ -164,6 +164,7 @@ pub struct AgentCertificate {
     uri_sans: Vec<String>,
     serial: Vec<u8>,
     serial_hex: String,
+    serial_form: SerialForm,
     not_before_ms: u64,
     not_after_ms: u64,
     key_algorithm: KeyAlgorithm,
@@ -173,6 +174,19 @@ pub struct AgentCertificate {
     eku_client_auth: Option<bool>,
     policy: Decoded<AgentPolicy>,
     provenance: Decoded<ModelProvenance>,
+}
+
+/// Which rules give a certificate's serial its text form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SerialForm {
+    /// SPEC 2 / 7.1: a positive serial; its text is the hex of the content
+    /// octets without a leading `00` sign octet.
+    #[default]
+    Rfc5280,
+    /// SPEC 10 (profile `kakunin-2026`): the 32-digit text of
+    /// [`crate::profile::kakunin::serial::serial_text`], compared by that
+    /// text in CRLs, the endpoint URL and pushed revocations.
+    Kakunin2026,
 }
 
 fn malformed(msg: &'static str) -> Error {
@@ -326,6 +340,7 @@ impl AgentCertificate {
             organization: directory_string(tbs.subject(), oids::ORGANIZATION),
             uri_sans: Vec::new(),
             serial_hex: serial_text(&serial),
+            serial_form: SerialForm::Rfc5280,
             serial,
             not_before_ms: crate::time::x509_ms(&tbs.validity().not_before),
             not_after_ms: crate::time::x509_ms(&tbs.validity().not_after),
@@ -443,9 +458,14 @@ impl AgentCertificate {
     pub fn serial(&self) -> &[u8] {
         &self.serial
     }
-    /// The serial in SPEC 7.1 text form.
+    /// The serial in SPEC 7.1 text form (SPEC 10's 32-digit text for a
+    /// `kakunin-2026` profile certificate, see [`Self::serial_form`]).
     pub fn serial_hex(&self) -> &str {
         &self.serial_hex
+    }
+    /// Which rules gave [`Self::serial_hex`] its form.
+    pub fn serial_form(&self) -> SerialForm {
+        self.serial_form
     }
     /// notBefore, Unix ms.
     pub fn not_before_ms(&self) -> u64 {

@@ -306,19 +306,21 @@ where
         post(move |headers: HeaderMap, body: Bytes| {
             let verifier = Arc::clone(&verifier);
             let secret = Arc::clone(&secret);
-            async move { webhook(&verifier, &secret, &headers, &body) }
+            async move { webhook(&verifier, &secret, &headers, &body).await }
         }),
     )
 }
 
 // SPEC 7.3: exactly one signature header; the status of the outcome, with
 // `Retry-After: 1` on 503 (SPEC 6) so that the sender retries.
-fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8]) -> Response {
+async fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8]) -> Response {
     let mut values = headers.get_all("x-kakunin-signature").iter();
     let status = match (values.next().map(HeaderValue::to_str), values.next()) {
-        (Some(Ok(signature)), None) => {
-            webhook_status(&verifier.apply_revocation_webhook(secret, signature, body))
-        }
+        (Some(Ok(signature)), None) => webhook_status(
+            &verifier
+                .apply_revocation_webhook(secret, signature, body)
+                .await,
+        ),
         _ => 401,
     };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -61,6 +61,11 @@ pub enum WebhookError {
     /// retries.
     #[error("the revoked set is full: retry later")]
     RevokedSetFull,
+    /// SPEC 7.3 with a fleet: the revocation holds on this instance, but the
+    /// shared revoked set could not record it; answer 503 so that the
+    /// sender retries.
+    #[error("the shared revoked set is unavailable: retry later")]
+    SharedStoreUnavailable,
 }
 
 impl WebhookError {
@@ -78,7 +83,7 @@ impl WebhookError {
     /// ```
     pub fn http_status(&self) -> u16 {
         match self {
-            WebhookError::RevokedSetFull => 503,
+            WebhookError::RevokedSetFull | WebhookError::SharedStoreUnavailable => 503,
             WebhookError::EmptySecret => 500,
             WebhookError::BodyTooLarge => 413,
             // Not authenticated: no, malformed, stale or wrong signature.
@@ -95,6 +100,7 @@ impl From<RevokeError> for WebhookError {
     fn from(e: RevokeError) -> Self {
         match e {
             RevokeError::Full => WebhookError::RevokedSetFull,
+            RevokeError::SharedStore => WebhookError::SharedStoreUnavailable,
             RevokeError::InvalidSerial => {
                 WebhookError::MalformedEvent("the serial number is not hex")
             }
@@ -165,17 +171,22 @@ pub fn verify_webhook(
 /// certificate's notAfter, when the caller knows it) and at least the
 /// cache's pushed retention. Other events change nothing.
 ///
+/// With a fleet's shared revoked set attached to the cache, the revocation
+/// is recorded there too before this returns.
+///
 /// # Errors
 /// [`WebhookError::RevokedSetFull`] (HTTP 503: the sender retries) when the
-/// revoked set is full — nothing was recorded.
-pub fn apply_webhook(
+/// revoked set is full — nothing was recorded;
+/// [`WebhookError::SharedStoreUnavailable`] (503) when the shared set could
+/// not record it.
+pub async fn apply_webhook(
     cache: &RevocationCache,
     event: &WebhookEvent,
     not_after_ms: Option<u64>,
 ) -> Result<(), WebhookError> {
     match event {
         WebhookEvent::CertificateRevoked { serial_hex } => {
-            Ok(cache.mark_revoked(serial_hex, not_after_ms)?)
+            Ok(cache.mark_revoked_shared(serial_hex, not_after_ms).await?)
         }
         WebhookEvent::Other { .. } => Ok(()),
     }
@@ -496,9 +507,15 @@ mod tests {
         let cache =
             RevocationCache::new(CacheConfig::default(), Arc::new(ManualClock::new(NOW_MS)));
         let event = verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS).unwrap();
-        assert_eq!(apply_webhook(&cache, &event, None), Ok(()));
+        assert_eq!(
+            pollster::block_on(apply_webhook(&cache, &event, None)),
+            Ok(())
+        );
         assert!(cache.is_marked_revoked("0A3F"));
         let other = WebhookEvent::Other { event: "x".into() };
-        assert_eq!(apply_webhook(&cache, &other, None), Ok(()));
+        assert_eq!(
+            pollster::block_on(apply_webhook(&cache, &other, None)),
+            Ok(())
+        );
     }
 }

@@ -21,6 +21,7 @@ use crate::replay::{MemoryNonceStore, NonceStore};
 use crate::revocation::cache::{CacheConfig, RevocationCache};
 use crate::routes::RouteTable;
 use crate::stores::daily::{DailyLimiter, MemoryDailyLimiter};
+use crate::stores::revoked::SharedRevokedSet;
 
 /// Builds a [`Verifier`].
 ///
@@ -61,6 +62,7 @@ pub struct VerifierBuilder {
     cache_capacity: u64,
     revocation_cache: CacheConfig,
     audit_sink: Option<Arc<dyn AuditSink>>,
+    shared_revoked: Option<Arc<dyn SharedRevokedSet>>,
 }
 
 impl VerifierBuilder {
@@ -179,6 +181,17 @@ impl VerifierBuilder {
         self
     }
 
+    /// SPEC 7.3 with a fleet: keeps this verifier's revoked set equal to the
+    /// fleet's (for example [`RedisRevokedSet`](crate::stores::redis::RedisRevokedSet),
+    /// feature `redis`). Pushed revocations are recorded there before the
+    /// webhook is answered, fetched ones announced; while the shared set
+    /// cannot vouch that the local one is current, every request is
+    /// `overloaded`.
+    pub fn shared_revoked_set(mut self, shared: Arc<dyn SharedRevokedSet>) -> Self {
+        self.shared_revoked = Some(shared);
+        self
+    }
+
     /// Builds the verifier; refuses a configuration that could not verify safely.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.trust.is_empty() {
@@ -216,6 +229,9 @@ impl VerifierBuilder {
             .pushed_retention_ms
             .max(self.profile.max_validity_seconds.saturating_mul(1000));
         let revocation_cache = RevocationCache::new(cache_config, Arc::clone(&self.clock));
+        if let Some(shared) = self.shared_revoked {
+            revocation_cache.attach_shared(shared)?;
+        }
         Ok(Verifier {
             revocation_cache,
             trust: self.trust,
@@ -303,6 +319,7 @@ impl Verifier {
             cache_capacity: DEFAULT_CERTIFICATE_CACHE_CAPACITY,
             revocation_cache: CacheConfig::default(),
             audit_sink: None,
+            shared_revoked: None,
         }
     }
 }

@@ -173,6 +173,16 @@ impl DailyPki {
         }
     }
 
+    /// The root certificate (PEM), e.g. for the CLI's `--roots`.
+    pub fn root_pem(&self) -> &str {
+        &self.root_pem
+    }
+
+    /// The agent CA certificate (PEM), e.g. for `--intermediates`.
+    pub fn intermediate_pem(&self) -> &str {
+        &self.intermediate_pem
+    }
+
     pub fn trust(&self) -> TrustStore {
         let mut t = TrustStore::new();
         t.add_roots_pem(self.root_pem.as_bytes()).unwrap();

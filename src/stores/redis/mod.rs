@@ -1,6 +1,6 @@
 //! Stores shared by a fleet of verifiers in Redis (feature `redis`; SPEC 4.5,
-//! 5.3, 5.5): [`RedisNonceStore`], [`RedisRateLimiter`] and
-//! [`RedisDailyLimiter`].
+//! 5.3, 5.5, 7.3): [`RedisNonceStore`], [`RedisRateLimiter`],
+//! [`RedisDailyLimiter`] and the shared revoked set [`RedisRevokedSet`].
 //!
 //! [`RedisStores::connect`] opens one multiplexed connection (the `redis`
 //! crate's `ConnectionManager`, which reconnects by itself) that every store
@@ -42,6 +42,8 @@
 //! | `P` `n:a:` `A` | sorted set | pair key (16 bytes): first 16 bytes of SHA-256(leaf SHA-256 ‖ nonce) | keep-until | latest keep-until + margin |
 //! | `P` `r:` `A` | sorted set | instance tag (8 bytes) ‖ counter (8 bytes), unique | action time (Unix ms) | latest action + period + margin |
 //! | `P` `d:` `A` `:` `DAY` | string | the day's total, normalized decimal text (`"2.5"`) | — | 24 h + margin after its last change |
+//! | `P` `rv` | sorted set | `{issuer SHA-256 hex or *}\|{serial}\|{source}\|{marked ms}` | revoked until (the certificate's notAfter) | latest end + margin |
+//! | `P` `rv:ch` | pub/sub channel | `{until}\|{member}`, published by the same script that records it | — | — |
 //!
 //! # Round trips and cost
 //!
@@ -54,6 +56,10 @@
 //!   forgets up to 8 expired entries and adds at most one, the backlog of
 //!   expired entries stays small.
 //! * Rate: one `EVALSHA`, only when the policy has a `rateLimit`.
+//! * Revoked set: none on the hot path (each instance answers from its own
+//!   mirror, kept current by the subscription; [`RedisRevokedSet`]); one
+//!   `EVALSHA` per pushed or fetched revocation, one `PING` on the
+//!   subscription every [`PROBE_INTERVAL`].
 //! * Daily: one `EVALSHA` (compare-and-set) per trade when this instance's
 //!   last-seen total is current; each change by another instance since
 //!   costs one more, at most [`DAILY_MAX_ATTEMPTS`], then `overloaded`. A
@@ -92,10 +98,12 @@
 mod daily;
 mod nonce;
 mod rate;
+mod revoked;
 
 pub use daily::RedisDailyLimiter;
 pub use nonce::RedisNonceStore;
 pub use rate::RedisRateLimiter;
+pub use revoked::{RedisRevokedSet, MAX_SHARED_REVOKED, PROBE_INTERVAL, RESYNC_PAGE};
 
 use std::fmt;
 use std::future::Future;
@@ -216,12 +224,7 @@ impl RedisStores {
         config.check()?;
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| ConfigError::new(format!("redis URL: {:?}", e.kind())))?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(config.timeout))
-            .set_connection_timeout(Some(config.timeout))
-            .set_number_of_retries(RECONNECT_RETRIES)
-            .set_min_delay(RECONNECT_MIN_DELAY)
-            .set_max_delay(RECONNECT_MAX_DELAY);
+        let manager_config = manager_config(&config);
         let first = config.timeout.max(Duration::from_secs(1));
         let connecting = ConnectionManager::new_with_config(client.clone(), manager_config);
         let connection = match tokio::time::timeout(first, connecting).await {
@@ -229,6 +232,27 @@ impl RedisStores {
             Ok(Err(e)) => return Err(ConfigError::new(format!("redis connect: {:?}", e.kind()))),
             Err(_) => return Err(ConfigError::new("redis connect: timed out")),
         };
+        Ok(RedisStores {
+            client,
+            connection,
+            key_prefix: config.key_prefix,
+            timeout: config.timeout,
+        })
+    }
+
+    /// Like [`connect`](Self::connect), but without waiting for Redis: the
+    /// connection is made on first use, so an unreachable Redis is not an
+    /// error here — every call fails closed (`overloaded`) until it answers
+    /// (the CLI's `--shared-store`, SPEC 9). Inside a tokio runtime.
+    pub fn connect_lazy(config: RedisStoreConfig) -> Result<RedisStores, ConfigError> {
+        config.check()?;
+        tokio::runtime::Handle::try_current()
+            .map_err(|_| ConfigError::new("the redis stores need a tokio runtime"))?;
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| ConfigError::new(format!("redis URL: {:?}", e.kind())))?;
+        let connection =
+            ConnectionManager::new_lazy_with_config(client.clone(), manager_config(&config))
+                .map_err(|e| ConfigError::new(format!("redis connect: {:?}", e.kind())))?;
         Ok(RedisStores {
             client,
             connection,
@@ -299,6 +323,16 @@ impl fmt::Debug for RedisStores {
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
+}
+
+// Reconnects by itself, every step bounded by the call timeout.
+fn manager_config(config: &RedisStoreConfig) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_response_timeout(Some(config.timeout))
+        .set_connection_timeout(Some(config.timeout))
+        .set_number_of_retries(RECONNECT_RETRIES)
+        .set_min_delay(RECONNECT_MIN_DELAY)
+        .set_max_delay(RECONNECT_MAX_DELAY)
 }
 
 fn unreachable_store(what: &str) -> Error {
