@@ -41,7 +41,7 @@
 //! | `P` `n:live` | sorted set | agent id (16 bytes) ‖ pair key (16 bytes) | keep-until (Unix ms) | latest keep-until + margin |
 //! | `P` `n:a:` `A` | sorted set | pair key (16 bytes): first 16 bytes of SHA-256(leaf SHA-256 ‖ nonce) | keep-until | latest keep-until + margin |
 //! | `P` `r:` `A` | sorted set | instance tag (8 bytes) ‖ counter (8 bytes), unique | action time (Unix ms) | latest action + period + margin |
-//! | `P` `d:` `A` `:` `DAY` | string | the day's total, normalized decimal text (`"2.5"`) | — | end of UTC day `DAY` + margin |
+//! | `P` `d:` `A` `:` `DAY` | string | the day's total, normalized decimal text (`"2.5"`) | — | 24 h + margin after its last change |
 //! | `P` `rv` | sorted set | `{issuer SHA-256 hex or *}\|{serial}\|{source}\|{marked ms}` | revoked until (the certificate's notAfter) | latest end + margin |
 //! | `P` `rv:ch` | pub/sub channel | `{until}\|{member}`, published by the same script that records it | — | — |
 //!
@@ -61,17 +61,18 @@
 //!   `EVALSHA` per pushed or fetched revocation, one `PING` on the
 //!   subscription every [`PROBE_INTERVAL`].
 //! * Daily: one `EVALSHA` (compare-and-set) per trade when this instance's
-//!   last-seen total is current; each concurrent change by another instance
-//!   costs one more, at most [`DAILY_MAX_ATTEMPTS`], then `overloaded`.
+//!   last-seen total is current; each change by another instance since
+//!   costs one more, at most [`DAILY_MAX_ATTEMPTS`], then `overloaded`. A
+//!   denial is decided on a total Redis just answered (one round trip).
 //!
 //! # Memory
 //!
-//! Measured with Redis 7.0 (`tests/redis_stores.rs`,
+//! Measured with Redis 7.0 (`tests/redis_stores/main.rs`,
 //! `redis_memory_per_live_nonce`, `used_memory` before and after 100 000
-//! live nonces over 1 000 agents, 100 each): **178 bytes per live nonce**.
-//! The default capacity (1 000 000 live nonces) thus needs about 180 MB.
-//! (An agent set of up to 128 entries is a compact listpack; a larger one
-//! is a skip list and costs more per entry.)
+//! live nonces): **178 bytes per live nonce** over 1 000 agents (100
+//! each), 272 bytes over 100 agents (1 000 each: an agent set of more than
+//! 128 entries is a skip list rather than a compact listpack). The default
+//! capacity (1 000 000 live nonces) thus needs 180 to 280 MB.
 //!
 //! # Redis configuration
 //!
