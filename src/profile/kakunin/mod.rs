@@ -3,6 +3,7 @@
 //! Kakunin's service produces them today.
 
 pub mod serial;
+pub mod webhook;
 
 /// The profile's name, as `--profile` takes it.
 pub const PROFILE_NAME: &str = "kakunin-2026";
