@@ -98,12 +98,21 @@ impl Verifier {
             }
             _ => None,
         };
+        let serial_form = cached.cert.serial_form();
+        let root_der = cached
+            .chain
+            .cas()
+            .last()
+            .filter(|root| root.is_root())
+            .map(|root| root.der());
         let leaf = CertificateRef {
             der: cached.cert.der(),
             issuer_der: issuer.der(),
             serial: cached.cert.serial(),
             serial_hex: cached.cert.serial_hex(),
             not_after_ms: cached.cert.not_after_ms(),
+            serial_form,
+            root_der,
         };
         let answer = self
             .revocation_answer(source, leaf, issuer.sha256(), timeout_ms, now_ms)
@@ -119,6 +128,8 @@ impl Verifier {
                     serial: ca.serial(),
                     serial_hex: ca.serial_hex(),
                     not_after_ms: ca.not_after_ms(),
+                    serial_form,
+                    root_der,
                 };
                 let answer = self
                     .revocation_answer(source, r, parent.sha256(), timeout_ms, now_ms)

@@ -2,6 +2,7 @@
 //! `kakunin-2026` — certificates, CRLs, the verify endpoint and webhooks as
 //! Kakunin's service produces them today.
 
+pub mod crl;
 pub mod serial;
 pub mod webhook;
 
