@@ -20,6 +20,9 @@ pub struct TradeFields {
     pub market: String,
     /// The size member (default `size`).
     pub size: String,
+    /// The leverage member (SPEC 10; default `leverage`), read only when
+    /// the policy bounds leverage.
+    pub leverage: String,
 }
 
 impl Default for TradeFields {
@@ -27,6 +30,7 @@ impl Default for TradeFields {
         TradeFields {
             market: "market".into(),
             size: "size".into(),
+            leverage: "leverage".into(),
         }
     }
 }
@@ -221,6 +225,43 @@ pub(crate) fn check_size(policy: &AgentPolicy, size_text: Option<&str>) -> Resul
             "the policy sets no maxTransaction".into(),
         )),
     }
+}
+
+// SPEC 10 venues (a policy constraint a profile maps): the verifier's venue
+// must be permitted, else action_not_allowed, checked with the route's scope.
+pub(crate) fn check_venue(policy: &AgentPolicy) -> Result<(), Error> {
+    match &policy.venue {
+        Some(rule) if !rule.permits() => Err(Error::ActionNotAllowed(
+            "the verifier's venue is not permitted by the policy".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+// SPEC 10 leverage (a policy constraint a profile maps): on a trade route,
+// the top-level number `leverage` (absent means 1) must not exceed the
+// policy's ceiling, else amount_exceeds_limit; checked after the size.
+pub(crate) fn check_leverage(
+    policy: &AgentPolicy,
+    body: &CanonicalBody,
+    fields: &TradeFields,
+    trade: bool,
+) -> Result<(), Error> {
+    let Some(max) = policy.max_leverage.as_ref().filter(|_| trade) else {
+        return Ok(());
+    };
+    let leverage = match body.get(&fields.leverage) {
+        None => Decimal::from_parts(1, 0),
+        Some(JsonValue::Number(n)) => Decimal::parse_json_number(n.source_text())
+            .ok_or_else(|| Error::MalformedBody("leverage must not be negative".into()))?,
+        Some(_) => return Err(Error::MalformedBody("leverage must be a number".into())),
+    };
+    if leverage > *max {
+        return Err(Error::AmountExceedsLimit(
+            "leverage exceeds the policy's ceiling".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// SPEC 5.4: `read` for GET and HEAD, `write` otherwise.

@@ -129,6 +129,31 @@ pub struct AgentPolicy {
     /// The most the sizes of one UTC day's allowed trades may add up to
     /// (SPEC 3 `dailyLimit`, 5.3; revision 1.2).
     pub daily_limit: Option<Amount>,
+    /// A venue constraint (SPEC 10 `permitted_venues`, mapped by a
+    /// profile): `None` checks no venue. Section 3 policies never set it.
+    pub venue: Option<VenueRule>,
+    /// The highest `leverage` a trade may carry (SPEC 10, mapped by a
+    /// profile): `None` checks no leverage. Section 3 policies never set it.
+    pub max_leverage: Option<Decimal>,
+}
+
+/// SPEC 10 venues: the verifier's own venue must be among the permitted
+/// ones (compared ASCII case-insensitively; no list: deny).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueRule {
+    /// The verifier's venue name (configuration).
+    pub venue: String,
+    /// The venues the certificate permits; `None` when it lists none.
+    pub permitted: Option<Vec<String>>,
+}
+
+impl VenueRule {
+    /// SPEC 10: whether the verifier's venue is permitted.
+    pub fn permits(&self) -> bool {
+        self.permitted
+            .as_ref()
+            .is_some_and(|list| list.iter().any(|v| v.eq_ignore_ascii_case(&self.venue)))
+    }
 }
 
 /// An exact amount: `mantissa × 10^exponent` (SPEC 3 `Amount`).
@@ -144,6 +169,20 @@ pub struct Amount {
 }
 
 impl Amount {
+    /// An amount from its parts; `policy_invalid` when the exponent is
+    /// outside SPEC 3's −18..18.
+    pub fn new(mantissa: u128, exponent: i8, currency: Option<String>) -> Result<Amount, Error> {
+        if i64::from(exponent).abs() > MAX_AMOUNT_EXPONENT {
+            return Err(invalid("amount exponent out of range"));
+        }
+        Ok(Amount {
+            mantissa,
+            exponent,
+            currency,
+            value: Decimal::from_parts(mantissa, i32::from(exponent)),
+        })
+    }
+
     /// The exact value.
     pub fn value(&self) -> &Decimal {
         &self.value
@@ -416,6 +455,8 @@ impl AgentPolicy {
             allowed_hours: raw.allowed_hours.map(check_time_window).transpose()?,
             rate_limit: raw.rate_limit.map(check_rate_limit).transpose()?,
             daily_limit: raw.daily_limit.map(check_amount).transpose()?,
+            venue: None,
+            max_leverage: None,
         })
     }
 

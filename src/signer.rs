@@ -90,7 +90,12 @@ impl AgentSigner {
         cert_pem: &[u8],
         chain_pem: Option<&[u8]>,
     ) -> Result<Self, ConfigError> {
-        let cert = AgentCertificate::from_pem_or_der(cert_pem, &ExtensionOids::default())
+        // The signer only needs the key's type: it also reads what only the
+        // kakunin-2026 profile reads (SPEC 10: their agents sign as 4 says).
+        let oids = ExtensionOids::default();
+        let profile = crate::profile::kakunin::KakuninProfile::new();
+        let cert = AgentCertificate::from_pem_or_der(cert_pem, &oids)
+            .or_else(|_| AgentCertificate::from_pem_or_der_with(cert_pem, &oids, Some(&profile)))
             .map_err(|e| ConfigError::new(format!("certificate: {e}")))?;
         let pkcs8 = pem_block(key_pem, &["PRIVATE KEY"])?;
         let rng = SystemRandom::new();

@@ -68,6 +68,7 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     oids: ExtensionOids,
     profile: ProfileOptions,
+    cert_profile: Option<Arc<dyn crate::certificate::CertificateProfile>>,
     max_body_bytes: usize,
     max_age_ms: u64,
     max_future_ms: u64,
@@ -364,6 +365,7 @@ impl Verifier {
         let route = authorization::find_route(&self.routes, req.method, path)?;
         trace.scope = Some(route.scope.clone());
         authorization::check_scope(policy, route)?;
+        authorization::check_venue(policy)?;
         let provenance = cached.cert.provenance().as_result()?;
         authorization::check_provenance(
             provenance,
@@ -380,6 +382,7 @@ impl Verifier {
         }
         authorization::check_market(policy, trade.market)?;
         authorization::check_size(policy, trade.size_text)?;
+        authorization::check_leverage(policy, body, &self.trade_fields, route.trade)?;
         if route.resource {
             authorization::check_data_path(policy, req.method, path)?;
         }

@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use kakunin_verify::audit::AuditRecord;
-use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
+use kakunin_verify::certificate::{AgentCertificate, CertificateProfile, ExtensionOids};
+use kakunin_verify::profile::kakunin::KakuninProfile;
 use kakunin_verify::rawhttp::RawRequest;
 use kakunin_verify::setup::VerifierFiles;
 use kakunin_verify::signature::SignatureAlgorithm;
@@ -36,6 +37,9 @@ enum Command {
     Inspect {
         /// The certificate file.
         cert: PathBuf,
+        /// Also read certificates of this compatibility profile (`kakunin-2026`).
+        #[arg(long)]
+        profile: Option<String>,
     },
     /// Verify raw HTTP/1.1 request files, in order, through one verifier.
     Request(RequestArgs),
@@ -78,6 +82,15 @@ struct RequestArgs {
     /// Root certificates (PEM) for HTTPS revocation responders.
     #[arg(long)]
     tls_roots: Option<PathBuf>,
+    /// Also accept certificates of this compatibility profile (`kakunin-2026`).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The scopes profile certificates hold (comma-separated; default none).
+    #[arg(long)]
+    profile_scopes: Option<String>,
+    /// The verifier's venue name (checked against the profile's permitted venues).
+    #[arg(long)]
+    venue: Option<String>,
     /// Raw HTTP/1.1 request files.
     #[arg(required = true)]
     requests: Vec<PathBuf>,
@@ -133,7 +146,7 @@ fn read(path: &Path) -> Result<Vec<u8>, UsageError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Inspect { cert } => inspect(&cert),
+        Command::Inspect { cert, profile } => inspect(&cert, profile.as_deref()),
         Command::Request(args) => request(args),
         Command::Sign(args) => sign(args),
     };
@@ -146,11 +159,15 @@ fn main() -> ExitCode {
     }
 }
 
-// SPEC 9 inspect.
-fn inspect(path: &Path) -> Result<ExitCode, UsageError> {
+// SPEC 9 inspect (SPEC 10: `--profile kakunin-2026` maps profile
+// certificates and shows the raw scope JSON beside the mapped policy).
+fn inspect(path: &Path, profile: Option<&str>) -> Result<ExitCode, UsageError> {
+    let profile = KakuninProfile::from_options(profile, None, None)
+        .map_err(|e| UsageError(e.to_string()))?;
     let bytes = read(path)?;
-    let parsed =
-        AgentCertificate::from_pem_or_der(&bytes, &ExtensionOids::default()).and_then(|cert| {
+    let hook = profile.as_ref().map(|p| p as &dyn CertificateProfile);
+    let parsed = AgentCertificate::from_pem_or_der_with(&bytes, &ExtensionOids::default(), hook)
+        .and_then(|cert| {
             // A Kakunin extension that does not decode is input that does not
             // decode: say so rather than print `null` for it.
             cert.policy().as_result()?;
@@ -196,8 +213,18 @@ fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
         )),
         None => Arc::new(SystemClock),
     };
+    let profile = KakuninProfile::from_options(
+        args.profile.as_deref(),
+        args.profile_scopes.as_deref(),
+        args.venue.as_deref(),
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
     files
         .builder()
+        .map(|b| match profile {
+            Some(p) => b.kakunin_profile(p),
+            None => b,
+        })
         .and_then(|b| b.clock(clock).build())
         .map_err(|e| UsageError(e.to_string()))
 }

@@ -143,6 +143,42 @@ impl<T> Decoded<T> {
     }
 }
 
+/// What a compatibility profile (e.g. SPEC 10 `kakunin-2026`) says about a
+/// certificate it recognises, already mapped into the crate's own types.
+#[derive(Debug, Clone)]
+pub struct ProfileMapping {
+    /// The serial's text in the profile's form.
+    pub serial_text: String,
+    /// Which rules gave `serial_text` its form.
+    pub serial_form: SerialForm,
+    /// The policy the profile's extensions map to (`policy_invalid` kept
+    /// for step 5).
+    pub policy: Decoded<AgentPolicy>,
+    /// The model provenance the profile's extensions map to.
+    pub provenance: Decoded<ModelProvenance>,
+    /// Subject CN when the standard reading found none (informational).
+    pub subject_cn: Option<String>,
+    /// Subject O when the standard reading found none (informational).
+    pub organization: Option<String>,
+    /// Extra members for `inspect` (e.g. the raw extension text).
+    pub inspect: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The one hook through which a compatibility profile takes part in
+/// parsing a leaf (SPEC 5.1 step 3). Without a profile configured the
+/// verifier parses as sections 2–3 say; with one, a certificate the profile
+/// recognises is mapped at this edge and judged by the same rules after.
+pub trait CertificateProfile: Send + Sync + std::fmt::Debug {
+    /// A DER re-encoding for the field parser when the profile reads an
+    /// encoding the strict parser refuses (e.g. a non-minimal serial);
+    /// `None` when it has nothing to offer. Signatures are still verified
+    /// over the certificate as presented.
+    fn relaxed_der(&self, der: &[u8]) -> Option<Vec<u8>>;
+    /// `None` when the certificate is not the profile's; else its mapping,
+    /// or `malformed_certificate`.
+    fn map(&self, cert: &Certificate) -> Option<Result<ProfileMapping, Error>>;
+}
+
 /// A parsed agent (leaf) certificate: everything the verifier needs, read
 /// once and cached by SHA-256 fingerprint.
 ///
@@ -174,6 +210,7 @@ pub struct AgentCertificate {
     eku_client_auth: Option<bool>,
     policy: Decoded<AgentPolicy>,
     provenance: Decoded<ModelProvenance>,
+    profile_inspect: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Which rules give a certificate's serial its text form.
@@ -295,6 +332,15 @@ fn rsa_modulus_bits(key: &[u8]) -> Option<u32> {
 impl AgentCertificate {
     /// Parses PEM (one `CERTIFICATE` block) or DER.
     pub fn from_pem_or_der(input: &[u8], oids: &ExtensionOids) -> Result<Self, Error> {
+        Self::from_pem_or_der_with(input, oids, None)
+    }
+
+    /// [`Self::from_pem_or_der`] with an optional compatibility profile.
+    pub fn from_pem_or_der_with(
+        input: &[u8],
+        oids: &ExtensionOids,
+        profile: Option<&dyn CertificateProfile>,
+    ) -> Result<Self, Error> {
         if input.len() > MAX_CERTIFICATE_PEM_BYTES {
             return Err(malformed("certificate input too large"));
         }
@@ -305,9 +351,9 @@ impl AgentCertificate {
             if label != "CERTIFICATE" {
                 return Err(malformed("PEM block is not a CERTIFICATE"));
             }
-            Self::from_der(&der, oids)
+            Self::from_der_with(&der, oids, profile)
         } else {
-            Self::from_der(input, oids)
+            Self::from_der_with(input, oids, profile)
         }
     }
 
@@ -315,11 +361,69 @@ impl AgentCertificate {
     /// trailing bytes, and a Kakunin extension that is critical or present
     /// twice (`malformed_certificate`).
     pub fn from_der(der: &[u8], oids: &ExtensionOids) -> Result<Self, Error> {
+        Self::from_der_with(der, oids, None)
+    }
+
+    /// [`Self::from_der`] with an optional compatibility profile: a
+    /// certificate the profile recognises is mapped by it (its serial text,
+    /// policy, provenance); one that only the profile's relaxed reading
+    /// parses must be the profile's. Without a profile, exactly `from_der`.
+    pub fn from_der_with(
+        der: &[u8],
+        oids: &ExtensionOids,
+        profile: Option<&dyn CertificateProfile>,
+    ) -> Result<Self, Error> {
         if der.len() > MAX_CERTIFICATE_DER_BYTES {
             return Err(malformed("certificate too large"));
         }
-        let cert = Certificate::from_der(der)
-            .map_err(|_| malformed("certificate does not parse as DER X.509"))?;
+        let (cert, relaxed) = match (Certificate::from_der(der), profile) {
+            (Ok(c), _) => (c, false),
+            (Err(_), Some(p)) => {
+                let c = p
+                    .relaxed_der(der)
+                    .and_then(|fixed| Certificate::from_der(&fixed).ok())
+                    .ok_or_else(|| malformed("certificate does not parse as DER X.509"))?;
+                (c, true)
+            }
+            (Err(_), None) => return Err(malformed("certificate does not parse as DER X.509")),
+        };
+        let mapping = profile.and_then(|p| p.map(&cert)).transpose()?;
+        if relaxed && mapping.is_none() {
+            return Err(malformed("certificate does not parse as DER X.509"));
+        }
+        let mut out = Self::from_parsed(der, &cert, oids)?;
+        if let Some(m) = mapping {
+            out.apply_profile(m)?;
+        }
+        Ok(out)
+    }
+
+    // A profile's mapping replaces what sections 1-3 would read: SPEC 10
+    // (a profile certificate carrying agentPolicy is malformed_certificate).
+    fn apply_profile(&mut self, m: ProfileMapping) -> Result<(), Error> {
+        if !matches!(self.policy, Decoded::Absent) {
+            return Err(malformed(
+                "a profile certificate also carries agentPolicy",
+            ));
+        }
+        if !matches!(m.provenance, Decoded::Absent) {
+            if !matches!(self.provenance, Decoded::Absent) {
+                return Err(malformed(
+                    "a profile certificate also carries modelProvenance",
+                ));
+            }
+            self.provenance = m.provenance;
+        }
+        self.policy = m.policy;
+        self.serial_hex = m.serial_text;
+        self.serial_form = m.serial_form;
+        self.subject_cn = self.subject_cn.take().or(m.subject_cn);
+        self.organization = self.organization.take().or(m.organization);
+        self.profile_inspect = Some(m.inspect);
+        Ok(())
+    }
+
+    fn from_parsed(der: &[u8], cert: &Certificate, oids: &ExtensionOids) -> Result<Self, Error> {
         let tbs = cert.tbs_certificate();
         let sha256 = crate::digest::sha256(der);
         let (key_algorithm, public_key) = read_public_key(tbs.subject_public_key_info())?;
@@ -351,6 +455,7 @@ impl AgentCertificate {
             eku_client_auth: None,
             policy: Decoded::Absent,
             provenance: Decoded::Absent,
+            profile_inspect: None,
         };
         let mut seen_policy = false;
         let mut seen_provenance = false;
@@ -515,7 +620,7 @@ impl AgentCertificate {
             _ => serde_json::Value::Null,
         };
         let agent_id = self.agent_id().ok();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "agent_id": agent_id,
             "agent_urn": agent_id.map(|id| format!("{AGENT_URN_PREFIX}{id}")),
             "subject_cn": self.subject_cn,
@@ -527,6 +632,10 @@ impl AgentCertificate {
             "sha256": self.sha256_hex,
             "policy": policy,
             "model_provenance": provenance,
-        })
+        });
+        if let (Some(extra), Some(obj)) = (&self.profile_inspect, out.as_object_mut()) {
+            obj.extend(extra.clone());
+        }
+        out
     }
 }

@@ -5,7 +5,7 @@
 //! the others deny with `malformed_certificate` at step 5
 //! ([`check_profile`]), followed by extension decoding (`policy_invalid`).
 
-use super::{AgentCertificate, KeyAlgorithm};
+use super::{AgentCertificate, KeyAlgorithm, SerialForm};
 use crate::error::Error;
 
 /// SPEC 2: RSA keys are at least 2048 bits.
@@ -63,7 +63,12 @@ fn check_validity_period(cert: &AgentCertificate, opts: &ProfileOptions) -> Resu
 }
 
 // SPEC 2 / RFC 5280 4.1.2.2: serial positive, at most 20 content octets.
+// A certificate whose serial text a compatibility profile gave (SPEC 10)
+// was judged by that profile when it was mapped.
 fn check_serial(cert: &AgentCertificate) -> Result<(), Error> {
+    if cert.serial_form() != SerialForm::Rfc5280 {
+        return Ok(());
+    }
     let s = cert.serial();
     if s.is_empty() || s.len() > MAX_SERIAL_OCTETS {
         return Err(malformed("serial number longer than 20 octets"));

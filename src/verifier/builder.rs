@@ -12,7 +12,7 @@ use super::{
 use crate::audit::sink::AuditSink;
 use crate::authorization::{ModelInventory, TradeFields};
 use crate::certificate::profile::ProfileOptions;
-use crate::certificate::ExtensionOids;
+use crate::certificate::{CertificateProfile, ExtensionOids};
 use crate::chain::TrustStore;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
@@ -44,6 +44,7 @@ pub struct VerifierBuilder {
     clock: Arc<dyn Clock>,
     oids: ExtensionOids,
     profile: ProfileOptions,
+    cert_profile: Option<Arc<dyn CertificateProfile>>,
     max_body_bytes: usize,
     max_age_ms: u64,
     max_future_ms: u64,
@@ -85,6 +86,13 @@ impl VerifierBuilder {
     /// Profile options (validity period bound).
     pub fn profile(mut self, profile: ProfileOptions) -> Self {
         self.profile = profile;
+        self
+    }
+    /// SPEC 10: also accept certificates of the Kakunin CA compatibility
+    /// profile `kakunin-2026` (additive: section 2 certificates are verified
+    /// as before). Without it, such certificates fail as sections 2–3 say.
+    pub fn kakunin_profile(mut self, profile: crate::profile::kakunin::KakuninProfile) -> Self {
+        self.cert_profile = Some(Arc::new(profile));
         self
     }
     /// Body size limit (default 1 MiB).
@@ -210,6 +218,7 @@ impl VerifierBuilder {
             clock: self.clock,
             oids: self.oids,
             profile: self.profile,
+            cert_profile: self.cert_profile,
             max_body_bytes: self.max_body_bytes,
             max_age_ms: self.max_age_ms,
             max_future_ms: self.max_future_ms,
@@ -267,6 +276,7 @@ impl Verifier {
             clock: Arc::new(SystemClock),
             oids: ExtensionOids::default(),
             profile: ProfileOptions::default(),
+            cert_profile: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_age_ms: DEFAULT_MAX_AGE_MS,
             max_future_ms: DEFAULT_MAX_FUTURE_MS,

@@ -65,7 +65,8 @@ impl Verifier {
         trace: &mut Trace,
     ) -> Result<Arc<CachedCertificate>, Error> {
         // Step 3: the leaf parses.
-        let cert = AgentCertificate::from_der(leaf_der, &self.oids)?;
+        let cert =
+            AgentCertificate::from_der_with(leaf_der, &self.oids, self.cert_profile.as_deref())?;
         trace.cert_sha256 = Some(*cert.sha256());
         trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
         trace.cert_serial = Some(cert.serial_hex().to_owned());
