@@ -361,9 +361,7 @@ impl CrlSource {
         let issuer = Signer::of(cert.issuer_der)?;
         let root = profile::root_signer(cert)?;
         let profile = cert.serial_form == SerialForm::Kakunin2026;
-        let subject = x509_cert::Certificate::from_der(cert.der)
-            .map_err(|_| Unavailable::new("the certificate does not parse"))?;
-        let facts = CertScope::of(&subject);
+        let facts = profile::subject_facts(cert)?;
         Ok(self
             .crls
             .iter()

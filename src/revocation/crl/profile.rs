@@ -16,8 +16,10 @@
 
 use std::sync::Arc;
 
+use der::Decode;
+
 use super::{
-    current, kakunin_crl, Candidate, CertificateRef, Deciders, Decision, LoadedCrl,
+    current, kakunin_crl, Candidate, CertScope, CertificateRef, Deciders, Decision, LoadedCrl,
     RevocationAnswer, RevocationStatus, SerialForm, Signer, Unavailable,
 };
 
@@ -30,6 +32,24 @@ pub(super) fn root_signer<'a>(
         (SerialForm::Kakunin2026, Some(root)) => Signer::of(root).map(Some),
         _ => Ok(None),
     }
+}
+
+/// The certificate's scope facts (RFC 5280 6.3.3 (b)(2)); SPEC 10: a
+/// profile certificate with a non-minimal serial is read with that serial
+/// written minimally (as the certificate profile reads it).
+pub(super) fn subject_facts(cert: &CertificateRef<'_>) -> Result<CertScope, Unavailable> {
+    let parsed = x509_cert::Certificate::from_der(cert.der).or_else(|e| {
+        match (
+            cert.serial_form,
+            crate::profile::kakunin::certificate::relaxed_der(cert.der),
+        ) {
+            (SerialForm::Kakunin2026, Some(relaxed)) => x509_cert::Certificate::from_der(&relaxed),
+            _ => Err(e),
+        }
+    });
+    parsed
+        .map(|subject| CertScope::of(&subject))
+        .map_err(|_| Unavailable::new("the certificate does not parse"))
 }
 
 /// SPEC 10: every covering CRL decides; any that cannot makes the answer
