@@ -64,7 +64,7 @@ use rustls::time_provider::{DefaultTimeProvider, TimeProvider};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
 use crate::certificate::profile::{self, ProfileOptions};
-use crate::certificate::{AgentCertificate, ExtensionOids};
+use crate::certificate::{AgentCertificate, CertificateProfile, ExtensionOids};
 use crate::chain::TrustStore;
 use crate::error::ConfigError;
 
@@ -78,6 +78,7 @@ struct AgentClientVerifier {
     trust: TrustStore,
     oids: ExtensionOids,
     profile: ProfileOptions,
+    cert_profile: Option<Arc<dyn CertificateProfile>>,
 }
 
 // SPEC 4.6: a refused certificate aborts the handshake (rustls sends the alert).
@@ -116,8 +117,13 @@ fn with_configured<'a>(
 
 // SPEC 2 / 5.1 step 3: the leaf parses (Kakunin extensions non-critical, at
 // most once each).
-fn parse_leaf(der: &[u8], oids: &ExtensionOids) -> Result<AgentCertificate, rustls::Error> {
-    AgentCertificate::from_der(der, oids).map_err(|_| refuse(CertificateError::BadEncoding))
+fn parse_leaf(
+    der: &[u8],
+    oids: &ExtensionOids,
+    cert_profile: Option<&dyn CertificateProfile>,
+) -> Result<AgentCertificate, rustls::Error> {
+    AgentCertificate::from_der_with(der, oids, cert_profile)
+        .map_err(|_| refuse(CertificateError::BadEncoding))
 }
 
 // SPEC 2: basicConstraints, keyUsage digitalSignature, and EKU *present*
@@ -173,7 +179,11 @@ impl ClientCertVerifier for AgentClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        let leaf = parse_leaf(end_entity.as_ref(), &self.oids)?;
+        let leaf = parse_leaf(
+            end_entity.as_ref(),
+            &self.oids,
+            self.cert_profile.as_deref(),
+        )?;
         let all = with_configured(intermediates, self.trust.intermediates());
         let verified = self.inner.verify_client_cert(end_entity, &all, now)?;
         check_usage(&leaf)?;
@@ -234,6 +244,17 @@ pub fn client_cert_verifier_with(
     oids: ExtensionOids,
     profile: ProfileOptions,
 ) -> Result<Arc<dyn ClientCertVerifier>, ConfigError> {
+    client_cert_verifier_for(trust, oids, profile, None)
+}
+
+/// [`client_cert_verifier_with`] that also reads the leaves of a
+/// compatibility profile (SPEC 10), as the verifier configured with it does.
+pub fn client_cert_verifier_for(
+    trust: &TrustStore,
+    oids: ExtensionOids,
+    profile: ProfileOptions,
+    cert_profile: Option<Arc<dyn CertificateProfile>>,
+) -> Result<Arc<dyn ClientCertVerifier>, ConfigError> {
     let roots = Arc::new(root_store(trust)?);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiClientVerifier::builder_with_provider(roots, provider)
@@ -244,6 +265,7 @@ pub fn client_cert_verifier_with(
         trust: trust.clone(),
         oids,
         profile,
+        cert_profile,
     }))
 }
 

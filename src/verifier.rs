@@ -113,12 +113,29 @@ impl Verifier {
         cert_chain: Vec<rustls_pki_types::CertificateDer<'static>>,
         key: rustls_pki_types::PrivateKeyDer<'static>,
     ) -> Result<rustls::ServerConfig, crate::error::ConfigError> {
-        let verifier = crate::tls::client_cert_verifier_with(&self.trust, self.oids, self.profile)?;
+        let verifier = self.tls_client_cert_verifier()?;
         crate::tls::server_config_for(
             verifier,
             cert_chain,
             key,
             Arc::new(rustls::time_provider::DefaultTimeProvider),
+        )
+    }
+
+    /// SPEC 4.6: the client-certificate verifier of
+    /// [`tls_server_config`](Self::tls_server_config) — this verifier's
+    /// roots, intermediates, extension arc, profile options and, when
+    /// configured, the `kakunin-2026` profile (SPEC 10). Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn tls_client_cert_verifier(
+        &self,
+    ) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, crate::error::ConfigError>
+    {
+        crate::tls::client_cert_verifier_for(
+            &self.trust,
+            self.oids,
+            self.profile,
+            self.cert_profile.clone(),
         )
     }
 

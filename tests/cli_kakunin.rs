@@ -86,9 +86,15 @@ fn request_file(scratch: &Path, name: &str, body: &str, n: usize) -> PathBuf {
         "--model-sha256",
         l["weights_sha256"].as_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let headers = String::from_utf8(o.stdout).unwrap();
-    let raw = format!(
+    let raw =
+        format!(
         "POST /v1/orders HTTP/1.1\r\nHost: api.exchange.example\r\nContent-Length: {}\r\n{}\r\n{}",
         body.len(),
         headers.lines().map(|l| format!("{l}\r\n")).collect::<String>(),
@@ -156,10 +162,19 @@ fn spec_10_request_with_and_without_the_profile() {
         .map(|(i, n)| request_file(&s, n, TRADE, i))
         .collect();
     let o = request(&s, &PROFILE, &files);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     for (line, name) in json_lines(&o).iter().zip(names) {
         assert_eq!(line["decision"], "allow", "{name}");
-        assert_eq!(line["audit"]["cert_serial"], leaf(name)["profile_serial"], "{name}");
+        assert_eq!(
+            line["audit"]["cert_serial"],
+            leaf(name)["profile_serial"],
+            "{name}"
+        );
     }
     let o = request(&s, &[], &files);
     assert_eq!(o.status.code(), Some(1));
@@ -183,11 +198,27 @@ fn spec_10_request_with_and_without_the_profile() {
 fn spec_10_request_refusals() {
     let s = scratch("refusals");
     let cases = [
-        ("leaf_positive", r#"{"market":"ETH-USD","size":25001}"#, "amount_exceeds_limit"),
-        ("leaf_positive", r#"{"market":"XRP-USD","size":1}"#, "market_not_allowed"),
+        (
+            "leaf_positive",
+            r#"{"market":"ETH-USD","size":25001}"#,
+            "amount_exceeds_limit",
+        ),
+        (
+            "leaf_positive",
+            r#"{"market":"XRP-USD","size":1}"#,
+            "market_not_allowed",
+        ),
         ("scope_no_permitted_venues", TRADE, "action_not_allowed"),
-        ("leaf_positive", r#"{"market":"ETH-USD","size":1,"leverage":4}"#, "amount_exceeds_limit"),
-        ("scope_leverage_false", r#"{"market":"ETH-USD","size":1,"leverage":1.5}"#, "amount_exceeds_limit"),
+        (
+            "leaf_positive",
+            r#"{"market":"ETH-USD","size":1,"leverage":4}"#,
+            "amount_exceeds_limit",
+        ),
+        (
+            "scope_leverage_false",
+            r#"{"market":"ETH-USD","size":1,"leverage":1.5}"#,
+            "amount_exceeds_limit",
+        ),
         ("policy_invalid_duplicate_member", TRADE, "policy_invalid"),
         ("policy_invalid_huge_number_text", TRADE, "policy_invalid"),
     ];
@@ -205,7 +236,14 @@ fn spec_10_request_refusals() {
     // Another venue: every trade is refused with the scope.
     let o = request(
         &s,
-        &["--profile", "kakunin-2026", "--profile-scopes", "submit_order", "--venue", "coinbase"],
+        &[
+            "--profile",
+            "kakunin-2026",
+            "--profile-scopes",
+            "submit_order",
+            "--venue",
+            "coinbase",
+        ],
         &[request_file(&s, "leaf_positive", TRADE, 99)],
     );
     assert_eq!(json_lines(&o)[0]["code"], "action_not_allowed");
@@ -249,7 +287,10 @@ fn spec_10_inspect_with_the_profile() {
         v["policy"]["allowed_markets"],
         serde_json::json!(["BTC-USD", "ETH-USD", "EUR_USD"])
     );
-    assert_eq!(v["permitted_venues"], serde_json::json!(["Binance", "Kraken"]));
+    assert_eq!(
+        v["permitted_venues"],
+        serde_json::json!(["Binance", "Kraken"])
+    );
     assert_eq!(v["max_leverage"], "3");
     assert_eq!(v["model_provenance"]["weights_sha256"], l["weights_sha256"]);
     assert_eq!(v["subject_cn"], l["subject_cn"]);
@@ -260,13 +301,23 @@ fn spec_10_inspect_with_the_profile() {
     assert!(v.get("scope_json").is_none());
     // A malformed scope: exit 1 with its code.
     let bad = leaf("policy_invalid_not_object");
-    let o = run(&["inspect", "--profile", "kakunin-2026", bad["file"].as_str().unwrap()]);
+    let o = run(&[
+        "inspect",
+        "--profile",
+        "kakunin-2026",
+        bad["file"].as_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json_lines(&o)[0]["error"], "policy_invalid");
     // A non-minimal serial parses only with the profile.
     let nm = leaf("leaf_nonminimal");
     let o = run(&["inspect", nm["file"].as_str().unwrap()]);
     assert_eq!(json_lines(&o)[0]["error"], "malformed_certificate");
-    let o = run(&["inspect", "--profile", "kakunin-2026", nm["file"].as_str().unwrap()]);
+    let o = run(&[
+        "inspect",
+        "--profile",
+        "kakunin-2026",
+        nm["file"].as_str().unwrap(),
+    ]);
     assert_eq!(json_lines(&o)[0]["serial"], nm["profile_serial"]);
 }

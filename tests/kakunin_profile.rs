@@ -60,7 +60,9 @@ fn builder() -> VerifierBuilder {
 }
 
 fn profile() -> KakuninProfile {
-    KakuninProfile::new().scopes(["submit_order"]).venue("kraken")
+    KakuninProfile::new()
+        .scopes(["submit_order"])
+        .venue("kraken")
 }
 
 fn with_profile() -> Verifier {
@@ -85,7 +87,15 @@ fn signer(name: &str) -> AgentSigner {
 fn trade(name: &str, body: &str) -> Signed {
     let l = leaf(name);
     let weights = l["weights_sha256"].as_str();
-    sign_with(&signer(name), "POST", "/v1/orders", body, now_ms(), weights, None)
+    sign_with(
+        &signer(name),
+        "POST",
+        "/v1/orders",
+        body,
+        now_ms(),
+        weights,
+        None,
+    )
 }
 
 fn code(name: &str, body: &str, v: &Verifier) -> Option<&'static str> {
@@ -174,9 +184,17 @@ fn spec_10_market_outside_permitted_instruments_is_refused() {
 #[test]
 fn spec_10_venue_rule() {
     let kraken = with_profile();
-    assert_eq!(code("leaf_positive", TRADE, &kraken), None, "Kraken ~ kraken");
+    assert_eq!(
+        code("leaf_positive", TRADE, &kraken),
+        None,
+        "Kraken ~ kraken"
+    );
     let coinbase = builder()
-        .kakunin_profile(KakuninProfile::new().scopes(["submit_order"]).venue("Coinbase"))
+        .kakunin_profile(
+            KakuninProfile::new()
+                .scopes(["submit_order"])
+                .venue("Coinbase"),
+        )
         .build()
         .unwrap();
     assert_eq!(
@@ -223,7 +241,11 @@ fn spec_10_leverage_rule() {
     let err = trade("leaf_positive", both).verify(&v).unwrap_err();
     assert!(err.error.to_string().contains("maxTransaction"), "{err:?}");
     assert_eq!(
-        code("leaf_positive", r#"{"market":"BTC-USD","size":1,"leverage":"2"}"#, &v),
+        code(
+            "leaf_positive",
+            r#"{"market":"BTC-USD","size":1,"leverage":"2"}"#,
+            &v
+        ),
         Some("malformed_body")
     );
 }
@@ -354,7 +376,15 @@ fn spec_10_model_hash() {
     for name in ["model_bare_hex", "model_blake3"] {
         // No weights hash certified: no header needed, but an inventory
         // needs one.
-        let plain = sign_with(&signer(name), "POST", "/v1/orders", TRADE, now_ms(), None, None);
+        let plain = sign_with(
+            &signer(name),
+            "POST",
+            "/v1/orders",
+            TRADE,
+            now_ms(),
+            None,
+            None,
+        );
         assert_eq!(plain.code(&v), None, "{name}");
         assert_eq!(plain.code(&with_inv), Some("model_mismatch"), "{name}");
     }
@@ -366,8 +396,9 @@ fn spec_10_model_hash() {
 fn spec_10_subject_is_read_lossily() {
     let l = leaf("subject_nonprintable");
     let pem = read(dir().join(l["file"].as_str().unwrap()));
-    let with = AgentCertificate::from_pem_or_der_with(&pem, &ExtensionOids::default(), Some(&profile()))
-        .unwrap();
+    let with =
+        AgentCertificate::from_pem_or_der_with(&pem, &ExtensionOids::default(), Some(&profile()))
+            .unwrap();
     let cn = with.subject_cn().unwrap();
     assert!(cn.starts_with("M\u{fffd}ller & Co_trader:"), "{cn}");
     let without = AgentCertificate::from_pem_or_der(&pem, &ExtensionOids::default()).unwrap();
@@ -384,7 +415,9 @@ fn spec_10_what_x509_cert_and_webpki_accept_as_is() {
     let neg = x509_cert::Certificate::from_der(&der_of("leaf_negative")).unwrap();
     assert_eq!(
         kakunin_verify::hex::encode(neg.tbs_certificate().serial_number().as_bytes()),
-        leaf("leaf_negative")["serial_content_hex"].as_str().unwrap()
+        leaf("leaf_negative")["serial_content_hex"]
+            .as_str()
+            .unwrap()
     );
     let nonminimal = der_of("leaf_nonminimal");
     assert!(x509_cert::Certificate::from_der(&nonminimal).is_err());
@@ -392,4 +425,30 @@ fn spec_10_what_x509_cert_and_webpki_accept_as_is() {
     assert!(webpki::EndEntityCert::try_from(&as_presented).is_ok());
     // Without the profile the strict parse decides.
     assert!(AgentCertificate::from_der(&nonminimal, &ExtensionOids::default()).is_err());
+}
+
+// SPEC 4.6 / 10: the mutual-TLS client verifier of a verifier configured
+// with the profile accepts profile leaves (negative and non-minimal serials
+// included); without the profile it refuses them as sections 2-3 say.
+#[cfg(feature = "tls")]
+#[test]
+fn spec_10_mtls_client_verifier_follows_the_profile() {
+    use rustls_pki_types::{CertificateDer, UnixTime};
+    let der_of = |name: &str| read(dir().join(leaf(name)["der_file"].as_str().unwrap()));
+    let now = UnixTime::since_unix_epoch(std::time::Duration::from_millis(now_ms()));
+    let with = with_profile().tls_client_cert_verifier().unwrap();
+    let without = without_profile().tls_client_cert_verifier().unwrap();
+    for name in [
+        "leaf_negative",
+        "leaf_nonminimal",
+        "leaf_root_direct",
+        "leaf_positive",
+    ] {
+        let der = der_of(name);
+        let ee = CertificateDer::from(der.as_slice());
+        assert!(with.verify_client_cert(&ee, &[], now).is_ok(), "{name}");
+        let refused = without.verify_client_cert(&ee, &[], now).is_err();
+        // leaf_positive is a valid section 2 certificate (no agentPolicy).
+        assert_eq!(refused, name != "leaf_positive", "{name}");
+    }
 }

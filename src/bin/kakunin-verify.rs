@@ -162,8 +162,8 @@ fn main() -> ExitCode {
 // SPEC 9 inspect (SPEC 10: `--profile kakunin-2026` maps profile
 // certificates and shows the raw scope JSON beside the mapped policy).
 fn inspect(path: &Path, profile: Option<&str>) -> Result<ExitCode, UsageError> {
-    let profile = KakuninProfile::from_options(profile, None, None)
-        .map_err(|e| UsageError(e.to_string()))?;
+    let profile =
+        KakuninProfile::from_options(profile, None, None).map_err(|e| UsageError(e.to_string()))?;
     let bytes = read(path)?;
     let hook = profile.as_ref().map(|p| p as &dyn CertificateProfile);
     let parsed = AgentCertificate::from_pem_or_der_with(&bytes, &ExtensionOids::default(), hook)

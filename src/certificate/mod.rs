@@ -402,9 +402,7 @@ impl AgentCertificate {
     // (a profile certificate carrying agentPolicy is malformed_certificate).
     fn apply_profile(&mut self, m: ProfileMapping) -> Result<(), Error> {
         if !matches!(self.policy, Decoded::Absent) {
-            return Err(malformed(
-                "a profile certificate also carries agentPolicy",
-            ));
+            return Err(malformed("a profile certificate also carries agentPolicy"));
         }
         if !matches!(m.provenance, Decoded::Absent) {
             if !matches!(self.provenance, Decoded::Absent) {

@@ -55,6 +55,9 @@ pub const DEFAULT_MODEL_HASH_OID: &str = "1.3.6.1.4.1.99999.2";
 pub const DEFAULT_FINANCIAL_SCOPE_OID: &str = "1.3.6.1.4.1.99999.3";
 const _: () = assert!(DEFAULT_PROFILE_ARC.len() + 2 == DEFAULT_MODEL_HASH_OID.len());
 
+/// The values of the profile's extensions: `(financial scope, model hash)`.
+type ProfileExtensions<'c> = (Option<&'c [u8]>, Option<&'c [u8]>);
+
 fn arc_oid(arc: &str, leaf: &str) -> Result<ObjectIdentifier, ConfigError> {
     ObjectIdentifier::new(&format!("{arc}.{leaf}"))
         .map_err(|_| ConfigError::new(format!("invalid profile extension arc {arc:?}")))
@@ -142,10 +145,7 @@ impl KakuninProfile {
 
     /// The profile's extensions of a certificate: `(scope, model hash)`
     /// values. SPEC 10 / 2: non-critical and at most once each.
-    fn extensions<'c>(
-        &self,
-        cert: &'c Certificate,
-    ) -> Result<(Option<&'c [u8]>, Option<&'c [u8]>), Error> {
+    fn extensions<'c>(&self, cert: &'c Certificate) -> Result<ProfileExtensions<'c>, Error> {
         let mut scope = None;
         let mut hash = None;
         for ext in cert.tbs_certificate().extensions().into_iter().flatten() {
@@ -167,7 +167,10 @@ impl KakuninProfile {
     }
 
     // SPEC 10: the scope's JSON mapped into the crate's policy.
-    fn policy(&self, value: &[u8]) -> (Option<String>, Decoded<AgentPolicy>, Option<FinancialScope>) {
+    fn policy(
+        &self,
+        value: &[u8],
+    ) -> (Option<String>, Decoded<AgentPolicy>, Option<FinancialScope>) {
         let text = match scope::extension_text(value) {
             Ok(t) => t,
             Err(e) => return (None, Decoded::Invalid(e), None),
@@ -204,7 +207,9 @@ impl CertificateProfile for KakuninProfile {
         };
         let tbs = cert.tbs_certificate();
         let Some(serial_text) = serial::serial_text(tbs.serial_number().as_bytes()) else {
-            return Some(Err(malformed("serial number outside the kakunin-2026 profile")));
+            return Some(Err(malformed(
+                "serial number outside the kakunin-2026 profile",
+            )));
         };
         let (scope_json, policy, scope) = self.policy(scope_value);
         let provenance = match hash_value.map(model_hash::decode) {
@@ -217,7 +222,10 @@ impl CertificateProfile for KakuninProfile {
         inspect.insert("scope_json".into(), scope_json.into());
         inspect.insert(
             "permitted_venues".into(),
-            scope.as_ref().and_then(|s| s.permitted_venues.clone()).into(),
+            scope
+                .as_ref()
+                .and_then(|s| s.permitted_venues.clone())
+                .into(),
         );
         inspect.insert(
             "max_leverage".into(),

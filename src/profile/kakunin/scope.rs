@@ -13,9 +13,7 @@ use der::Decode;
 use crate::canonical::JsonValue;
 use crate::decimal::Decimal;
 use crate::error::Error;
-use crate::policy::{
-    AgentPolicy, Amount, VenueRule, MAX_AMOUNT_EXPONENT, MAX_LIST_ENTRIES, MAX_STRING_BYTES,
-};
+use crate::policy::{AgentPolicy, Amount, VenueRule, MAX_LIST_ENTRIES, MAX_STRING_BYTES};
 
 /// SPEC 10: the scope's JSON text is at most 4 KiB.
 pub const MAX_SCOPE_BYTES: usize = 4096;
@@ -145,9 +143,6 @@ pub fn usd_amount(d: &Decimal) -> Result<Amount, Error> {
     let text = d.to_string();
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
     let exponent = i64::try_from(frac.len()).map_err(|_| invalid("amount out of range"))?;
-    if exponent > MAX_AMOUNT_EXPONENT {
-        return Err(invalid("amount has more than 18 decimal places"));
-    }
     let mut digits = String::with_capacity(int.len() + frac.len());
     digits.push_str(int);
     digits.push_str(frac);
@@ -155,6 +150,7 @@ pub fn usd_amount(d: &Decimal) -> Result<Amount, Error> {
         .parse()
         .map_err(|_| invalid("amount too large to hold exactly"))?;
     let exponent = i8::try_from(-exponent).map_err(|_| invalid("amount out of range"))?;
+    // SPEC 3: the exponent range is Amount::new's to enforce.
     Amount::new(mantissa, exponent, Some(USD.to_owned()))
 }
 
@@ -168,7 +164,11 @@ impl FinancialScope {
         Ok(AgentPolicy {
             version: 1,
             scopes: (!scopes.is_empty()).then(|| scopes.to_vec()),
-            max_transaction: self.max_single_trade_usd.as_ref().map(usd_amount).transpose()?,
+            max_transaction: self
+                .max_single_trade_usd
+                .as_ref()
+                .map(usd_amount)
+                .transpose()?,
             allowed_markets: self.permitted_instruments.clone(),
             revocation_timeout: None,
             data_access: None,

@@ -84,6 +84,9 @@ mod tests {
         assert_eq!(serial_text(&[]), None);
         assert_eq!(serial_text(&[1u8; 18]), None);
         assert_eq!(serial_text(&[1u8; 17]).map(|t| t.len()), Some(32));
-        assert_eq!(serial_text(&[0x05]).as_deref(), Some("00000000000000000000000000000005"));
+        assert_eq!(
+            serial_text(&[0x05]).as_deref(),
+            Some("00000000000000000000000000000005")
+        );
     }
 }

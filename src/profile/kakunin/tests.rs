@@ -10,7 +10,10 @@ use crate::error::Error;
 use crate::Code;
 
 fn code(r: Result<impl std::fmt::Debug, Error>) -> Code {
-    r.map(|_| ()).map_err(|e| e.code()).err().unwrap_or(Code::MalformedRequest)
+    r.map(|_| ())
+        .map_err(|e| e.code())
+        .err()
+        .unwrap_or(Code::MalformedRequest)
 }
 
 fn invalid(text: &str) {
@@ -59,9 +62,16 @@ fn spec_10_members_of_the_wrong_type_or_range() {
     let long = format!(r#"{{"permitted_venues":["{}"]}}"#, "v".repeat(257));
     invalid(&long);
     let many: Vec<String> = (0..257).map(|i| format!("\"m{i}\"")).collect();
-    invalid(&format!(r#"{{"permitted_instruments":[{}]}}"#, many.join(",")));
+    invalid(&format!(
+        r#"{{"permitted_instruments":[{}]}}"#,
+        many.join(",")
+    ));
     let ok: Vec<String> = (0..256).map(|i| format!("\"m{i}\"")).collect();
-    let s = parse_scope(&format!(r#"{{"permitted_instruments":[{}]}}"#, ok.join(","))).unwrap();
+    let s = parse_scope(&format!(
+        r#"{{"permitted_instruments":[{}]}}"#,
+        ok.join(",")
+    ))
+    .unwrap();
     assert_eq!(s.permitted_instruments.map(|v| v.len()), Some(256));
 }
 
@@ -100,7 +110,9 @@ fn spec_10_four_kib_bound() {
     invalid(&pad(MAX_SCOPE_BYTES + 1));
     assert!(extension_text(&utf8_der(pad(MAX_SCOPE_BYTES).as_bytes())).is_ok());
     assert_eq!(
-        code(extension_text(&utf8_der(pad(MAX_SCOPE_BYTES + 1).as_bytes()))),
+        code(extension_text(&utf8_der(
+            pad(MAX_SCOPE_BYTES + 1).as_bytes()
+        ))),
         Code::PolicyInvalid
     );
 }
@@ -111,10 +123,10 @@ fn spec_10_extension_must_be_a_utf8string() {
     assert_eq!(extension_text(&utf8_der(b"{}")).as_deref().ok(), Some("{}"));
     for bad in [
         &b""[..],
-        &[0x0c, 0x02, b'{'][..],                // short
-        &[0x13, 0x02, b'{', b'}'][..],          // PrintableString
-        &[0x0c, 0x02, 0xfc, b'}'][..],          // not UTF-8
-        &[0x0c, 0x02, b'{', b'}', 0x00][..],    // trailing byte
+        &[0x0c, 0x02, b'{'][..],             // short
+        &[0x13, 0x02, b'{', b'}'][..],       // PrintableString
+        &[0x0c, 0x02, 0xfc, b'}'][..],       // not UTF-8
+        &[0x0c, 0x02, b'{', b'}', 0x00][..], // trailing byte
     ] {
         assert_eq!(code(extension_text(bad)), Code::PolicyInvalid, "{bad:?}");
     }
@@ -158,7 +170,10 @@ fn spec_10_mapping_of_leverage_venue_and_scopes() {
         .unwrap()
         .to_policy(&["trade".into()], Some("kraken"))
         .unwrap();
-    assert_eq!(p.max_leverage.map(|d| d.to_string()).as_deref(), Some("2.5"));
+    assert_eq!(
+        p.max_leverage.map(|d| d.to_string()).as_deref(),
+        Some("2.5")
+    );
     assert_eq!(p.scopes, Some(vec!["trade".to_string()]));
     let venue = p.venue.unwrap();
     assert!(!venue.permits(), "no permitted_venues: deny");
@@ -176,7 +191,10 @@ fn spec_10_model_hash_forms() {
     let hex = "7db46651770de25cfbb3fabf9473394c4c22834e8fd528d2d0772a94d75af87f";
     let want = crate::hex::decode_sha256_lower(hex);
     assert_eq!(weights_sha256(&format!("sha256:{hex}")), want);
-    assert_eq!(weights_sha256(&format!("sha256:{}", hex.to_uppercase())), want);
+    assert_eq!(
+        weights_sha256(&format!("sha256:{}", hex.to_uppercase())),
+        want
+    );
     for other in [
         hex.to_string(),
         format!("blake3:{hex}"),
@@ -190,7 +208,10 @@ fn spec_10_model_hash_forms() {
     }
     let p = model_hash::decode(&utf8_der(format!("sha256:{hex}").as_bytes())).unwrap();
     assert_eq!(p.weights_sha256, want);
-    assert_eq!(code(model_hash::decode(&[0x04, 0x01, 0x00])), Code::PolicyInvalid);
+    assert_eq!(
+        code(model_hash::decode(&[0x04, 0x01, 0x00])),
+        Code::PolicyInvalid
+    );
 }
 
 // SPEC 10: a non-minimal serial is re-encoded minimally for the field
@@ -222,7 +243,12 @@ fn spec_10_relaxed_der_rewrites_only_a_non_minimal_serial() {
     let fixed_neg = relaxed_der(&neg).unwrap();
     assert_eq!(fixed_neg.get(9..12), Some(&[0x02, 0x01, 0x90][..]));
     // Not a certificate's layout, truncated, or long lengths: None, no panic.
-    for bad in [&b""[..], &[0x30][..], &[0x30, 0x85, 1, 1, 1, 1, 1][..], &cert[..cert.len() - 1]] {
+    for bad in [
+        &b""[..],
+        &[0x30][..],
+        &[0x30, 0x85, 1, 1, 1, 1, 1][..],
+        &cert[..cert.len() - 1],
+    ] {
         assert_eq!(relaxed_der(bad), None);
     }
     for cut in 0..cert.len() {
@@ -233,7 +259,10 @@ fn spec_10_relaxed_der_rewrites_only_a_non_minimal_serial() {
 // SPEC 9 / 10 configuration: `--profile`, `--profile-scopes`, `--venue`.
 #[test]
 fn spec_10_command_line_options() {
-    assert_eq!(KakuninProfile::from_options(None, None, None).unwrap(), None);
+    assert_eq!(
+        KakuninProfile::from_options(None, None, None).unwrap(),
+        None
+    );
     let p = KakuninProfile::from_options(Some("kakunin-2026"), Some("a, b"), Some("Kraken"))
         .unwrap()
         .unwrap();
