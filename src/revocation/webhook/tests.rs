@@ -352,3 +352,21 @@ fn spec_10_pushed_serial_meets_the_profile_certificate_text() {
         assert!(!cache.is_marked_revoked(&other));
     }
 }
+
+// SPEC 10: every truncation of either header of Kakunin's form (and the
+// headers swapped) is refused, never a panic; only the whole delivery is
+// accepted.
+#[test]
+fn spec_10_every_truncation_of_kakunin_form_is_refused() {
+    let sig = kakunin_signature(KAKUNIN_BODY);
+    let ms = MS.to_string();
+    for s_end in 0..=sig.len() {
+        for t_end in 0..=ms.len() {
+            let (s, t) = (sig.get(..s_end), ms.get(..t_end));
+            let whole = s_end == sig.len() && t_end == ms.len();
+            assert_eq!(kakunin(s, t).is_ok(), whole, "{s:?} / {t:?}");
+            assert!(kakunin(t, s).is_err(), "swapped {s:?} / {t:?}");
+        }
+        assert!(kakunin(sig.get(..s_end), None).is_err());
+    }
+}
