@@ -7,7 +7,9 @@
 //! `baseline_chain_{rsa2048,p256}` (a bare webpki path validation of the
 //! same chain, the other half of the cold baseline), and with feature
 //! `actix` `actix_hot_rsa2048` (`hot_rsa2048` through `KakuninMiddleware`
-//! and a handler, with `actix_web::test`, no socket).
+//! and a handler, with `actix_web::test`, no socket), and with feature
+//! `redis` `hot_rsa2048_redis` (`hot_rsa2048` with the nonce store and rate
+//! limiter in a redis-server the bench starts on 127.0.0.1).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -327,6 +329,66 @@ fn bench_actix_hot(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'stati
     });
 }
 
+/// `hot_rsa2048` with the nonce store and rate limiter in Redis (one round
+/// trip each per request) on a local redis-server; its keys are flushed
+/// (outside the measurement) before a pool's nonces or the policy's 1000
+/// actions a minute would run out.
+#[cfg(feature = "redis")]
+fn bench_hot_redis(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'static str) {
+    use kakunin_verify::replay::NonceStoreConfig;
+    use kakunin_verify::stores::redis::{RedisStoreConfig, RedisStores};
+
+    let server = redis_server::RedisServer::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let config = RedisStoreConfig::new(server.url(), AUDIENCE).with_timeout(Duration::from_secs(1));
+    let stores = runtime.block_on(RedisStores::connect(config)).unwrap();
+    let routes: RouteTable = "POST /v1/trades submit_limit_order trade".parse().unwrap();
+    let v = Verifier::builder(trust(kind))
+        .audience(AUDIENCE)
+        .routes(routes)
+        .clock(Arc::new(ManualClock::new(NOW_MS)))
+        .revocation(Revocation::Disabled)
+        .nonce_store(Arc::new(
+            stores.nonce_store(NonceStoreConfig::default()).unwrap(),
+        ))
+        .rate_limiter(Arc::new(stores.rate_limiter()))
+        .build()
+        .unwrap();
+    let pool = sign_pool(&signer(kind), 0);
+    let flush = || {
+        let mut connection = server.sync_connection();
+        redis::cmd("FLUSHALL").query::<()>(&mut connection).unwrap();
+    };
+    // Warm the certificate cache with the pool's last request, then forget it.
+    assert!(run(&v, &pool[POOL - 1]), "warm-up request must be allowed");
+    flush();
+    let next = RefCell::new(0);
+    c.bench_function(id, |b| {
+        b.iter_batched(
+            || {
+                let mut next = next.borrow_mut();
+                if *next == POOL - 1 {
+                    flush();
+                    *next = 0;
+                }
+                *next += 1;
+                *next - 1
+            },
+            |i| assert!(run(&v, &pool[i])),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+#[cfg(feature = "redis")]
+#[path = "../tests/common/redis_server.rs"]
+mod redis_server;
+
 /// `hot_rsa2048`'s requests through the axum layer (`KakuninLayer`, body
 /// collected with its limit, headers converted, `VerifiedAgent` handed to a
 /// handler) with `tower::ServiceExt::oneshot`, in-process, no socket.
@@ -387,6 +449,8 @@ fn verify_benches(c: &mut Criterion) {
     bench_baseline(&mut g, "baseline_ring_p256", "p256");
     bench_baseline(&mut g, "baseline_ring_ed25519", "ed25519");
     bench_hot(&mut g, "hot_rsa2048", "rsa2048", || Revocation::Disabled);
+    #[cfg(feature = "redis")]
+    bench_hot_redis(&mut g, "hot_rsa2048_redis", "rsa2048");
     bench_hot(&mut g, "hot_p256", "p256", || Revocation::Disabled);
     bench_hot(&mut g, "hot_ed25519", "ed25519", || Revocation::Disabled);
     bench_hot(&mut g, "hot_rsa2048_revocation_cached", "rsa2048", || {

@@ -32,21 +32,23 @@ async fn allowed(agent: VerifiedAgent) -> HttpResponse {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = GatewayArgs::parse();
-    let verifier = args.verifier()?;
-    // With TLS, the handshake applies the verifier's own configuration.
-    #[cfg(feature = "tls")]
-    let tls = match args.server_identity()? {
-        Some((chain, key)) => Some(verifier.tls_server_config(chain, key)?),
-        None => None,
-    };
-    #[cfg(not(feature = "tls"))]
-    let tls: Option<std::convert::Infallible> = match args.server_identity()? {
-        Some(_) => return Err("--tls-cert needs a build with --features actix,tls".into()),
-        None => None,
-    };
     let secret: Option<Arc<[u8]>> = args.webhook_secret()?.map(Arc::from);
     let listen = args.listen;
+    // The verifier is made on the server's runtime: a shared store's
+    // connection and subscription (`--shared-store`) live there.
     actix_web::rt::System::new().block_on(async move {
+        let verifier = args.verifier().await?;
+        // With TLS, the handshake applies the verifier's own configuration.
+        #[cfg(feature = "tls")]
+        let tls = match args.server_identity()? {
+            Some((chain, key)) => Some(verifier.tls_server_config(chain, key)?),
+            None => None,
+        };
+        #[cfg(not(feature = "tls"))]
+        let tls: Option<std::convert::Infallible> = match args.server_identity()? {
+            Some(_) => return Err("--tls-cert needs a build with --features actix,tls".into()),
+            None => None,
+        };
         let server = HttpServer::new(move || {
             let verifier = Arc::clone(&verifier);
             let secret = secret.clone();

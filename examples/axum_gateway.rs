@@ -33,8 +33,8 @@ async fn allowed(agent: VerifiedAgent) -> ([(&'static str, &'static str); 1], St
 
 /// Every route of the route table (the layer refuses what the table does
 /// not allow), and the webhook route beside the layer.
-pub fn app(args: &GatewayArgs) -> Result<Router, Box<dyn std::error::Error>> {
-    let verifier = args.verifier()?;
+pub async fn app(args: &GatewayArgs) -> Result<Router, Box<dyn std::error::Error>> {
+    let verifier = args.verifier().await?;
     let mut app = Router::new()
         .fallback(allowed)
         .layer(KakuninLayer::new(Arc::clone(&verifier)));
@@ -47,7 +47,7 @@ pub fn app(args: &GatewayArgs) -> Result<Router, Box<dyn std::error::Error>> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = GatewayArgs::parse();
-    let app = app(&args)?;
+    let app = app(&args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     match args.server_identity()? {

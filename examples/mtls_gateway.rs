@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (chain, key) = args
         .server_identity()?
         .ok_or("mtls_gateway needs --tls-cert and --tls-key")?;
-    let verifier = args.verifier()?;
+    let verifier = args.verifier().await?;
     // The handshake applies the verifier's own roots, intermediates, arc and profile.
     let config = verifier.tls_server_config(chain, key)?;
     let mut app = Router::new()

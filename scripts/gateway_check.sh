@@ -3,19 +3,22 @@
 # with requests signed by the CLI's `sign` (real time) and sent by curl over
 # real TCP and TLS: allow, replay, a limit, a webhook
 # that revokes at once, and — behind mutual TLS — the header-less request
-# and the handshake refusal. Uses the shared v1 PKI (../shared/testvectors/v1).
+# and the handshake refusal; then two gateway processes on one real
+# redis-server (`--shared-store`) acting as one verifier: a replay across
+# them, a webhook on one revoking on the other, and `overloaded` once Redis
+# is gone. Uses the shared v1 PKI (../shared/testvectors/v1).
 #
 #   scripts/gateway_check.sh            (builds what it needs, release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 v1=../shared/testvectors/v1
 test -d "$v1" || { echo "$v1 is missing" >&2; exit 1; }
-for tool in curl openssl; do
+for tool in curl openssl /usr/bin/redis-server; do
   command -v "$tool" >/dev/null || { echo "gateway_check needs $tool" >&2; exit 1; }
 done
 
 cargo build --quiet --release --features cli --bin kakunin-verify
-cargo build --quiet --release --features axum,actix,tls \
+cargo build --quiet --release --features axum,actix,tls,redis \
   --example axum_gateway --example mtls_gateway --example actix_gateway
 bin=target/release/kakunin-verify
 work=$(mktemp -d)
@@ -132,8 +135,68 @@ fi
 echo "ok   no client certificate: refused at the handshake"
 }
 
+# webhook URL: a SPEC 7.3 delivery revoking desk_bot_1; prints the status.
+revoke_desk_bot_1() {
+  local url=$1
+  local serial event t mac
+  serial=$(openssl x509 -in "$v1/desk_bot_1.pem" -noout -serial | cut -d= -f2)
+  event="{\"event\":\"certificate.revoked\",\"data\":{\"serial_number\":\"$serial\"}}"
+  t=$(date +%s)
+  mac=$(printf '%s' "$t.$event" | openssl dgst -sha256 -hmac "whsec_gateway_check" | sed 's/^.*= //')
+  curl -sS -o /dev/null -w '%{http_code}' -H "X-Kakunin-Signature: t=$t,v1=$mac" \
+    --data-binary "$event" "$url/kakunin/webhook"
+}
+
+# fleet_checks: axum and actix gateways on one redis-server act as one
+# verifier (SPEC 4.5, 7.3), and fail closed without it.
+fleet_checks() {
+echo "--- axum_gateway + actix_gateway on one redis-server (--shared-store)"
+local port
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/redis"
+/usr/bin/redis-server --port "$port" --bind 127.0.0.1 --dir "$work/redis" --save '' \
+  --appendonly no >"$work/redis.log" 2>&1 &
+local redis_pid=$!
+pids+=("$redis_pid")
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+local store=(--shared-store "redis://127.0.0.1:$port")
+start axum_gateway "${common[@]}" "${store[@]}"
+local one="http://$addr"
+start actix_gateway "${common[@]}" "${store[@]}"
+local two="http://$addr"
+printf '%s' "$order" >"$work/body.json"
+"$bin" sign --key "$v1/desk_bot_1.key" --cert "$v1/desk_bot_1.pem" --method POST \
+  --target /v1/trades --body "$work/body.json" >"$work/headers"
+hdrs=(); while IFS= read -r l; do hdrs+=(-H "$l"); done <"$work/headers"
+r1=$(curl -sS -o /dev/null -w '%{http_code}' "${hdrs[@]}" --data-binary @"$work/body.json" "$one/v1/trades")
+r2=$(curl -sS -w '%{http_code}' -o "$work/out" "${hdrs[@]}" --data-binary @"$work/body.json" "$two/v1/trades")
+expect "$r1 $r2 $(cat "$work/out")" '200 401 {"error":"replayed_request"' "replayed on the other gateway"
+expect "$(send "$two" desk_bot_1 "$order")" '200 ' "a fresh request on the other gateway"
+expect "$(revoke_desk_bot_1 "$one")" 204 "webhook applied on the first gateway"
+# The announcement crosses pub/sub: give it a moment.
+local got=""
+for _ in $(seq 1 50); do
+  got=$(send "$two" desk_bot_1 "$order")
+  case "$got" in 401*certificate_revoked*) break ;; esac
+  sleep 0.1
+done
+expect "$got" '401 {"error":"certificate_revoked"' "revoked on the second gateway"
+kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
+got=""
+for _ in $(seq 1 50); do
+  got=$(send "$one" eth_exec_01 "$order")
+  case "$got" in 503*) break ;; esac
+  sleep 0.1
+done
+expect "$got" '503 {"error":"overloaded"' "Redis gone: fail closed"
+}
+
 http_checks axum_gateway
 http_checks actix_gateway
 mtls_checks mtls_gateway
 mtls_checks actix_gateway
+fleet_checks
 echo "gateway_check: all passed"

@@ -1,8 +1,10 @@
 //! SPEC 5.1 step 9 and 5.2–5.6: what a verified agent may do.
 //!
 //! Checked in the SPEC's order — policy present, route and scope, model
-//! provenance, market then size, data path, hours then rate — and the first
-//! failing rule decides the code. Everything here uses local state only.
+//! provenance, market then size, data path, hours, the daily limit (1.2),
+//! then rate — and the first failing rule decides the code. The rules here
+//! use the request and the certificate only; the daily limit and the rate,
+//! which keep state, are applied by the verifier.
 
 use std::collections::HashSet;
 
@@ -211,13 +213,19 @@ pub(crate) fn check_market(policy: &AgentPolicy, market: Option<&str>) -> Result
 }
 
 // SPEC 5.3: size <= maxTransaction, exactly, from the number's own text
-// (no maxTransaction: deny).
-pub(crate) fn check_size(policy: &AgentPolicy, size_text: Option<&str>) -> Result<(), Error> {
-    let Some(text) = size_text else { return Ok(()) };
+// (no maxTransaction: deny). The size is parsed once: the daily limit
+// (5.3, 1.2) adds the same exact value.
+pub(crate) fn check_size(
+    policy: &AgentPolicy,
+    size_text: Option<&str>,
+) -> Result<Option<Decimal>, Error> {
+    let Some(text) = size_text else {
+        return Ok(None);
+    };
     let size = Decimal::parse_json_number(text)
         .ok_or_else(|| Error::MalformedBody("size is not a non-negative decimal".into()))?;
     match &policy.max_transaction {
-        Some(limit) if size <= *limit.value() => Ok(()),
+        Some(limit) if size <= *limit.value() => Ok(Some(size)),
         Some(_) => Err(Error::AmountExceedsLimit(
             "size exceeds maxTransaction".into(),
         )),

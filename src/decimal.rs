@@ -126,6 +126,123 @@ impl Decimal {
         (d.digits.len() <= MAX_DECIMAL_DIGITS).then_some(d)
     }
 
+    /// Parses exactly the text [`Display`](fmt::Display) writes (the plain
+    /// form, e.g. `"0.3"`, `"45000"`, `"0"`): what a shared store keeps a
+    /// total as. Anything else — an exponent, a sign, a leading `+`, leading
+    /// or trailing zeros that `Display` would not write — is `None`, so a
+    /// stored value that was tampered with or truncated is refused rather than
+    /// read loosely. `Display` then `parse_plain` gives back every value.
+    ///
+    /// ```
+    /// use kakunin_verify::decimal::Decimal;
+    /// let total = Decimal::from_parts(1, -1)
+    ///     .checked_add(&Decimal::from_parts(2, -1))
+    ///     .unwrap();
+    /// assert_eq!(total.to_string(), "0.3");
+    /// assert_eq!(Decimal::parse_plain("0.3"), Some(total));
+    /// assert_eq!(Decimal::parse_plain("3e-1"), None);
+    /// assert_eq!(Decimal::parse_plain("0.30"), None);
+    /// ```
+    pub fn parse_plain(text: &str) -> Option<Decimal> {
+        // Only ASCII digits and at most one point: no exponent, no sign.
+        if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return None;
+        }
+        let value = Decimal::parse_json_number(text)?;
+        // Canonical: the one text Display writes for this value.
+        (value.to_string() == text).then_some(value)
+    }
+
+    /// `self + other`, exact; `None` when the sum would need more than
+    /// [`MAX_DECIMAL_DIGITS`] significant digits (never rounded).
+    ///
+    /// ```
+    /// use kakunin_verify::decimal::Decimal;
+    /// let d = |s| Decimal::parse_json_number(s).unwrap();
+    /// assert_eq!(d("0.1").checked_add(&d("0.2")), Some(d("0.3")));
+    /// assert_eq!(d("1e300").checked_add(&d("1e-20")), None); // 321 digits
+    /// ```
+    pub fn checked_add(&self, other: &Decimal) -> Option<Decimal> {
+        if self.is_zero() {
+            return Some(other.clone());
+        }
+        if other.is_zero() {
+            return Some(self.clone());
+        }
+        let (low, width) = aligned_width(self, other)?;
+        let a = self.aligned(low, width)?;
+        let b = other.aligned(low, width)?;
+        let mut sum = vec![b'0'; width];
+        let mut carry = 0u8;
+        for ((s, x), y) in sum.iter_mut().zip(&a).zip(&b).rev() {
+            let t = (x - b'0') + (y - b'0') + carry;
+            *s = b'0' + t % 10;
+            carry = t / 10;
+        }
+        if carry != 0 {
+            sum.insert(0, b'0' + carry);
+        }
+        Decimal::normalize(sum, low).within_digit_limit()
+    }
+
+    /// `self − other`, exact; `None` when `other > self` (a decimal is never
+    /// negative) or the difference would need more than
+    /// [`MAX_DECIMAL_DIGITS`] significant digits.
+    ///
+    /// ```
+    /// use kakunin_verify::decimal::Decimal;
+    /// let d = |s| Decimal::parse_json_number(s).unwrap();
+    /// assert_eq!(d("0.3").checked_sub(&d("0.1")), Some(d("0.2")));
+    /// assert_eq!(d("0.1").checked_sub(&d("0.3")), None);
+    /// ```
+    pub fn checked_sub(&self, other: &Decimal) -> Option<Decimal> {
+        if *other > *self {
+            return None;
+        }
+        if other.is_zero() {
+            return Some(self.clone());
+        }
+        let (low, width) = aligned_width(self, other)?;
+        let a = self.aligned(low, width)?;
+        let b = other.aligned(low, width)?;
+        let mut diff = vec![b'0'; width];
+        let mut borrow = 0u8;
+        for ((s, x), y) in diff.iter_mut().zip(&a).zip(&b).rev() {
+            let take = (y - b'0') + borrow;
+            let have = x - b'0';
+            if have >= take {
+                *s = b'0' + (have - take);
+                borrow = 0;
+            } else {
+                *s = b'0' + (have + 10 - take);
+                borrow = 1;
+            }
+        }
+        // `other <= self`, so nothing is left to borrow.
+        if borrow != 0 {
+            return None;
+        }
+        Decimal::normalize(diff, low).within_digit_limit()
+    }
+
+    /// The digits written out over `width` positions whose lowest has the
+    /// power `low` (`low <= self.exponent`, `magnitude <= low + width`).
+    fn aligned(&self, low: i64, width: usize) -> Option<Vec<u8>> {
+        let trailing = usize::try_from(self.exponent.checked_sub(low)?).ok()?;
+        let leading = width
+            .checked_sub(trailing)?
+            .checked_sub(self.digits.len())?;
+        let mut out = Vec::with_capacity(width);
+        out.resize(leading, b'0');
+        out.extend_from_slice(&self.digits);
+        out.resize(width, b'0');
+        Some(out)
+    }
+
+    fn within_digit_limit(self) -> Option<Decimal> {
+        (self.digits.len() <= MAX_DECIMAL_DIGITS).then_some(self)
+    }
+
     /// `true` for zero.
     pub fn is_zero(&self) -> bool {
         self.digits.is_empty()
@@ -137,6 +254,19 @@ impl Decimal {
             .unwrap_or(i64::MAX)
             .saturating_add(self.exponent)
     }
+}
+
+// The common lowest power and the number of positions two non-zero decimals
+// span. A span wider than the digit limit (plus one position a carry or
+// borrow can add or remove) cannot give a result within the limit: the
+// lowest non-zero digit of the lower operand stays non-zero in the result,
+// and the result's highest digit is at most one position below the higher
+// operand's. Refusing it first keeps hostile exponents cheap.
+fn aligned_width(a: &Decimal, b: &Decimal) -> Option<(i64, usize)> {
+    let low = a.exponent.min(b.exponent);
+    let high = a.magnitude().max(b.magnitude());
+    let width = usize::try_from(high.checked_sub(low)?).ok()?;
+    (width <= MAX_DECIMAL_DIGITS + 1).then_some((low, width))
 }
 
 impl Ord for Decimal {
@@ -233,5 +363,127 @@ mod tests {
         assert_eq!(Decimal::from_parts(5, -3).to_string(), "0.005");
         assert_eq!(Decimal::from_parts(0, 7).to_string(), "0");
         assert_eq!(Decimal::from_parts(1234, -2).to_string(), "12.34");
+    }
+
+    #[test]
+    fn adds_and_subtracts_exactly() {
+        assert_eq!(d("0.1").checked_add(&d("0.2")), Some(d("0.3")));
+        assert_eq!(d("0.3").checked_sub(&d("0.1")), Some(d("0.2")));
+        assert_eq!(d("0.3").checked_sub(&d("0.2")), Some(d("0.1")));
+        assert_eq!(d("45000").checked_add(&d("45000")), Some(d("90000")));
+        assert_eq!(d("99.99").checked_add(&d("0.01")), Some(d("100")));
+        assert_eq!(d("999").checked_add(&d("1")), Some(d("1000")));
+        assert_eq!(d("1000").checked_sub(&d("1")), Some(d("999")));
+        assert_eq!(d("1000").checked_sub(&d("0.001")), Some(d("999.999")));
+        assert_eq!(d("1e5").checked_add(&d("2.5e-3")), Some(d("100000.0025")));
+        assert_eq!(d("5").checked_sub(&d("5")), Some(Decimal::zero()));
+        assert_eq!(d("0").checked_add(&d("0")), Some(Decimal::zero()));
+        assert_eq!(d("0").checked_add(&d("7e-3")), Some(d("0.007")));
+        assert_eq!(d("7e-3").checked_sub(&d("0")), Some(d("0.007")));
+        // Adding then taking back gives the start again.
+        let start = d("123456.789");
+        let size = d("0.000000001");
+        let added = start.checked_add(&size).unwrap();
+        assert_eq!(added.to_string(), "123456.789000001");
+        assert_eq!(added.checked_sub(&size), Some(start));
+    }
+
+    #[test]
+    fn never_negative() {
+        assert_eq!(d("0.1").checked_sub(&d("0.3")), None);
+        assert_eq!(d("0").checked_sub(&d("1e-18")), None);
+        assert_eq!(d("99.9999").checked_sub(&d("100")), None);
+    }
+
+    #[test]
+    fn refuses_results_beyond_the_digit_limit() {
+        // 1e300 + 1e-20 needs 321 significant digits: refused, not rounded.
+        assert_eq!(d("1e300").checked_add(&d("1e-20")), None);
+        assert_eq!(d("1e300").checked_sub(&d("1e-20")), None);
+        // Exactly MAX_DECIMAL_DIGITS digits is fine; one more is not.
+        let top = Decimal::from_parts(1, 63);
+        let one = Decimal::from_parts(1, 0);
+        let sum = top.checked_add(&one).unwrap();
+        assert_eq!(sum.to_string().len(), MAX_DECIMAL_DIGITS);
+        assert_eq!(Decimal::from_parts(1, 64).checked_add(&one), None);
+        // A carry to a 65th position: refused when the digits stay, fine
+        // when they normalize away (99…9 + 1 = 1e64).
+        let nines = d(&"9".repeat(MAX_DECIMAL_DIGITS));
+        assert_eq!(nines.checked_add(&d("2")), None);
+        assert_eq!(nines.checked_add(&one), Some(Decimal::from_parts(1, 64)));
+        // A borrow that removes a digit brings a 65-position span back in.
+        let big = Decimal::from_parts(1, 64);
+        assert_eq!(big.checked_sub(&one).map(|r| r.digits.len()), Some(64));
+        // Same huge exponent: exact and cheap.
+        assert_eq!(d("1e300").checked_add(&d("1e300")), Some(d("2e300")));
+        assert_eq!(d("3e-300").checked_sub(&d("1e-300")), Some(d("2e-300")));
+        assert_eq!(
+            d("1e10000").checked_add(&d("1e-10000")),
+            None,
+            "hostile exponents cost nothing"
+        );
+    }
+
+    #[test]
+    fn display_parses_back_for_every_value() {
+        let values = [
+            Decimal::zero(),
+            d("0.3"),
+            d("45000"),
+            d("1e300"),
+            d("1e-20"),
+            d("1.5e-300"),
+            d("123456789012345678901234567890e20"),
+            d(&"9".repeat(MAX_DECIMAL_DIGITS)),
+            Decimal::from_parts(u128::MAX, -18),
+            Decimal::from_parts(u128::MAX, 18),
+            Decimal::from_parts(1, -18),
+            d("1e10000"),
+            d("1e-10000"),
+        ];
+        for v in values {
+            let text = v.to_string();
+            assert_eq!(Decimal::parse_plain(&text).as_ref(), Some(&v), "{text}");
+            assert_eq!(
+                Decimal::parse_json_number(&text).as_ref(),
+                Some(&v),
+                "{text}"
+            );
+        }
+        assert_eq!(d("1e-20").to_string(), format!("0.{}1", "0".repeat(19)));
+        assert_eq!(d("1e300").to_string(), format!("1{}", "0".repeat(300)));
+    }
+
+    #[test]
+    fn parse_plain_takes_only_the_display_form() {
+        for bad in [
+            "", "1e3", "1E3", "-1", "+1", "-0", "01", "0.10", "1.", ".1", "1.0", "00", "0.0", " 1",
+            "1 ", "1..2", "abc",
+        ] {
+            assert_eq!(Decimal::parse_plain(bad), None, "{bad:?}");
+        }
+        assert_eq!(Decimal::parse_plain("0"), Some(Decimal::zero()));
+        assert_eq!(Decimal::parse_plain("10"), Some(d("1e1")));
+        assert_eq!(Decimal::parse_plain("0.05"), Some(d("5e-2")));
+    }
+
+    #[test]
+    fn agrees_with_integer_arithmetic_on_a_grid() {
+        // Every value m × 10^e with e in −6..=6 is an integer count of 10^−6.
+        let scaled = |m: u128, e: i32| m * 10u128.pow(u32::try_from(e + 6).unwrap());
+        let mantissas = [0u128, 1, 5, 9, 10, 99, 101, 12_345, 999_999];
+        for &ma in &mantissas {
+            for ea in -6..=6 {
+                for &mb in &mantissas {
+                    for eb in -6..=6 {
+                        let (a, b) = (Decimal::from_parts(ma, ea), Decimal::from_parts(mb, eb));
+                        let (sa, sb) = (scaled(ma, ea), scaled(mb, eb));
+                        assert_eq!(a.checked_add(&b), Some(Decimal::from_parts(sa + sb, -6)));
+                        let want = sa.checked_sub(sb).map(|r| Decimal::from_parts(r, -6));
+                        assert_eq!(a.checked_sub(&b), want, "{a} - {b}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -56,7 +56,8 @@
 //! [`replay`]; 4.6 `tls` (feature `tls`); 5.1 [`verifier`]; 5.2 [`routes`];
 //! 5.3–5.6 [`authorization`]; 5.5 rate [`ratelimit`]; 6 [`error`]; 7
 //! [`revocation`]; 8 [`audit`]; 9 the `kakunin-verify` binary (feature `cli`)
-//! with [`rawhttp`].
+//! with [`rawhttp`]. Stores shared by a fleet (4.5, 5.3, 5.5): [`stores`],
+//! in Redis with feature `redis` (`stores::redis`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

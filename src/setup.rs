@@ -177,3 +177,38 @@ impl VerifierFiles {
         Ok(builder)
     }
 }
+
+/// A fleet's shared stores on Redis (SPEC 4.5 / 7.3, feature `redis`): what
+/// `--shared-store redis://HOST:PORT` sets up.
+#[cfg(feature = "redis")]
+#[derive(Debug, Clone)]
+pub struct SharedStore {
+    /// The stores' connection.
+    pub stores: crate::stores::redis::RedisStores,
+    /// The shared revoked set (its subscription starts when the verifier is built).
+    pub revoked: crate::stores::redis::RedisRevokedSet,
+}
+
+#[cfg(feature = "redis")]
+impl SharedStore {
+    /// Connects (lazily: an unreachable Redis is not an error here — every
+    /// request is `overloaded` until it answers) under the key prefix of
+    /// `audience` (`kakunin:{audience}:`). Inside a tokio runtime.
+    pub async fn connect(url: &str, audience: &str) -> Result<SharedStore, ConfigError> {
+        use crate::stores::redis::{RedisRevokedSet, RedisStoreConfig, RedisStores};
+        let stores = RedisStores::connect_lazy(RedisStoreConfig::new(url, audience))?;
+        let revoked = RedisRevokedSet::new(&stores)?;
+        Ok(SharedStore { stores, revoked })
+    }
+
+    /// The builder with the nonce store, rate limiter, daily limiter and
+    /// revoked set all on Redis.
+    pub fn apply(&self, builder: VerifierBuilder) -> Result<VerifierBuilder, ConfigError> {
+        let nonce = self.stores.nonce_store(Default::default())?;
+        Ok(builder
+            .nonce_store(Arc::new(nonce))
+            .rate_limiter(Arc::new(self.stores.rate_limiter()))
+            .daily_limiter(Arc::new(self.stores.daily_limiter()))
+            .shared_revoked_set(Arc::new(self.revoked.clone())))
+    }
+}

@@ -33,6 +33,7 @@ use crate::signature::{self, SigningInput};
 mod audit_trail;
 mod builder;
 mod leaf;
+mod limits;
 mod outcome;
 mod revocation;
 
@@ -40,8 +41,9 @@ pub use builder::VerifierBuilder;
 pub use outcome::{CachedCertificate, Denial, HttpRequest, Revocation, VerifiedRequest};
 
 use audit_trail::Trace;
-use builder::{Rate, Replay};
+use builder::{Daily, Rate, Replay};
 use leaf::{Leaf, Presented};
+use limits::DailyCharge;
 
 /// SPEC 4.3: default body size limit (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -74,6 +76,7 @@ pub struct Verifier {
     max_future_ms: u64,
     replay: Replay,
     rate: Rate,
+    daily: Daily,
     replay_optional_for_safe_methods: bool,
     revocation: Revocation,
     fail_open: bool,
@@ -185,10 +188,17 @@ impl Verifier {
         let started = Instant::now();
         let now_ms = self.clock.now_ms();
         let mut trace = Trace::default();
-        let outcome = self.run(req, now_ms, &mut trace).await;
+        let (outcome, daily_charge) = match self.run(req, now_ms, &mut trace).await {
+            Ok((cached, scope, body, charge)) => (Ok((cached, scope, body)), charge),
+            Err(error) => (Err(error), None),
+        };
         let code = outcome.as_ref().err().map(Error::code);
         let audit = self.audit_record(req, trace, code, now_ms, started);
         let (result, audit) = self.record_audit(outcome, audit);
+        if let (Err(_), Some(charge)) = (&result, daily_charge) {
+            // SPEC 5.3 (1.2): only allowed trades count.
+            self.refund_daily(charge).await;
+        }
         match result {
             Ok((cached, scope, body)) => Ok(VerifiedRequest {
                 agent_id: cached.agent_id.clone(),
@@ -209,7 +219,7 @@ impl Verifier {
         req: &HttpRequest<'_>,
         now_ms: u64,
         trace: &mut Trace,
-    ) -> Result<(Arc<CachedCertificate>, String, CanonicalBody), Error> {
+    ) -> Result<Allowed, Error> {
         // Step 1 (SPEC 5.1, 1.1 order): every malformed_request rule of 4.1
         // (each header's syntax and canonical base64, each X-Agent-Chain
         // element, presence, Content-Type); then the audience; then the
@@ -294,7 +304,8 @@ impl Verifier {
             .authorize(req, path, &headers, &body, &cached, now_ms, trace)
             .await;
         trace.scope_check_passed = Some(scope.is_ok());
-        Ok((cached, scope?, body))
+        let (scope, daily_charge) = scope?;
+        Ok((cached, scope, body, daily_charge))
     }
 
     // SPEC 4.1 / 4.5 / 4.6: required headers are present.
@@ -366,7 +377,8 @@ impl Verifier {
         }
     }
 
-    // SPEC 5.1 step 9, in order.
+    // SPEC 5.1 step 9, in order; a trade counted in its agent's daily total
+    // comes back with its charge, taken back if the decision ends denied.
     #[allow(clippy::too_many_arguments)]
     async fn authorize(
         &self,
@@ -377,7 +389,7 @@ impl Verifier {
         cached: &CachedCertificate,
         now_ms: u64,
         trace: &mut Trace,
-    ) -> Result<String, Error> {
+    ) -> Result<(String, Option<DailyCharge>), Error> {
         let policy = authorization::require_policy(&cached.cert)?;
         let route = authorization::find_route(&self.routes, req.method, path)?;
         trace.scope = Some(route.scope.clone());
@@ -398,26 +410,35 @@ impl Verifier {
             });
         }
         authorization::check_market(policy, trade.market)?;
-        authorization::check_size(policy, trade.size_text)?;
+        let size = authorization::check_size(policy, trade.size_text)?;
         authorization::check_leverage(policy, body, &self.trade_fields, route.trade)?;
         if route.resource {
             authorization::check_data_path(policy, req.method, path)?;
         }
         authorization::check_hours(policy, now_ms)?;
-        if let Some(rl) = policy.rate_limit {
-            let urn = cached.agent_urn.as_str();
-            let period_ms = rl.period_seconds.saturating_mul(1000);
-            match &self.rate {
-                Rate::Memory(m) => m.try_acquire_now(urn, rl.max_actions, period_ms, now_ms)?,
-                Rate::Shared(s) => {
-                    s.try_acquire(urn, rl.max_actions, period_ms, now_ms)
-                        .await?
-                }
+        let urn = cached.agent_urn.as_str();
+        let charge = self
+            .add_to_daily_total(policy, route.trade, size, urn, now_ms)
+            .await?;
+        if let Err(denied) = self.acquire_rate(policy, urn, now_ms).await {
+            if let Some(charge) = charge {
+                self.refund_daily(charge).await;
             }
+            return Err(denied);
         }
-        Ok(route.scope.clone())
+        Ok((route.scope.clone(), charge))
     }
 }
+
+/// What [`Verifier::run`] hands back for an allowed request: the certificate,
+/// the route's scope, the body, and the daily-limit charge to take back if the
+/// decision still ends denied (SPEC 5.3, 1.2).
+type Allowed = (
+    Arc<CachedCertificate>,
+    String,
+    CanonicalBody,
+    Option<DailyCharge>,
+);
 
 struct RequiredParts<'h> {
     audience: &'h str,

@@ -209,8 +209,7 @@ fn spec_10_kakunin_form_webhook_revokes_at_once() {
     ] {
         assert_eq!(trade(name).code(&v), None, "{name}");
         let d = delivery(hook);
-        let event = v
-            .apply_revocation_webhook(&secret(), headers(&d), &d.body)
+        let event = pollster::block_on(v.apply_revocation_webhook(&secret(), headers(&d), &d.body))
             .unwrap();
         assert!(matches!(event, WebhookEvent::CertificateRevoked { .. }));
         assert_eq!(trade(name).code(&v), Some("certificate_revoked"), "{name}");
@@ -219,7 +218,7 @@ fn spec_10_kakunin_form_webhook_revokes_at_once() {
     // Another event changes nothing.
     let d = delivery("issued_leaf_positive");
     assert!(matches!(
-        v.apply_revocation_webhook(&secret(), headers(&d), &d.body),
+        pollster::block_on(v.apply_revocation_webhook(&secret(), headers(&d), &d.body)),
         Ok(WebhookEvent::Other { .. })
     ));
     assert_eq!(trade("leaf_positive").code(&v), None);
@@ -234,15 +233,14 @@ fn spec_10_spec_7_3_form_accepted_and_mixed_form_refused() {
     let mixed = delivery("revoked_leaf_negative_mixed");
     assert!(mixed.header("x-kakunin-timestamp").is_some());
     assert!(matches!(
-        v.apply_revocation_webhook(&secret(), headers(&mixed), &mixed.body),
+        pollster::block_on(v.apply_revocation_webhook(&secret(), headers(&mixed), &mixed.body)),
         Err(WebhookError::MalformedHeader(_))
     ));
     assert_eq!(trade("leaf_negative").code(&v), None);
     let spec73 = delivery("revoked_leaf_negative_spec73");
     assert_eq!(spec73.header("x-kakunin-timestamp"), None);
     let sig = spec73.header("x-kakunin-signature").unwrap();
-    v.apply_revocation_webhook(&secret(), sig, &spec73.body)
-        .unwrap();
+    pollster::block_on(v.apply_revocation_webhook(&secret(), sig, &spec73.body)).unwrap();
     assert_eq!(trade("leaf_negative").code(&v), Some("certificate_revoked"));
 }
 
@@ -255,7 +253,7 @@ fn spec_10_secret_is_used_as_given() {
     let full = secret();
     let bare = full.strip_prefix(b"whsec_").unwrap();
     assert_eq!(
-        v.apply_revocation_webhook(bare, headers(&d), &d.body),
+        pollster::block_on(v.apply_revocation_webhook(bare, headers(&d), &d.body)),
         Err(WebhookError::BadSignature)
     );
     assert_eq!(trade("leaf_negative").code(&v), None);

@@ -320,7 +320,11 @@ fn push_revocation(
         format!(r#"{{"event":"certificate.revoked","data":{{"serial_number":"{serial}"}}}}"#);
     let t = v.clock().now_ms() / 1000;
     let v1 = hmac_hex(WEBHOOK_SECRET, format!("{t}.{body}").as_bytes());
-    v.apply_revocation_webhook(WEBHOOK_SECRET, &format!("t={t},v1={v1}"), body.as_bytes())
+    pollster::block_on(v.apply_revocation_webhook(
+        WEBHOOK_SECRET,
+        &format!("t={t},v1={v1}"),
+        body.as_bytes(),
+    ))
 }
 
 fn small_set(max_revoked: usize) -> CacheConfig {

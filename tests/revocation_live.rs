@@ -713,17 +713,20 @@ async fn webhook_revocation_denies_the_next_request_without_waiting_for_the_ttl(
     // A wrong signature is refused and changes nothing.
     let forged = signature_header(b"not the secret", t, &body);
     assert_eq!(
-        v.apply_revocation_webhook(WEBHOOK_SECRET, &forged, body.as_bytes()),
+        v.apply_revocation_webhook(WEBHOOK_SECRET, &forged, body.as_bytes())
+            .await,
         Err(WebhookError::BadSignature)
     );
     let tampered = signature_header(WEBHOOK_SECRET, t, &revoked_event(p.revoked.serial));
     assert_eq!(
-        v.apply_revocation_webhook(WEBHOOK_SECRET, &tampered, body.as_bytes()),
+        v.apply_revocation_webhook(WEBHOOK_SECRET, &tampered, body.as_bytes())
+            .await,
         Err(WebhookError::BadSignature)
     );
     let stale = signature_header(WEBHOOK_SECRET, t - 301, &body);
     assert_eq!(
-        v.apply_revocation_webhook(WEBHOOK_SECRET, &stale, body.as_bytes()),
+        v.apply_revocation_webhook(WEBHOOK_SECRET, &stale, body.as_bytes())
+            .await,
         Err(WebhookError::StaleTimestamp)
     );
     allowed(verify(&v, &p.good).await, "endpoint");
@@ -734,6 +737,7 @@ async fn webhook_revocation_denies_the_next_request_without_waiting_for_the_ttl(
     let header = signature_header(WEBHOOK_SECRET, t, &body);
     let event = v
         .apply_revocation_webhook(WEBHOOK_SECRET, &header, body.as_bytes())
+        .await
         .expect("authentic webhook");
     assert_eq!(
         event,
@@ -754,6 +758,7 @@ async fn webhook_revocation_denies_the_next_request_without_waiting_for_the_ttl(
     let body = revoked_event(p.short.serial);
     let header = signature_header(WEBHOOK_SECRET, t, &body);
     v.apply_revocation_webhook(WEBHOOK_SECRET, &header, body.as_bytes())
+        .await
         .expect("authentic webhook");
     denied(verify(&v, &p.short).await, "certificate_revoked");
     assert_eq!(server.hits(), hits);
@@ -772,6 +777,7 @@ async fn webhook_revocation_applies_with_revocation_disabled() {
     let forged = signature_header(b"wrong", t, &body);
     assert!(v
         .apply_revocation_webhook(WEBHOOK_SECRET, &forged, body.as_bytes())
+        .await
         .is_err());
     verify(&v, &p.good)
         .await
@@ -779,6 +785,7 @@ async fn webhook_revocation_applies_with_revocation_disabled() {
 
     let header = signature_header(WEBHOOK_SECRET, t, &body);
     v.apply_revocation_webhook(WEBHOOK_SECRET, &header, body.as_bytes())
+        .await
         .expect("authentic webhook");
     let d = denied(verify(&v, &p.good).await, "certificate_revoked");
     assert_eq!(d.audit.revocation, RevocationOutcome::Revoked);
@@ -798,6 +805,7 @@ async fn webhook_for_an_ocsp_verifier_overrides_a_good_cached_answer() {
     let body = revoked_event(&format!("{}:{}", &p.good.serial[..2], &p.good.serial[2..]));
     let header = signature_header(WEBHOOK_SECRET, clock.now_ms() / 1000, &body);
     v.apply_revocation_webhook(WEBHOOK_SECRET, &header, body.as_bytes())
+        .await
         .expect("authentic webhook");
     denied(verify(&v, &p.good).await, "certificate_revoked");
     assert_eq!(proxy.hits(), 1);

@@ -7,7 +7,13 @@
 //! --revocation none|crl|ocsp|endpoint=URL [--crl FILE]... [--ocsp-url URL]
 //! [--audience NAME]... --listen ADDR [--tls-cert FILE --tls-key FILE]
 //! [--webhook-secret-file FILE] [--audit-log FILE]
+//! [--shared-store redis://HOST:PORT]
 //! ```
+//!
+//! With `--shared-store` (a build with the feature `redis`), the nonce
+//! store, rate limiter, daily limiter and revoked set live in Redis: several
+//! gateway processes on one Redis act as one verifier, and a webhook
+//! received by one revokes on all of them at once (SPEC 4.5, 7.3).
 #![allow(dead_code)]
 
 use std::error::Error;
@@ -18,7 +24,7 @@ use std::sync::Arc;
 use clap::Parser;
 use kakunin_verify::audit::sink::{AuditSink, FanOut, JsonLinesSink, TracingSink};
 use kakunin_verify::setup::{read_file, VerifierFiles};
-use kakunin_verify::Verifier;
+use kakunin_verify::{Verifier, VerifierBuilder};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -61,6 +67,9 @@ pub struct GatewayArgs {
     /// Append every decision's audit record (SPEC 8) to this JSON-lines file.
     #[arg(long)]
     pub audit_log: Option<PathBuf>,
+    /// Share nonces, rate windows, daily totals and revocations in Redis.
+    #[arg(long)]
+    pub shared_store: Option<String>,
 }
 
 /// The server's certificate chain and private key.
@@ -72,7 +81,10 @@ pub const WEBHOOK_PATH: &str = "/kakunin/webhook";
 impl GatewayArgs {
     /// The verifier these flags describe: the system clock, the audit trail
     /// (a JSON-lines file when asked, and `tracing` events).
-    pub fn verifier(&self) -> Result<Arc<Verifier>, Box<dyn Error>> {
+    /// The verifier these flags describe. Inside the tokio runtime the
+    /// server runs on (a shared store's connection and subscription live
+    /// there).
+    pub async fn verifier(&self) -> Result<Arc<Verifier>, Box<dyn Error>> {
         let files = VerifierFiles {
             roots: self.roots.clone(),
             intermediates: Some(self.intermediates.clone()),
@@ -87,11 +99,38 @@ impl GatewayArgs {
         if let Some(path) = &self.audit_log {
             sinks.push(Arc::new(JsonLinesSink::open(path)?));
         }
-        let verifier = files
-            .builder()?
-            .audit_sink(Arc::new(FanOut(sinks)))
-            .build()?;
-        Ok(Arc::new(verifier))
+        let builder = files.builder()?.audit_sink(Arc::new(FanOut(sinks)));
+        let builder = self.shared_store(builder).await?;
+        Ok(Arc::new(builder.build()?))
+    }
+
+    #[cfg(feature = "redis")]
+    async fn shared_store(
+        &self,
+        builder: VerifierBuilder,
+    ) -> Result<VerifierBuilder, Box<dyn Error>> {
+        let Some(url) = &self.shared_store else {
+            return Ok(builder);
+        };
+        let audience = self
+            .audience
+            .first()
+            .map_or(kakunin_verify::setup::DEFAULT_AUDIENCE, String::as_str);
+        let shared = kakunin_verify::setup::SharedStore::connect(url, audience).await?;
+        let builder = shared.apply(builder)?;
+        eprintln!("shared store: {url} (prefix kakunin:{{{audience}}}:)");
+        Ok(builder)
+    }
+
+    #[cfg(not(feature = "redis"))]
+    async fn shared_store(
+        &self,
+        builder: VerifierBuilder,
+    ) -> Result<VerifierBuilder, Box<dyn Error>> {
+        match &self.shared_store {
+            Some(_) => Err("--shared-store needs a build with the feature `redis`".into()),
+            None => Ok(builder),
+        }
     }
 
     /// The webhook secret: the file's contents without a trailing newline.

@@ -187,13 +187,10 @@ fn inspect(path: &Path, profile: Option<&str>) -> Result<ExitCode, UsageError> {
 }
 
 // SPEC 9: the verifier of `request`, from the same files and choices the
-// example gateways take (`kakunin_verify::setup`).
-fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
-    if let Some(s) = &args.shared_store {
-        return Err(UsageError(format!(
-            "--shared-store {s}: this build has no Redis support (feature `redis`)"
-        )));
-    }
+// example gateways take (`kakunin_verify::setup`). With `--shared-store`,
+// the nonce store, rate limiter, daily limiter and revoked set live in
+// Redis (feature `redis`), so several processes act as one verifier.
+async fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
     let files = VerifierFiles {
         roots: args.roots.clone(),
         intermediates: args.intermediates.clone(),
@@ -219,19 +216,57 @@ fn build_verifier(args: &RequestArgs) -> Result<Verifier, UsageError> {
         args.venue.as_deref(),
     )
     .map_err(|e| UsageError(e.to_string()))?;
-    files
+    let builder = files
         .builder()
-        .map(|b| match profile {
-            Some(p) => b.kakunin_profile(p),
-            None => b,
-        })
-        .and_then(|b| b.clock(clock).build())
-        .map_err(|e| UsageError(e.to_string()))
+        .map_err(|e| UsageError(e.to_string()))?
+        .clock(clock);
+    let builder = match profile {
+        Some(p) => builder.kakunin_profile(p),
+        None => builder,
+    };
+    let builder = shared_store(args, &files, builder).await?;
+    builder.build().map_err(|e| UsageError(e.to_string()))
+}
+
+// SPEC 9 `--shared-store redis://HOST:PORT`: an unreachable store is not a
+// usage error — every request is then `overloaded` (fail closed).
+#[cfg(feature = "redis")]
+async fn shared_store(
+    args: &RequestArgs,
+    files: &VerifierFiles,
+    builder: kakunin_verify::VerifierBuilder,
+) -> Result<kakunin_verify::VerifierBuilder, UsageError> {
+    let Some(url) = &args.shared_store else {
+        return Ok(builder);
+    };
+    let audience = files
+        .audiences
+        .first()
+        .map_or(kakunin_verify::setup::DEFAULT_AUDIENCE, String::as_str);
+    let shared = kakunin_verify::setup::SharedStore::connect(url, audience)
+        .await
+        .map_err(|e| UsageError(format!("--shared-store: {e}")))?;
+    shared
+        .apply(builder)
+        .map_err(|e| UsageError(format!("--shared-store: {e}")))
+}
+
+#[cfg(not(feature = "redis"))]
+async fn shared_store(
+    args: &RequestArgs,
+    _files: &VerifierFiles,
+    builder: kakunin_verify::VerifierBuilder,
+) -> Result<kakunin_verify::VerifierBuilder, UsageError> {
+    match &args.shared_store {
+        Some(s) => Err(UsageError(format!(
+            "--shared-store {s}: this build has no Redis support (feature `redis`)"
+        ))),
+        None => Ok(builder),
+    }
 }
 
 // SPEC 9 request.
 fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
-    let verifier = build_verifier(&args)?;
     let files = args
         .requests
         .iter()
@@ -241,6 +276,11 @@ fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
         .enable_all()
         .build()
         .map_err(|e| UsageError(format!("runtime: {e}")))?;
+    let verifier = runtime.block_on(async {
+        let verifier = build_verifier(&args).await?;
+        wait_for_shared_revoked_set(&verifier).await;
+        Ok::<_, UsageError>(verifier)
+    })?;
     let mut all_allowed = true;
     for bytes in files {
         let line = match RawRequest::parse(&bytes) {
@@ -287,6 +327,21 @@ fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// How long `request` gives a shared store to answer at start-up.
+const STORE_START_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+// A shared revoked set must be mirrored before the first request, or that
+// request is `overloaded`: wait for it, a bounded time.
+async fn wait_for_shared_revoked_set(verifier: &Verifier) {
+    let Some(shared) = verifier.revocation_cache().shared() else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + STORE_START_WAIT;
+    while !shared.is_current() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
 
 // SPEC 9 sign.

@@ -482,7 +482,9 @@ async fn receive_webhook(
     let body = read_body(payload, limit)
         .await
         .map_err(|e| webhook_length_error(&e))?;
-    verifier.apply_revocation_webhook(secret, headers, &body)
+    verifier
+        .apply_revocation_webhook(secret, headers, &body)
+        .await
 }
 
 // SPEC 7.3: a body over the limit is 413; one that cannot be read is not an

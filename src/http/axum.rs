@@ -309,20 +309,22 @@ where
         post(move |headers: HeaderMap, body: Bytes| {
             let verifier = Arc::clone(&verifier);
             let secret = Arc::clone(&secret);
-            async move { webhook(&verifier, &secret, &headers, &body) }
+            async move { webhook(&verifier, &secret, &headers, &body).await }
         }),
     )
 }
 
 // SPEC 7.3 / 10: each webhook header at most once; the status of the
 // outcome, with `Retry-After: 1` on 503 (SPEC 6) so that the sender retries.
-fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8]) -> Response {
+async fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8]) -> Response {
     let values = |name| headers.get_all(name).into_iter().map(HeaderValue::as_bytes);
-    let outcome = webhook_headers(
+    let outcome = match webhook_headers(
         values(WEBHOOK_SIGNATURE_HEADER),
         values(WEBHOOK_TIMESTAMP_HEADER),
-    )
-    .and_then(|h| verifier.apply_revocation_webhook(secret, h, body));
+    ) {
+        Ok(h) => verifier.apply_revocation_webhook(secret, h, body).await,
+        Err(e) => Err(e),
+    };
     let status = webhook_status(&outcome);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = status.into_response();

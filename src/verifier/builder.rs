@@ -20,6 +20,8 @@ use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::replay::{MemoryNonceStore, NonceStore};
 use crate::revocation::cache::{CacheConfig, RevocationCache};
 use crate::routes::RouteTable;
+use crate::stores::daily::{DailyLimiter, MemoryDailyLimiter};
+use crate::stores::revoked::SharedRevokedSet;
 
 /// Builds a [`Verifier`].
 ///
@@ -50,6 +52,7 @@ pub struct VerifierBuilder {
     max_future_ms: u64,
     nonce_store: Option<Arc<dyn NonceStore>>,
     rate_limiter: Option<Arc<dyn RateLimiter>>,
+    daily_limiter: Option<Arc<dyn DailyLimiter>>,
     replay_optional_for_safe_methods: bool,
     revocation: Option<Revocation>,
     fail_open: bool,
@@ -60,6 +63,7 @@ pub struct VerifierBuilder {
     cache_capacity: u64,
     revocation_cache: CacheConfig,
     audit_sink: Option<Arc<dyn AuditSink>>,
+    shared_revoked: Option<Arc<dyn SharedRevokedSet>>,
 }
 
 impl VerifierBuilder {
@@ -115,6 +119,14 @@ impl VerifierBuilder {
     /// A rate limiter (default: in memory). Shared like the nonce store.
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.rate_limiter = Some(limiter);
+        self
+    }
+    /// SPEC 5.3 (revision 1.2): the store of each agent's daily total of
+    /// allowed trade sizes, for policies with `dailyLimit` (default: a
+    /// [`MemoryDailyLimiter`]). Shared like the nonce store: several
+    /// instances serving one audience must use one.
+    pub fn daily_limiter(mut self, limiter: Arc<dyn DailyLimiter>) -> Self {
+        self.daily_limiter = Some(limiter);
         self
     }
     /// SPEC 4.5: GET and HEAD requests may then omit the nonce (replay
@@ -177,6 +189,17 @@ impl VerifierBuilder {
         self
     }
 
+    /// SPEC 7.3 with a fleet: keeps this verifier's revoked set equal to the
+    /// fleet's (for example [`RedisRevokedSet`](crate::stores::redis::RedisRevokedSet),
+    /// feature `redis`). Pushed revocations are recorded there before the
+    /// webhook is answered, fetched ones announced; while the shared set
+    /// cannot vouch that the local one is current, every request is
+    /// `overloaded`.
+    pub fn shared_revoked_set(mut self, shared: Arc<dyn SharedRevokedSet>) -> Self {
+        self.shared_revoked = Some(shared);
+        self
+    }
+
     /// Builds the verifier; refuses a configuration that could not verify safely.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.trust.is_empty() {
@@ -201,6 +224,10 @@ impl VerifierBuilder {
             Some(r) => Rate::Shared(r),
             None => Rate::Memory(Box::default()),
         };
+        let daily = match self.daily_limiter {
+            Some(d) => Daily::Shared(d),
+            None => Daily::Memory(Box::default()),
+        };
         let cert_cache = moka::sync::Cache::builder()
             .max_capacity(self.cache_capacity)
             .expire_after(UntilNotAfter)
@@ -210,6 +237,9 @@ impl VerifierBuilder {
             .pushed_retention_ms
             .max(self.profile.max_validity_seconds.saturating_mul(1000));
         let revocation_cache = RevocationCache::new(cache_config, Arc::clone(&self.clock));
+        if let Some(shared) = self.shared_revoked {
+            revocation_cache.attach_shared(shared)?;
+        }
         Ok(Verifier {
             revocation_cache,
             trust: self.trust,
@@ -224,6 +254,7 @@ impl VerifierBuilder {
             max_future_ms: self.max_future_ms,
             replay,
             rate,
+            daily,
             replay_optional_for_safe_methods: self.replay_optional_for_safe_methods,
             revocation,
             fail_open: self.fail_open,
@@ -266,6 +297,11 @@ pub(super) enum Rate {
     Shared(Arc<dyn RateLimiter>),
 }
 
+pub(super) enum Daily {
+    Memory(Box<MemoryDailyLimiter>),
+    Shared(Arc<dyn DailyLimiter>),
+}
+
 impl Verifier {
     /// Starts a builder with the pinned roots (and configured intermediates).
     pub fn builder(trust: TrustStore) -> VerifierBuilder {
@@ -282,6 +318,7 @@ impl Verifier {
             max_future_ms: DEFAULT_MAX_FUTURE_MS,
             nonce_store: None,
             rate_limiter: None,
+            daily_limiter: None,
             replay_optional_for_safe_methods: false,
             revocation: None,
             fail_open: false,
@@ -292,6 +329,7 @@ impl Verifier {
             cache_capacity: DEFAULT_CERTIFICATE_CACHE_CAPACITY,
             revocation_cache: CacheConfig::default(),
             audit_sink: None,
+            shared_revoked: None,
         }
     }
 }

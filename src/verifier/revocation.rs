@@ -37,12 +37,15 @@ impl Verifier {
     /// [`http_status`](WebhookError::http_status) is what the integrator's
     /// handler answers. In particular [`WebhookError::RevokedSetFull`]
     /// (503): the revocation could not be recorded, the sender must retry
-    /// (meanwhile every request is `revocation_unavailable`).
+    /// (meanwhile every request is `revocation_unavailable`), and
+    /// [`WebhookError::SharedStoreUnavailable`] (503) when a fleet's shared
+    /// revoked set could not record it (this instance denies the serial
+    /// already; the retry reaches the others).
     ///
     /// `headers` is a [`WebhookHeaders`] (both header values), or just the
     /// `X-Kakunin-Signature` text (`&str`) for a delivery without
     /// `X-Kakunin-Timestamp`.
-    pub fn apply_revocation_webhook<'h>(
+    pub async fn apply_revocation_webhook<'h>(
         &self,
         secret: &[u8],
         headers: impl Into<WebhookHeaders<'h>>,
@@ -54,7 +57,7 @@ impl Verifier {
             WebhookEvent::CertificateRevoked { serial_hex } => self.known_not_after_ms(serial_hex),
             WebhookEvent::Other { .. } => None,
         };
-        webhook::apply_webhook(&self.revocation_cache, &event, not_after_ms)?;
+        webhook::apply_webhook(&self.revocation_cache, &event, not_after_ms).await?;
         Ok(event)
     }
 
@@ -80,6 +83,7 @@ impl Verifier {
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<(), Error> {
+        self.check_shared_revoked_set_current()?;
         self.check_pushed_revocations(cached, now_ms, trace)?;
         let source = match &self.revocation {
             Revocation::Disabled => return Ok(()),
@@ -138,6 +142,19 @@ impl Verifier {
             }
         }
         Ok(())
+    }
+
+    // SPEC 7.3 / 4.5 with a fleet: a local revoked set that is not known to
+    // mirror the shared one (its subscription is down, or not yet
+    // resynchronized) decides nothing — `overloaded`, never allowed on
+    // local state alone. One atomic load.
+    fn check_shared_revoked_set_current(&self) -> Result<(), Error> {
+        match self.revocation_cache.shared() {
+            Some(shared) if !shared.is_current() => Err(Error::Overloaded(
+                "the shared revoked set is not reachable".into(),
+            )),
+            _ => Ok(()),
+        }
     }
 
     // SPEC 7.2: through the cache at the request's `now` (a usable cached

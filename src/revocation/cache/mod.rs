@@ -32,7 +32,7 @@
 //! | local source (`is_networked() == false`, CRLs) | asked every time, not cached, no age limit (SPEC 7.1: a CRL serves until its nextUpdate); `Revoked` still recorded |
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -40,6 +40,8 @@ use moka::ops::compute::Op;
 
 use super::{CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable};
 use crate::clock::Clock;
+use crate::error::ConfigError;
+use crate::stores::revoked::{RevocationNotice, SharedRevokedSet};
 
 mod answers;
 mod revoked;
@@ -181,6 +183,57 @@ struct Inner {
     clock: Arc<dyn Clock>,
     entries: Cache<CacheKey, Slot>,
     revoked: RevokedSet,
+    /// SPEC 7.3: the fleet's shared revoked set, when configured.
+    shared: OnceLock<Arc<dyn SharedRevokedSet>>,
+}
+
+/// The handle a [`SharedRevokedSet`] adds the fleet's revocations to this
+/// cache's local revoked set with. It does not keep the cache alive: once
+/// every clone of the cache is dropped, [`apply`](Self::apply) says so and
+/// the shared set's background work may stop.
+#[derive(Clone)]
+pub struct RevokedMirror {
+    inner: Weak<Inner>,
+}
+
+impl std::fmt::Debug for RevokedMirror {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevokedMirror")
+            .field("alive", &(self.inner.strong_count() > 0))
+            .finish()
+    }
+}
+
+impl RevokedMirror {
+    /// Adds a revocation the fleet announced to the local set (without
+    /// announcing it again).
+    ///
+    /// * `Ok(true)`: recorded (or already there);
+    /// * `Ok(false)`: the cache is gone — stop mirroring;
+    /// * `Err`: not recorded ([`RevokeError::Full`]: the local set then
+    ///   fails every lookup closed).
+    pub fn apply(&self, notice: &RevocationNotice) -> Result<bool, RevokeError> {
+        let Some(inner) = self.inner.upgrade() else {
+            return Ok(false);
+        };
+        let now = inner.clock.now_ms();
+        if notice.until_ms <= now {
+            return Ok(true); // lapsed already: nothing to hold
+        }
+        inner.revoked.insert_scoped(
+            notice.issuer_sha256.as_ref(),
+            &notice.serial_hex,
+            notice.until_ms,
+            notice.source,
+            notice.marked_at_ms.min(now),
+        )?;
+        Ok(true)
+    }
+
+    /// The local clock's `now` (Unix ms), `None` once the cache is gone.
+    pub fn now_ms(&self) -> Option<u64> {
+        self.inner.upgrade().map(|i| i.clock.now_ms())
+    }
 }
 /// The SPEC 7.2 cache in front of networked revocation sources.
 ///
@@ -228,6 +281,7 @@ impl RevocationCache {
                 clock,
                 entries,
                 revoked,
+                shared: OnceLock::new(),
             }),
         }
     }
@@ -315,6 +369,59 @@ impl RevocationCache {
         self.inner
             .revoked
             .insert(serial_hex, until, PUSH_SOURCE_NAME, now)
+    }
+
+    /// SPEC 7.3 with a fleet: [`Self::mark_revoked`], then the revocation
+    /// recorded in the shared revoked set (when one is attached) so that
+    /// every instance denies the serial at once.
+    ///
+    /// # Errors
+    /// Those of [`Self::mark_revoked`], and [`RevokeError::SharedStore`]
+    /// when the shared set could not record it (the local set holds it;
+    /// answer 503 so that the sender retries and the fleet learns it).
+    pub async fn mark_revoked_shared(
+        &self,
+        serial_hex: &str,
+        not_after_ms: Option<u64>,
+    ) -> Result<(), RevokeError> {
+        let now = self.now();
+        let until = pushed_until_ms(now, self.inner.config.pushed_retention_ms, not_after_ms);
+        let serial = normalize_serial_hex(serial_hex).ok_or(RevokeError::InvalidSerial)?;
+        self.inner
+            .revoked
+            .insert(&serial, until, PUSH_SOURCE_NAME, now)?;
+        let Some(shared) = self.inner.shared.get() else {
+            return Ok(());
+        };
+        let notice = RevocationNotice {
+            issuer_sha256: None,
+            serial_hex: serial,
+            until_ms: until,
+            marked_at_ms: now,
+            source: PUSH_SOURCE_NAME,
+        };
+        shared
+            .publish(&notice)
+            .await
+            .map_err(|_| RevokeError::SharedStore)
+    }
+
+    /// SPEC 7.3: attaches the fleet's shared revoked set (once; a second
+    /// call is refused). Its announcements reach this cache's local set.
+    pub fn attach_shared(&self, shared: Arc<dyn SharedRevokedSet>) -> Result<(), ConfigError> {
+        self.inner
+            .shared
+            .set(Arc::clone(&shared))
+            .map_err(|_| ConfigError::new("a shared revoked set is already attached"))?;
+        shared.attach(RevokedMirror {
+            inner: Arc::downgrade(&self.inner),
+        });
+        Ok(())
+    }
+
+    /// The attached shared revoked set, if any.
+    pub fn shared(&self) -> Option<&Arc<dyn SharedRevokedSet>> {
+        self.inner.shared.get()
     }
 
     /// `true` when `serial_hex` was pushed as revoked (SPEC 7.3; any issuer)
@@ -428,13 +535,27 @@ impl RevocationCache {
         now: u64,
     ) {
         if answer.status == RevocationStatus::Revoked {
-            let _ = self.inner.revoked.insert_scoped(
+            let marked_at_ms = answer.produced_at_ms.min(now);
+            let recorded = self.inner.revoked.insert_scoped(
                 Some(issuer),
                 cert.serial_hex,
                 cert.not_after_ms,
                 answer.source,
-                answer.produced_at_ms.min(now),
+                marked_at_ms,
             );
+            // SPEC 7.3 with a fleet: the others learn it too (best effort:
+            // each would otherwise fetch it itself).
+            if let (Ok(()), Some(shared)) = (recorded, self.inner.shared.get()) {
+                if let Some(serial_hex) = normalize_serial_hex(cert.serial_hex) {
+                    shared.announce(RevocationNotice {
+                        issuer_sha256: Some(*issuer),
+                        serial_hex,
+                        until_ms: cert.not_after_ms,
+                        marked_at_ms,
+                        source: answer.source,
+                    });
+                }
+            }
         }
     }
 

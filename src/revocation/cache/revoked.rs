@@ -19,6 +19,10 @@ pub enum RevokeError {
     /// [`RevokedLookup::Full`] (fail closed). The sender must retry.
     #[error("the revoked set is full")]
     Full,
+    /// SPEC 7.3 with a fleet: recorded locally, but the shared revoked set
+    /// could not record it in time; the sender must retry.
+    #[error("the shared revoked set is unavailable")]
+    SharedStore,
 }
 
 impl RevokeError {
@@ -28,7 +32,7 @@ impl RevokeError {
     pub fn http_status(&self) -> u16 {
         match self {
             RevokeError::InvalidSerial => 400,
-            RevokeError::Full => 503,
+            RevokeError::Full | RevokeError::SharedStore => 503,
         }
     }
 }

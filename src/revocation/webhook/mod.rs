@@ -74,6 +74,11 @@ pub enum WebhookError {
     /// retries.
     #[error("the revoked set is full: retry later")]
     RevokedSetFull,
+    /// SPEC 7.3 with a fleet: the revocation holds on this instance, but the
+    /// shared revoked set could not record it; answer 503 so that the
+    /// sender retries.
+    #[error("the shared revoked set is unavailable: retry later")]
+    SharedStoreUnavailable,
 }
 
 impl WebhookError {
@@ -91,7 +96,7 @@ impl WebhookError {
     /// ```
     pub fn http_status(&self) -> u16 {
         match self {
-            WebhookError::RevokedSetFull => 503,
+            WebhookError::RevokedSetFull | WebhookError::SharedStoreUnavailable => 503,
             WebhookError::EmptySecret => 500,
             WebhookError::BodyTooLarge => 413,
             // Not authenticated: no, malformed, stale or wrong signature.
@@ -108,6 +113,7 @@ impl From<RevokeError> for WebhookError {
     fn from(e: RevokeError) -> Self {
         match e {
             RevokeError::Full => WebhookError::RevokedSetFull,
+            RevokeError::SharedStore => WebhookError::SharedStoreUnavailable,
             RevokeError::InvalidSerial => {
                 WebhookError::MalformedEvent("the serial number is not hex")
             }
@@ -288,17 +294,22 @@ fn verify_spec_7_3_form(
 /// certificate's notAfter, when the caller knows it) and at least the
 /// cache's pushed retention. Other events change nothing.
 ///
+/// With a fleet's shared revoked set attached to the cache, the revocation
+/// is recorded there too before this returns.
+///
 /// # Errors
 /// [`WebhookError::RevokedSetFull`] (HTTP 503: the sender retries) when the
-/// revoked set is full — nothing was recorded.
-pub fn apply_webhook(
+/// revoked set is full — nothing was recorded;
+/// [`WebhookError::SharedStoreUnavailable`] (503) when the shared set could
+/// not record it.
+pub async fn apply_webhook(
     cache: &RevocationCache,
     event: &WebhookEvent,
     not_after_ms: Option<u64>,
 ) -> Result<(), WebhookError> {
     match event {
         WebhookEvent::CertificateRevoked { serial_hex } => {
-            Ok(cache.mark_revoked(serial_hex, not_after_ms)?)
+            Ok(cache.mark_revoked_shared(serial_hex, not_after_ms).await?)
         }
         WebhookEvent::Other { .. } => Ok(()),
     }

@@ -159,10 +159,16 @@ fn events_are_parsed_after_authentication() {
 fn apply_marks_the_serial_revoked() {
     let cache = RevocationCache::new(CacheConfig::default(), Arc::new(ManualClock::new(NOW_MS)));
     let event = verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS).unwrap();
-    assert_eq!(apply_webhook(&cache, &event, None), Ok(()));
+    assert_eq!(
+        pollster::block_on(apply_webhook(&cache, &event, None)),
+        Ok(())
+    );
     assert!(cache.is_marked_revoked("0A3F"));
     let other = WebhookEvent::Other { event: "x".into() };
-    assert_eq!(apply_webhook(&cache, &other, None), Ok(()));
+    assert_eq!(
+        pollster::block_on(apply_webhook(&cache, &other, None)),
+        Ok(())
+    );
 }
 
 // ------------------------------------------------ SPEC 10: Kakunin's form
@@ -345,7 +351,10 @@ fn spec_10_pushed_serial_meets_the_profile_certificate_text() {
             timestamp: Some(&ms),
         };
         let event = verify_webhook_headers(SECRET, headers, body.as_bytes(), NOW_MS).unwrap();
-        assert_eq!(apply_webhook(&cache, &event, None), Ok(()));
+        assert_eq!(
+            pollster::block_on(apply_webhook(&cache, &event, None)),
+            Ok(())
+        );
         assert!(cache.is_marked_revoked(&cert_text), "{cert_text}");
         // Another serial is not revoked by it.
         let other = serial_text(&[0x55; 16]).unwrap_or_default();

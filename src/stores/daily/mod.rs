@@ -6,11 +6,77 @@
 //! `amount_exceeds_limit`. Only allowed trades count, and a trade is counted
 //! at most once. Like the rate limiter, this state MUST be shared by the
 //! instances that serve one audience: [`DailyLimiter`] is the trait a shared
-//! store implements.
+//! store implements; [`MemoryDailyLimiter`] is the in-process default.
+//!
+//! ```
+//! use kakunin_verify::decimal::Decimal;
+//! use kakunin_verify::stores::daily::{utc_day, DailySpend, MemoryDailyLimiter};
+//! use kakunin_verify::Code;
+//!
+//! let limiter = MemoryDailyLimiter::default();
+//! let limit = Decimal::from_parts(100_000, 0);
+//! let size = Decimal::from_parts(45_000, 0);
+//! let spend = DailySpend {
+//!     agent_urn: "urn:kakunin:agent:alpha",
+//!     day: utc_day(1_782_897_300_000),
+//!     size: &size,
+//!     limit: &limit,
+//! };
+//! limiter.try_add_now(spend)?; // 45 000
+//! limiter.try_add_now(spend)?; // 90 000
+//! let denied = limiter.try_add_now(spend).unwrap_err(); // 135 000 > 100 000
+//! assert_eq!(denied.code(), Code::AmountExceedsLimit);
+//! // The next UTC day starts from zero.
+//! limiter.try_add_now(DailySpend { day: spend.day + 1, ..spend })?;
+//! # Ok::<(), kakunin_verify::Error>(())
+//! ```
+
+mod memory;
+
+pub use memory::MemoryDailyLimiter;
 
 use crate::decimal::Decimal;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::future::BoxFuture;
+use crate::stores::rate::MAX_AGENT_URN_LEN;
+
+/// Default cap on agents whose daily total is tracked at once.
+pub const DEFAULT_MAX_AGENTS: usize = 100_000;
+
+/// Limits of a [`MemoryDailyLimiter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyLimiterConfig {
+    /// Agents with a non-zero total today tracked at once; when that many
+    /// are tracked, a trade of a new agent is `overloaded` (fail closed).
+    pub max_agents: usize,
+}
+
+impl Default for DailyLimiterConfig {
+    fn default() -> Self {
+        DailyLimiterConfig {
+            max_agents: DEFAULT_MAX_AGENTS,
+        }
+    }
+}
+
+// Every cap at least one.
+pub(super) fn check_config(config: &DailyLimiterConfig) -> Result<(), ConfigError> {
+    if config.max_agents == 0 {
+        return Err(ConfigError::new(
+            "daily limiter max_agents must be at least 1",
+        ));
+    }
+    Ok(())
+}
+
+// SPEC 1: an agent URN is at most `urn:kakunin:agent:` and 128 characters;
+// a longer key is refused rather than stored (fail closed).
+pub(super) fn check_urn(urn: &str) -> Result<(), Error> {
+    if urn.len() > MAX_AGENT_URN_LEN {
+        return Err(Error::MalformedCertificate("agent URN too long".into()));
+    }
+    Ok(())
+}
 
 /// Milliseconds in one UTC day.
 pub const DAY_MS: u64 = 86_400_000;
@@ -55,11 +121,18 @@ pub trait DailyLimiter: Send + Sync + 'static {
     ///   nothing is added.
     /// * [`Error::Overloaded`]: the store cannot track more agents (or a
     ///   shared store is unreachable); nothing is added.
+    /// * [`Error::MalformedCertificate`]: the URN is longer than
+    ///   [`MAX_AGENT_URN_LEN`]; nothing is added.
+    ///
+    /// A total that cannot be held exactly (more than
+    /// [`MAX_DECIMAL_DIGITS`](crate::decimal::MAX_DECIMAL_DIGITS)
+    /// significant digits) is [`Error::AmountExceedsLimit`]: never rounded.
     fn try_add<'a>(&'a self, spend: DailySpend<'a>) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Takes back an amount [`try_add`](Self::try_add) added, when a later
     /// step of SPEC 5.1 (the rate limit) denied the trade: only allowed
-    /// trades count. Never takes a total below zero.
+    /// trades count. Never takes a total below zero; a refund for a day
+    /// whose total is no longer kept changes nothing.
     fn refund<'a>(
         &'a self,
         agent_urn: &'a str,

@@ -94,7 +94,7 @@ pub(super) fn check_config(config: &RateLimiterConfig) -> Result<(), ConfigError
 }
 
 // SPEC 3 (RateLimit: both ≥ 1) and SPEC 1 (URN length); fail closed.
-pub(super) fn check_arguments(urn: &str, max_actions: u64, period_ms: u64) -> Result<(), Error> {
+pub(crate) fn check_arguments(urn: &str, max_actions: u64, period_ms: u64) -> Result<(), Error> {
     if max_actions == 0 || period_ms == 0 {
         return Err(Error::PolicyInvalid(
             "rateLimit maxActions and period must be at least 1".into(),

@@ -1,0 +1,124 @@
+//! Every case of `../shared/testvectors/v1_2/cases.json` (SPEC revision 1.2:
+//! `dailyLimit`, p26–p28), through the library API exactly as
+//! `tests/vectors.rs` runs v1 (the CLI runs the same cases through
+//! `run_vectors.py` in `.ci/run`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kakunin_verify::chain::TrustStore;
+use kakunin_verify::rawhttp::RawRequest;
+use kakunin_verify::revocation::crl::CrlSource;
+use kakunin_verify::routes::RouteTable;
+use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testvectors/v1_2")
+}
+
+fn read(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+}
+
+/// Builds a verifier from a case's `kakunin-verify request` arguments.
+fn verifier_for(dir: &Path, args: &[String]) -> Verifier {
+    let mut trust = TrustStore::new();
+    let mut audiences = Vec::new();
+    let mut routes = None;
+    let mut now = None;
+    let mut crls = Vec::new();
+    let mut revocation = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().expect("every flag in cases.json takes a value");
+        match flag.as_str() {
+            "--roots" => {
+                trust.add_roots_pem(&read(dir, value)).unwrap();
+            }
+            "--intermediates" => {
+                trust.add_intermediates_pem(&read(dir, value)).unwrap();
+            }
+            "--routes" => {
+                routes = Some(
+                    String::from_utf8(read(dir, value))
+                        .unwrap()
+                        .parse::<RouteTable>()
+                        .unwrap(),
+                )
+            }
+            "--audience" => audiences.push(value.clone()),
+            "--now" => now = Some(kakunin_verify::time::parse_time_ms(value).unwrap()),
+            "--crl" => crls.push(read(dir, value)),
+            "--revocation" => revocation = Some(value.clone()),
+            other => panic!("flag {other} not handled by this test"),
+        }
+    }
+    let revocation = match revocation.as_deref() {
+        Some("none") => Revocation::Disabled,
+        Some("crl") => {
+            let refs: Vec<&[u8]> = crls.iter().map(Vec::as_slice).collect();
+            Revocation::Source(Arc::new(CrlSource::from_pem_or_der(&refs).unwrap()))
+        }
+        other => panic!("revocation {other:?} not handled by this test"),
+    };
+    let mut b = Verifier::builder(trust)
+        .clock(Arc::new(ManualClock::new(now.expect("--now"))))
+        .revocation(revocation)
+        .routes(routes.expect("--routes"));
+    for a in audiences {
+        b = b.audience(a);
+    }
+    b.build().unwrap()
+}
+
+#[test]
+fn every_v1_2_case_through_the_library() {
+    let dir = vectors_dir();
+    let cases: serde_json::Value = serde_json::from_slice(&read(&dir, "cases.json")).unwrap();
+    let cases = cases.as_array().unwrap();
+    assert!(cases.len() >= 2, "cases.json lost cases: {}", cases.len());
+    let mut checked = 0;
+    let mut daily_denials = 0;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let args: Vec<String> = case["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        // One verifier per case: the requests of a case share its state
+        // (the daily total of SPEC 5.3), as in one CLI run.
+        let verifier = verifier_for(&dir, &args);
+        let expects = case["expect"].as_array().unwrap();
+        let requests = case["requests"].as_array().unwrap();
+        assert_eq!(expects.len(), requests.len());
+        for (file, expect) in requests.iter().zip(expects) {
+            let raw = RawRequest::parse(&read(&dir, file.as_str().unwrap())).unwrap();
+            let pairs = raw.header_pairs();
+            let req = HttpRequest::new(&raw.method, &raw.target, &pairs, &raw.body);
+            let got = pollster::block_on(verifier.verify(&req));
+            let (decision, code) = match &got {
+                Ok(_) => ("allow", None),
+                Err(d) => ("deny", Some(d.error.code().as_str())),
+            };
+            assert_eq!(
+                decision,
+                expect["decision"].as_str().unwrap(),
+                "case {name}: {got:?}"
+            );
+            assert_eq!(code, expect["code"].as_str(), "case {name}: {got:?}");
+            // SPEC 8: every decision carries a record naming its decision and code.
+            let audit = match &got {
+                Ok(v) => v.audit().clone(),
+                Err(d) => (*d.audit).clone(),
+            };
+            assert_eq!(audit.decision, decision, "case {name}");
+            assert_eq!(audit.code.map(|c| c.as_str()), code, "case {name}");
+            daily_denials += usize::from(code == Some("amount_exceeds_limit"));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} requests checked");
+    assert!(daily_denials >= 1, "no daily-limit denial was checked");
+}
