@@ -211,6 +211,8 @@ fn cert(serial_hex: &str) -> CertificateRef<'_> {
         serial: b"\x0a\x3f",
         serial_hex,
         not_after_ms: NOW_MS + 86_400_000,
+        serial_form: kakunin_verify::revocation::SerialForm::Rfc5280,
+        root_der: None,
     }
 }
 

@@ -319,6 +319,8 @@ fn cert_ref<'a>(der: &'a [u8], issuer_der: &'a [u8], serial: &'a [u8]) -> Certif
         serial,
         serial_hex: "",
         not_after_ms: u64::MAX,
+        serial_form: kakunin_verify::revocation::SerialForm::Rfc5280,
+        root_der: None,
     }
 }
 

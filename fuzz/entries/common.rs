@@ -37,6 +37,8 @@ impl Pair {
             serial: self.leaf.serial(),
             serial_hex: self.leaf.serial_hex(),
             not_after_ms: self.leaf.not_after_ms(),
+            serial_form: self.leaf.serial_form(),
+            root_der: None,
         }
     }
 }

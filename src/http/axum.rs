@@ -46,8 +46,9 @@ use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::{
-    body_too_large, check_declared_length, default_denial_mapper, webhook_status, DenialMapper,
-    DenialResponse, PeerCertificate, VerifiedAgent,
+    body_too_large, check_declared_length, default_denial_mapper, webhook_headers, webhook_status,
+    DenialMapper, DenialResponse, PeerCertificate, VerifiedAgent, WEBHOOK_SIGNATURE_HEADER,
+    WEBHOOK_TIMESTAMP_HEADER,
 };
 use crate::error::Error;
 use crate::verifier::{Denial, HttpRequest, Verifier};
@@ -288,8 +289,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Ver
     }
 }
 
-/// SPEC 7.3: a router with `POST {path}` receiving Kakunin's revocation
-/// webhooks for `verifier` — 204 applied, 401 not authentic, 400 malformed
+/// SPEC 7.3 / 10: a router with `POST {path}` receiving Kakunin's
+/// revocation webhooks for `verifier`, in either form (`X-Kakunin-Signature:
+/// t=,v1=`, or `X-Kakunin-Timestamp` + `X-Kakunin-Signature: sha256=`; a
+/// mixed delivery is refused) — 204 applied, 401 not authentic, 400 malformed
 /// event, 503 not recorded (the sender retries). Merge it beside (not
 /// under) the [`KakuninLayer`]. The secret is never logged.
 pub fn webhook_router<S>(
@@ -311,18 +314,18 @@ where
     )
 }
 
-// SPEC 7.3: exactly one signature header; the status of the outcome, with
-// `Retry-After: 1` on 503 (SPEC 6) so that the sender retries.
+// SPEC 7.3 / 10: each webhook header at most once; the status of the
+// outcome, with `Retry-After: 1` on 503 (SPEC 6) so that the sender retries.
 async fn webhook(verifier: &Verifier, secret: &[u8], headers: &HeaderMap, body: &[u8]) -> Response {
-    let mut values = headers.get_all("x-kakunin-signature").iter();
-    let status = match (values.next().map(HeaderValue::to_str), values.next()) {
-        (Some(Ok(signature)), None) => webhook_status(
-            &verifier
-                .apply_revocation_webhook(secret, signature, body)
-                .await,
-        ),
-        _ => 401,
+    let values = |name| headers.get_all(name).into_iter().map(HeaderValue::as_bytes);
+    let outcome = match webhook_headers(
+        values(WEBHOOK_SIGNATURE_HEADER),
+        values(WEBHOOK_TIMESTAMP_HEADER),
+    ) {
+        Ok(h) => verifier.apply_revocation_webhook(secret, h, body).await,
+        Err(e) => Err(e),
     };
+    let status = webhook_status(&outcome);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = status.into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -10,7 +10,8 @@
 //!   agent, and the verified body for [`VerifiedAgent::json`]) and
 //!   [`DenialResponse`] (SPEC 6: status, `{"error","message"}`,
 //!   `Retry-After: 1` on 503), customizable with a [`DenialMapper`];
-//! * the webhook route (SPEC 7.3): [`webhook_status`].
+//! * the webhook route (SPEC 7.3, SPEC 10): [`webhook_headers`] and
+//!   [`webhook_status`].
 
 #[cfg(feature = "actix")]
 pub mod actix;
@@ -24,7 +25,7 @@ use crate::canonical::CanonicalBody;
 use crate::certificate::Decoded;
 use crate::error::Error;
 use crate::policy::{AgentPolicy, ModelProvenance};
-use crate::revocation::webhook::{WebhookError, WebhookEvent};
+use crate::revocation::webhook::{WebhookError, WebhookEvent, WebhookHeaders};
 use crate::verifier::{Denial, VerifiedRequest};
 
 /// The agent's TLS client certificate (DER), as a request extension set by
@@ -232,4 +233,49 @@ pub fn webhook_status(outcome: &Result<WebhookEvent, WebhookError>) -> u16 {
         Ok(_) => 204,
         Err(e) => e.http_status(),
     }
+}
+
+/// `X-Kakunin-Signature` (SPEC 7.3 and 10).
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "X-Kakunin-Signature";
+/// `X-Kakunin-Timestamp` (SPEC 10's form).
+pub const WEBHOOK_TIMESTAMP_HEADER: &str = "X-Kakunin-Timestamp";
+
+/// SPEC 7.3 / 10: a delivery's [`WebhookHeaders`] from every value received
+/// for each header — each at most once and text, else
+/// [`WebhookError::MalformedHeader`] (401). Which form they make, and
+/// whether they mix forms, is decided by
+/// [`crate::revocation::webhook::verify_webhook_headers`].
+///
+/// ```
+/// use kakunin_verify::http::webhook_headers;
+/// let h = webhook_headers([&b"sha256=ab"[..]], [&b"1782897300123"[..]]).unwrap();
+/// assert_eq!((h.signature, h.timestamp), (Some("sha256=ab"), Some("1782897300123")));
+/// assert!(webhook_headers([&b"a"[..], &b"b"[..]], []).is_err());
+/// assert!(webhook_headers([&b"t=1,v1=ab"[..]], [&b"1"[..], &b"2"[..]]).is_err());
+/// ```
+pub fn webhook_headers<'a>(
+    signature: impl IntoIterator<Item = &'a [u8]>,
+    timestamp: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<WebhookHeaders<'a>, WebhookError> {
+    Ok(WebhookHeaders {
+        signature: at_most_one(signature, "repeated or non-text X-Kakunin-Signature")?,
+        timestamp: at_most_one(timestamp, "repeated or non-text X-Kakunin-Timestamp")?,
+    })
+}
+
+// SPEC 7.3 / 10: a webhook header appears at most once, as text.
+fn at_most_one<'a>(
+    values: impl IntoIterator<Item = &'a [u8]>,
+    refusal: &'static str,
+) -> Result<Option<&'a str>, WebhookError> {
+    let mut values = values.into_iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(WebhookError::MalformedHeader(refusal));
+    }
+    std::str::from_utf8(first)
+        .map(Some)
+        .map_err(|_| WebhookError::MalformedHeader(refusal))
 }

@@ -13,12 +13,20 @@
 //!
 //! `risk_score` and `risk_band` (SPEC 5.7) are passed on in the answer; a
 //! JSON `null` for either counts as absent.
+//!
+//! Every request sends `Accept: application/json` (Kakunin's service
+//! answers HTML to browsers). SPEC 10: for a `kakunin-2026` profile
+//! certificate ([`SerialForm::Kakunin2026`]) the URL carries the profile's
+//! 32-digit serial text in uppercase — the form Kakunin's database looks
+//! up — and a 400 (a serial the service refuses) is unavailable, as every
+//! status but 200 and 404 is.
 
 use super::cache::normalize_serial_hex;
 use super::endpoint_answer::parse_answer;
 use super::http::{url_scheme_allowed, HttpClient};
 use super::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
+    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, SerialForm,
+    Unavailable,
 };
 use crate::error::ConfigError;
 
@@ -30,6 +38,8 @@ pub const DEFAULT_MAX_AGE_MS: u64 = 300_000;
 pub const SOURCE_NAME: &str = "endpoint";
 /// The path prefix of SPEC 7.1.
 const VERIFY_PATH: &str = "/v1/verify/";
+/// SPEC 10: the media type every endpoint request accepts.
+pub const ACCEPT: &str = "application/json";
 
 /// Kakunin's verify endpoint as a revocation source (SPEC 7.1).
 ///
@@ -84,10 +94,10 @@ impl EndpointSource {
         cert: CertificateRef<'_>,
         now_ms: u64,
     ) -> Result<RevocationAnswer, Unavailable> {
-        let serial = normalize_serial_hex(cert.serial_hex)
-            .ok_or_else(|| Unavailable::new("unusable serial"))?;
-        let url = format!("{}{VERIFY_PATH}{}", self.base, serial.to_ascii_uppercase());
-        let response = self.client.get(&url).await?;
+        let asked = AskedSerial::of(&cert)?;
+        let url = format!("{}{VERIFY_PATH}{}", self.base, asked.in_url);
+        let response = self.client.get_accepting(&url, ACCEPT).await?;
+        let serial = asked.compared;
         let produced_at_ms = produced_at(now_ms, response.age_seconds, self.max_age_ms)?;
         let answer = |status, risk_score, risk_band| RevocationAnswer {
             status,
@@ -103,8 +113,41 @@ impl EndpointSource {
                 Ok(answer(parsed.status, parsed.risk_score, parsed.risk_band))
             }
             404 => Ok(answer(RevocationStatus::Unknown, None, None)),
+            400 => Err(Unavailable::new(
+                "verify endpoint refused the serial (HTTP 400)",
+            )),
             _ => Err(unexpected_status(response.status)),
         }
+    }
+}
+
+/// The serial as the endpoint is asked about it.
+#[derive(Debug, PartialEq, Eq)]
+struct AskedSerial {
+    /// The URL's path segment (uppercase hex).
+    in_url: String,
+    /// The form the answer's `serial_number` is compared in
+    /// ([`normalize_serial_hex`]).
+    compared: String,
+}
+
+impl AskedSerial {
+    // SPEC 7.1: the SPEC 7.1 text in uppercase; SPEC 10: for a profile
+    // certificate, the profile's 32-digit text in uppercase (its leading
+    // `00` kept: Kakunin's database stores all 32 digits).
+    fn of(cert: &CertificateRef<'_>) -> Result<Self, Unavailable> {
+        let text = match cert.serial_form {
+            SerialForm::Rfc5280 => cert.serial_hex.to_owned(),
+            SerialForm::Kakunin2026 => crate::profile::kakunin::serial::serial_text(cert.serial)
+                .ok_or_else(|| Unavailable::new("the serial has no kakunin-2026 text"))?,
+        };
+        let compared =
+            normalize_serial_hex(&text).ok_or_else(|| Unavailable::new("unusable serial"))?;
+        let in_url = match cert.serial_form {
+            SerialForm::Rfc5280 => compared.to_ascii_uppercase(),
+            SerialForm::Kakunin2026 => text.to_ascii_uppercase(),
+        };
+        Ok(AskedSerial { in_url, compared })
     }
 }
 
@@ -150,6 +193,52 @@ fn produced_at(now_ms: u64, age_seconds: Option<u64>, max_age_ms: u64) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cert(serial: &[u8], serial_hex: &str, serial_form: SerialForm) -> AskedSerial {
+        let cert = CertificateRef {
+            der: b"leaf",
+            issuer_der: b"issuer",
+            serial,
+            serial_hex,
+            not_after_ms: 0,
+            serial_form,
+            root_der: None,
+        };
+        AskedSerial::of(&cert).unwrap_or(AskedSerial {
+            in_url: String::new(),
+            compared: String::new(),
+        })
+    }
+
+    // SPEC 10: a profile certificate is asked by its 32-digit text in
+    // uppercase, the leading 00 of a 15-octet serial kept; SPEC 7.1's
+    // form is unchanged.
+    #[test]
+    fn spec_10_profile_url_carries_the_32_digit_text() {
+        let fifteen = [0x12_u8; 15];
+        let text = format!("00{}", "12".repeat(15));
+        let asked = cert(&fifteen, &text, SerialForm::Kakunin2026);
+        assert_eq!(asked.in_url, text.to_ascii_uppercase());
+        assert_eq!(asked.compared, "12".repeat(15));
+        let negative = [0x9c_u8; 15];
+        let asked = cert(&negative, "", SerialForm::Kakunin2026);
+        assert_eq!(asked.in_url, format!("FF{}", "9C".repeat(15)));
+        // SPEC 7.1: no sign octet, uppercase.
+        let asked = cert(&[0x00, 0x8a, 0x01], "8a01", SerialForm::Rfc5280);
+        assert_eq!(asked.in_url, "8A01");
+        // No profile text (over 17 octets): unavailable, never another serial.
+        let long = [0x01_u8; 18];
+        let c = CertificateRef {
+            der: b"leaf",
+            issuer_der: b"issuer",
+            serial: &long,
+            serial_hex: "",
+            not_after_ms: 0,
+            serial_form: SerialForm::Kakunin2026,
+            root_der: None,
+        };
+        assert!(AskedSerial::of(&c).is_err());
+    }
 
     #[test]
     fn age_counts_against_the_age_limit() {

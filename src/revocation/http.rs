@@ -121,6 +121,18 @@ impl HttpClient {
         self.send(self.inner.get(url)).await
     }
 
+    /// `GET url` with an `Accept` header (SPEC 10: the verify endpoint is
+    /// asked for `application/json`).
+    pub async fn get_accepting(
+        &self,
+        url: &str,
+        accept: &str,
+    ) -> Result<HttpResponse, Unavailable> {
+        let url = checked_url(url)?;
+        self.send(self.inner.get(url).header(reqwest::header::ACCEPT, accept))
+            .await
+    }
+
     /// `POST url` with the given `Content-Type` and body.
     pub async fn post(
         &self,

@@ -23,6 +23,8 @@ pub mod webhook;
 /// [`RevocationSource::max_answer_age_ms`].
 pub const DEFAULT_MAX_ANSWER_AGE_MS: u64 = 300_000;
 
+pub use crate::certificate::SerialForm;
+
 /// The crate's boxed future ([`crate::future::BoxFuture`]), re-exported
 /// where revocation sources have always found it.
 pub use crate::future::BoxFuture;
@@ -43,6 +45,17 @@ pub struct CertificateRef<'a> {
     pub serial_hex: &'a str,
     /// The certificate's notAfter, Unix milliseconds.
     pub not_after_ms: u64,
+    /// SPEC 10: the serial form of the path's leaf. With
+    /// [`SerialForm::Kakunin2026`] (a `kakunin-2026` profile certificate
+    /// and, when the whole path is checked, the CAs of its path) sources
+    /// apply the profile's rules: serials compared by the profile's text
+    /// (computed from [`Self::serial`]), the endpoint asked by that text,
+    /// and a CRL of [`Self::root_der`] covering the certificate.
+    pub serial_form: SerialForm,
+    /// The whole DER of the pinned root the validated path ends at, when
+    /// known (SPEC 10: a CRL the root issued and signed covers a profile
+    /// certificate's whole path). `None`: no root-signed coverage.
+    pub root_der: Option<&'a [u8]>,
 }
 
 /// A definite revocation status (SPEC 7.1).

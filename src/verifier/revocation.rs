@@ -7,8 +7,10 @@ use std::sync::Arc;
 use super::{CachedCertificate, Revocation, Trace, Verifier};
 use crate::audit::RevocationOutcome;
 use crate::error::Error;
-use crate::revocation::cache::{CachedAnswer, RevocationCache, RevokedLookup};
-use crate::revocation::webhook::{self, WebhookError, WebhookEvent};
+use crate::revocation::cache::{
+    normalize_serial_hex, CachedAnswer, RevocationCache, RevokedLookup,
+};
+use crate::revocation::webhook::{self, WebhookError, WebhookEvent, WebhookHeaders};
 use crate::revocation::{
     CertificateRef, RevocationSource, RevocationStatus, RiskBand, Unavailable,
 };
@@ -19,9 +21,12 @@ impl Verifier {
         &self.revocation_cache
     }
 
-    /// SPEC 7.3 push invalidation: verifies a Kakunin webhook
-    /// (`X-Kakunin-Signature`, HMAC-SHA-256, 5-minute tolerance, constant-time
-    /// compare) at the verifier's time and, for an authentic
+    /// SPEC 7.3 push invalidation: verifies a Kakunin webhook in either
+    /// form (SPEC 7.3's `X-Kakunin-Signature: t=,v1=`, or SPEC 10's
+    /// `X-Kakunin-Timestamp` + `X-Kakunin-Signature: sha256=`; a delivery
+    /// mixing them is refused — see [`webhook::verify_webhook_headers`];
+    /// HMAC-SHA-256, 5-minute tolerance, constant-time compare) at the
+    /// verifier's time and, for an authentic
     /// `certificate.revoked` event, marks the serial revoked at once, cached
     /// or not — kept at least for the longest validity accepted, and at
     /// least until the notAfter of a certificate with that serial that this
@@ -36,14 +41,18 @@ impl Verifier {
     /// [`WebhookError::SharedStoreUnavailable`] (503) when a fleet's shared
     /// revoked set could not record it (this instance denies the serial
     /// already; the retry reaches the others).
-    pub async fn apply_revocation_webhook(
+    ///
+    /// `headers` is a [`WebhookHeaders`] (both header values), or just the
+    /// `X-Kakunin-Signature` text (`&str`) for a delivery without
+    /// `X-Kakunin-Timestamp`.
+    pub async fn apply_revocation_webhook<'h>(
         &self,
         secret: &[u8],
-        signature_header: &str,
+        headers: impl Into<WebhookHeaders<'h>>,
         raw_body: &[u8],
     ) -> Result<WebhookEvent, WebhookError> {
         let event =
-            webhook::verify_webhook(secret, signature_header, raw_body, self.clock.now_ms())?;
+            webhook::verify_webhook_headers(secret, headers.into(), raw_body, self.clock.now_ms())?;
         let not_after_ms = match &event {
             WebhookEvent::CertificateRevoked { serial_hex } => self.known_not_after_ms(serial_hex),
             WebhookEvent::Other { .. } => None,
@@ -53,12 +62,15 @@ impl Verifier {
     }
 
     // SPEC 7.3: the latest notAfter of the validated certificates (still
-    // cached) with this serial, when there is one. `serial_hex` is in the
-    // SPEC 7.1 text form, as the certificates' serials are.
+    // cached) with this serial, when there is one. Both sides compared as
+    // the revoked set keys them (`normalize_serial_hex`), so SPEC 10's
+    // 32-digit text with a leading `00` meets its pushed form.
     fn known_not_after_ms(&self, serial_hex: &str) -> Option<u64> {
         self.cert_cache
             .iter()
-            .filter(|(_, c)| c.cert.serial_hex() == serial_hex)
+            .filter(|(_, c)| {
+                normalize_serial_hex(c.cert.serial_hex()).as_deref() == Some(serial_hex)
+            })
             .map(|(_, c)| c.cert.not_after_ms())
             .max()
     }
@@ -90,12 +102,21 @@ impl Verifier {
             }
             _ => None,
         };
+        let serial_form = cached.cert.serial_form();
+        let root_der = cached
+            .chain
+            .cas()
+            .last()
+            .filter(|root| root.is_root())
+            .map(|root| root.der());
         let leaf = CertificateRef {
             der: cached.cert.der(),
             issuer_der: issuer.der(),
             serial: cached.cert.serial(),
             serial_hex: cached.cert.serial_hex(),
             not_after_ms: cached.cert.not_after_ms(),
+            serial_form,
+            root_der,
         };
         let answer = self
             .revocation_answer(source, leaf, issuer.sha256(), timeout_ms, now_ms)
@@ -111,6 +132,8 @@ impl Verifier {
                     serial: ca.serial(),
                     serial_hex: ca.serial_hex(),
                     not_after_ms: ca.not_after_ms(),
+                    serial_form,
+                    root_der,
                 };
                 let answer = self
                     .revocation_answer(source, r, parent.sha256(), timeout_ms, now_ms)

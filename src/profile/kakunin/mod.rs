@@ -3,9 +3,11 @@
 //! Kakunin's service produces them today.
 
 pub mod certificate;
+pub mod crl;
 pub mod model_hash;
 pub mod scope;
 pub mod serial;
+pub mod webhook;
 
 pub use certificate::KakuninProfile;
 

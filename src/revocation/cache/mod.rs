@@ -674,6 +674,8 @@ struct OwnedCert {
     serial: Vec<u8>,
     serial_hex: String,
     not_after_ms: u64,
+    serial_form: super::SerialForm,
+    root_der: Option<Vec<u8>>,
 }
 
 #[cfg(feature = "fetch")]
@@ -685,6 +687,8 @@ impl OwnedCert {
             serial: cert.serial.to_vec(),
             serial_hex: cert.serial_hex.to_owned(),
             not_after_ms: cert.not_after_ms,
+            serial_form: cert.serial_form,
+            root_der: cert.root_der.map(<[u8]>::to_vec),
         }
     }
 
@@ -695,6 +699,8 @@ impl OwnedCert {
             serial: &self.serial,
             serial_hex: &self.serial_hex,
             not_after_ms: self.not_after_ms,
+            serial_form: self.serial_form,
+            root_der: self.root_der.as_deref(),
         }
     }
 }

@@ -99,6 +99,8 @@ fn cert(serial_hex: &'static str) -> CertificateRef<'static> {
         serial: b"\x0a\x3f",
         serial_hex,
         not_after_ms: NOT_AFTER,
+        serial_form: crate::revocation::SerialForm::Rfc5280,
+        root_der: None,
     }
 }
 

@@ -34,7 +34,19 @@
 //! own signature algorithms. (x509-cert 0.3 requires the `version` field, so
 //! a v1 CRL — no CRL or entry extensions at all — does not load: a
 //! configuration error, never an answer.)
+//!
+//! SPEC 10 (profile `kakunin-2026`, for a certificate whose
+//! [`CertificateRef::serial_form`] is [`SerialForm::Kakunin2026`]; see the
+//! `profile` submodule): a CRL issued and signed by the pinned root the
+//! path ends at also covers the certificate; entries are compared by the
+//! profile's serial text; the certificate is revoked when any covering CRL
+//! lists it. A CRL with a non-minimal entry serial (which Kakunin writes
+//! and x509-cert refuses) loads from a canonical copy
+//! ([`crate::profile::kakunin::crl::read_entries`]) and speaks for profile
+//! certificates only, so section 2 certificates see exactly the CRLs they
+//! saw before.
 
+mod profile;
 mod scope;
 mod signature;
 
@@ -48,9 +60,12 @@ use scope::{CertScope, Coverage, CrlScope};
 pub use scope::{MAX_DISTRIBUTION_POINTS, MAX_POINT_NAMES};
 
 use super::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
+    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, SerialForm,
+    Unavailable,
 };
 use crate::error::ConfigError;
+use crate::profile::kakunin::crl as kakunin_crl;
+use crate::profile::kakunin::serial::SERIAL_OCTETS;
 
 /// Most CRLs one source holds.
 pub const MAX_CRLS: usize = 256;
@@ -62,7 +77,15 @@ pub const MAX_DECISION_MEMO: usize = 16_384;
 type CrlList = CertificateList<x509_cert::certificate::Rfc5280>;
 
 struct LoadedCrl {
+    /// The CRL as given (its `tbsCertList` is what was signed).
     der: Vec<u8>,
+    /// SPEC 10: the canonical copy x509-cert read, when an entry's serial
+    /// was non-minimal. Such a CRL speaks for profile certificates only.
+    canonical: Option<Vec<u8>>,
+    /// SPEC 10: the profile's 16 octets of each entry's serial; `Err` when
+    /// the entries could not be read so (the CRL cannot decide for a
+    /// profile certificate).
+    profile_serials: Result<HashSet<[u8; SERIAL_OCTETS]>, &'static str>,
     issuer_name_der: Vec<u8>,
     this_update_ms: u64,
     next_update_ms: Option<u64>,
@@ -189,16 +212,47 @@ fn examine(list: &CrlList) -> Examined {
     out
 }
 
-/// The decision memo's key: SHA-256 of the certificate (length-prefixed)
-/// and its issuer.
+/// The decision memo's key: SHA-256 of the certificate (length-prefixed),
+/// the serial form, the path's root for a profile certificate
+/// (length-prefixed) and the issuer.
 fn pair_key(cert: &CertificateRef<'_>) -> [u8; 32] {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     ctx.update(&(cert.der.len() as u64).to_be_bytes());
     ctx.update(cert.der);
+    if cert.serial_form == SerialForm::Kakunin2026 {
+        let root = cert.root_der.unwrap_or_default();
+        ctx.update(b"kakunin-2026");
+        ctx.update(&(root.len() as u64).to_be_bytes());
+        ctx.update(root);
+    }
     ctx.update(cert.issuer_der);
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
     out
+}
+
+/// A certificate that may sign CRLs: its DER, subject name and SHA-256.
+struct Signer<'a> {
+    der: &'a [u8],
+    name_der: Vec<u8>,
+    sha256: [u8; 32],
+}
+
+impl<'a> Signer<'a> {
+    fn of(der: &'a [u8]) -> Result<Self, Unavailable> {
+        let cert = x509_cert::Certificate::from_der(der)
+            .map_err(|_| Unavailable::new("the issuer certificate does not parse"))?;
+        let name_der = cert
+            .tbs_certificate()
+            .subject()
+            .to_der()
+            .map_err(|_| Unavailable::new("issuer name"))?;
+        Ok(Signer {
+            der,
+            name_der,
+            sha256: crate::digest::sha256(der),
+        })
+    }
 }
 
 /// A covering CRL, or one whose scope is uncertain (which cannot decide).
@@ -243,7 +297,13 @@ impl CrlSource {
     }
 
     fn load_one(der: Vec<u8>) -> Result<LoadedCrl, ConfigError> {
-        let list = CrlList::from_der(&der).map_err(|_| ConfigError::new("a CRL does not parse"))?;
+        // SPEC 10: Kakunin's entries as written; a non-minimal one makes
+        // the canonical copy that x509-cert reads.
+        let entries = kakunin_crl::read_entries(&der);
+        let canonical = entries.as_ref().ok().and_then(|e| e.canonical.clone());
+        let profile_serials = entries.map(|e| e.serials);
+        let list = CrlList::from_der(canonical.as_deref().unwrap_or(&der))
+            .map_err(|_| ConfigError::new("a CRL does not parse"))?;
         let tbs = &list.tbs_cert_list;
         let revoked = tbs
             .revoked_certificates
@@ -263,6 +323,8 @@ impl CrlSource {
             usable,
             revoked,
             der,
+            canonical,
+            profile_serials,
         })
     }
 
@@ -280,7 +342,7 @@ impl CrlSource {
                 return *v;
             }
         }
-        let ok = signature::verify_crl_signature(&crl.der, issuer_der);
+        let ok = signature::verify_crl_signature(&crl.der, crl.canonical.as_deref(), issuer_der);
         if let Ok(mut memo) = self.signature_memo.lock() {
             if memo.len() >= MAX_SIGNATURE_MEMO {
                 memo.clear();
@@ -291,25 +353,24 @@ impl CrlSource {
     }
 
     // SPEC 7.1: the CRLs from the certificate's issuer (name matching,
-    // signed by it) that cover the certificate or whose scope is uncertain.
+    // signed by it) that cover the certificate or whose scope is uncertain;
+    // SPEC 10: for a profile certificate also those of the pinned root its
+    // path ends at, and only such certificates see a CRL read from its
+    // canonical copy.
     fn candidates(&self, cert: &CertificateRef<'_>) -> Result<Vec<Candidate>, Unavailable> {
-        let issuer = x509_cert::Certificate::from_der(cert.issuer_der)
-            .map_err(|_| Unavailable::new("the issuer certificate does not parse"))?;
-        let issuer_name = issuer
-            .tbs_certificate()
-            .subject()
-            .to_der()
-            .map_err(|_| Unavailable::new("issuer name"))?;
-        let subject = x509_cert::Certificate::from_der(cert.der)
-            .map_err(|_| Unavailable::new("the certificate does not parse"))?;
-        let facts = CertScope::of(&subject);
-        let issuer_sha256 = crate::digest::sha256(cert.issuer_der);
+        let issuer = Signer::of(cert.issuer_der)?;
+        let root = profile::root_signer(cert)?;
+        let profile = cert.serial_form == SerialForm::Kakunin2026;
+        let facts = profile::subject_facts(cert)?;
         Ok(self
             .crls
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.issuer_name_der == issuer_name)
-            .filter(|(i, c)| self.signed_by(*i, c, cert.issuer_der, issuer_sha256))
+            .filter(|(_, c)| profile || c.canonical.is_none())
+            .filter(|(i, c)| {
+                self.issued_by(*i, c, &issuer)
+                    || root.as_ref().is_some_and(|r| self.issued_by(*i, c, r))
+            })
             .filter_map(|(index, c)| {
                 let uncertain = match scope::coverage(&c.scope, &facts) {
                     Coverage::Covers => None,
@@ -325,12 +386,21 @@ impl CrlSource {
             .collect())
     }
 
+    // SPEC 7.1: issued (name matching) and signed by `signer`.
+    fn issued_by(&self, index: usize, crl: &LoadedCrl, signer: &Signer<'_>) -> bool {
+        crl.issuer_name_der == signer.name_der
+            && self.signed_by(index, crl, signer.der, signer.sha256)
+    }
+
     // SPEC 7.1: of the CRLs that cover the certificate, the newest
     // thisUpdate decides (ties decide together); one that cannot decide
     // (uncertain scope, delta, indirect, unknown critical extension) makes
     // the answer unavailable.
     fn decide(&self, cert: &CertificateRef<'_>) -> Decision {
         let candidates = self.candidates(cert)?;
+        if cert.serial_form == SerialForm::Kakunin2026 {
+            return profile::decide(&self.crls, &candidates);
+        }
         let newest = candidates
             .iter()
             .map(|c| c.this_update_ms)
@@ -378,6 +448,9 @@ impl CrlSource {
         let deciders = self.deciders(cert)?;
         if deciders.0.is_empty() {
             return Err(Unavailable::new("no CRL decides"));
+        }
+        if cert.serial_form == SerialForm::Kakunin2026 {
+            return profile::status(&self.crls, &deciders, cert, now_ms);
         }
         let serial = crate::certificate::serial_magnitude(cert.serial);
         let mut revoked = false;
@@ -443,138 +516,4 @@ impl RevocationSource for CrlSource {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::str::FromStr;
-    use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
-    use x509_cert::ext::Extension;
-
-    fn ext(oid: &str, critical: bool, value: &[u8]) -> Extension {
-        Extension {
-            extn_id: der::asn1::ObjectIdentifier::new_unwrap(oid),
-            critical,
-            extn_value: der::asn1::OctetString::new(value).unwrap(),
-        }
-    }
-
-    fn idp(f: impl FnOnce(&mut IssuingDistributionPoint)) -> Vec<u8> {
-        let mut v = IssuingDistributionPoint {
-            distribution_point: None,
-            only_contains_user_certs: false,
-            only_contains_ca_certs: false,
-            only_some_reasons: None,
-            indirect_crl: false,
-            only_contains_attribute_certs: false,
-        };
-        f(&mut v);
-        v.to_der().unwrap()
-    }
-
-    fn only_ca() -> Extension {
-        ext("2.5.29.28", true, &idp(|i| i.only_contains_ca_certs = true))
-    }
-
-    fn crl(exts: Vec<Extension>, entry_exts: Option<Vec<Extension>>) -> CrlList {
-        let alg = x509_cert::spki::AlgorithmIdentifierOwned {
-            oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),
-            parameters: None,
-        };
-        let time = x509_cert::time::Time::UtcTime(
-            der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(1_800_000_000))
-                .unwrap(),
-        );
-        let entries = entry_exts.map(|e| {
-            vec![x509_cert::crl::RevokedCert {
-                serial_number: x509_cert::serial_number::SerialNumber::new(&[0x5b]).unwrap(),
-                revocation_date: time,
-                crl_entry_extensions: Some(e),
-            }]
-        });
-        CertificateList {
-            tbs_cert_list: x509_cert::crl::TbsCertList {
-                version: x509_cert::certificate::Version::V2,
-                signature: alg.clone(),
-                issuer: x509_cert::name::Name::from_str("CN=CA").unwrap(),
-                this_update: time,
-                next_update: None,
-                revoked_certificates: entries,
-                crl_extensions: (!exts.is_empty()).then_some(exts),
-            },
-            signature_algorithm: alg,
-            signature: der::asn1::BitString::from_bytes(&[]).unwrap(),
-        }
-    }
-
-    fn restricted(e: &Examined) -> bool {
-        matches!(e.scope, CrlScope::Restricted(_))
-    }
-
-    fn unknown(e: &Examined) -> bool {
-        matches!(e.scope, CrlScope::Unknown(_))
-    }
-
-    #[test]
-    fn spec_7_1_full_crl_and_known_extensions_are_usable() {
-        let e = examine(&crl(vec![], None));
-        assert_eq!((e.scope, e.usable), (CrlScope::Full, Ok(())));
-        let e = examine(&crl(
-            vec![ext("2.5.29.20", false, &[2, 1, 1])],
-            Some(vec![ext("2.5.29.21", true, &[10, 1, 1])]),
-        ));
-        assert_eq!((e.scope, e.usable), (CrlScope::Full, Ok(())));
-        // An unknown non-critical extension is ignored.
-        let e = examine(&crl(vec![ext("1.2.3.4", false, &[5, 0])], None));
-        assert_eq!((e.scope, e.usable), (CrlScope::Full, Ok(())));
-    }
-
-    #[test]
-    fn rfc5280_5_2_5_idp_restricts_critical_or_not() {
-        let e = examine(&crl(vec![only_ca()], None));
-        assert!(restricted(&e) && e.usable.is_ok());
-        let mut non_critical = only_ca();
-        non_critical.critical = false;
-        let e = examine(&crl(vec![non_critical], None));
-        assert!(restricted(&e) && e.usable.is_ok());
-    }
-
-    #[test]
-    fn spec_7_1_malformed_or_repeated_idp_leaves_the_scope_unknown() {
-        let e = examine(&crl(vec![ext("2.5.29.28", true, &[5, 0])], None));
-        assert!(unknown(&e) && e.usable.is_err());
-        let e = examine(&crl(vec![only_ca(), only_ca()], None));
-        assert!(unknown(&e) && e.usable.is_err());
-    }
-
-    #[test]
-    fn spec_7_1_unknown_critical_extension_leaves_the_scope_unknown() {
-        // Whatever the IDP says, before or after it.
-        for exts in [
-            vec![only_ca(), ext("1.2.3.4", true, &[5, 0])],
-            vec![ext("1.2.3.4", true, &[5, 0]), only_ca()],
-        ] {
-            let e = examine(&crl(exts, None));
-            assert!(unknown(&e) && e.usable.is_err());
-        }
-    }
-
-    #[test]
-    fn spec_7_1_delta_and_indirect_crls_keep_their_scope_but_cannot_decide() {
-        let e = examine(&crl(
-            vec![ext("2.5.29.27", true, &[2, 1, 1]), only_ca()],
-            None,
-        ));
-        assert!(restricted(&e) && e.usable.is_err());
-        let indirect = ext("2.5.29.28", true, &idp(|i| i.indirect_crl = true));
-        let e = examine(&crl(vec![indirect], None));
-        assert!(restricted(&e) && e.usable.is_err());
-        // An entry naming a certificate issuer (indirect), or an entry
-        // extension no one knows, critical.
-        for entry in [
-            ext("2.5.29.29", true, &[0x30, 0]),
-            ext("1.2.3.4", true, &[5, 0]),
-        ] {
-            let e = examine(&crl(vec![only_ca()], Some(vec![entry])));
-            assert!(restricted(&e) && e.usable.is_err());
-        }
-    }
-}
+mod tests;

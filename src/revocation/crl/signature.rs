@@ -25,10 +25,17 @@ fn first_inner_element(der: &[u8]) -> Option<&[u8]> {
 }
 
 /// RFC 5280 5.1.1.2 / 6.3.3 (f)-(g): the CRL signature, with the issuer's key
-/// (and keyUsage cRLSign when the issuer has keyUsage).
-pub(super) fn verify_crl_signature(crl_der: &[u8], issuer_der: &[u8]) -> bool {
+/// (and keyUsage cRLSign when the issuer has keyUsage), over the
+/// `tbsCertList` of `crl_der` as given; the algorithm and signature are
+/// read from `canonical` when the CRL was read from a canonical copy (SPEC
+/// 10: a non-minimal entry serial).
+pub(super) fn verify_crl_signature(
+    crl_der: &[u8],
+    canonical: Option<&[u8]>,
+    issuer_der: &[u8],
+) -> bool {
     let (Ok(list), Ok(issuer)) = (
-        CertificateList::<x509_cert::certificate::Rfc5280>::from_der(crl_der),
+        CertificateList::<x509_cert::certificate::Rfc5280>::from_der(canonical.unwrap_or(crl_der)),
         x509_cert::Certificate::from_der(issuer_der),
     ) else {
         return false;

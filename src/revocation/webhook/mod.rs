@@ -1,21 +1,34 @@
-//! SPEC 7.3: push invalidation by Kakunin's signed webhook events.
+//! SPEC 7.3 and SPEC 10: push invalidation by Kakunin's signed webhook events.
 //!
-//! The integrator's HTTP handler passes the `X-Kakunin-Signature` header and
-//! the raw body (as received, before any JSON parsing) to [`verify_webhook`],
-//! then hands an authentic event to [`apply_webhook`].
+//! The integrator's HTTP handler passes the `X-Kakunin-Signature` and
+//! `X-Kakunin-Timestamp` headers ([`WebhookHeaders`]) and the raw body (as
+//! received, before any JSON parsing) to [`verify_webhook_headers`], then
+//! hands an authentic event to [`apply_webhook`]. Two forms are accepted,
+//! whatever the certificate profile:
 //!
-//! Header grammar, parsed strictly: comma-separated `key=value` pairs
-//! without spaces; exactly one `t` (Unix seconds, 1 to
+//! | form | `X-Kakunin-Signature` | `X-Kakunin-Timestamp` | HMAC-SHA-256 of |
+//! |---|---|---|---|
+//! | SPEC 7.3 | `t={unix s},v1={hex}[,v1=…]` | absent | `"{t}.{raw body}"` |
+//! | SPEC 10 (Kakunin's service) | `sha256={hex}` | `{unix ms}` | `"{ms}.{raw body}"` |
+//!
+//! A delivery mixing them — a timestamp header beside a `t=,v1=` signature,
+//! a `sha256` part inside one, a `sha256=` signature without a timestamp —
+//! is refused (SPEC 10). Both forms: 5-minute window, constant-time compare.
+//!
+//! SPEC 7.3 header grammar, parsed strictly: comma-separated `key=value`
+//! pairs without spaces; exactly one `t` (Unix seconds, 1 to
 //! [`MAX_TIMESTAMP_DIGITS`] digits); one to [`MAX_SIGNATURES`] `v1` values,
 //! each 64 lowercase hex digits, any one of which may match (so Kakunin can
 //! roll its secret); other keys of lowercase letters and digits (future
-//! schemes) are ignored; at most [`MAX_HEADER_LEN`] bytes and
-//! [`MAX_HEADER_PARTS`] pairs.
+//! schemes) are ignored, except `sha256` (SPEC 10's form: a mixed
+//! delivery); at most [`MAX_HEADER_LEN`] bytes and [`MAX_HEADER_PARTS`]
+//! pairs. SPEC 10's form: see [`crate::profile::kakunin::webhook`].
 
 use ring::hmac;
 use serde::Deserialize;
 
 use super::cache::{normalize_serial_hex, RevocationCache, RevokeError};
+use crate::profile::kakunin::webhook as kakunin;
 
 /// SPEC 7.3: events are accepted within 5 minutes of `t`, either way.
 pub const TOLERANCE_SECONDS: u64 = 5 * 60;
@@ -124,6 +137,39 @@ pub enum WebhookEvent {
     },
 }
 
+/// The webhook headers of one delivery, as received (each at most once;
+/// the HTTP layer refuses a repeated one).
+///
+/// ```
+/// use kakunin_verify::revocation::webhook::WebhookHeaders;
+/// let h: WebhookHeaders<'_> = "t=1,v1=00".into();
+/// assert_eq!(h, WebhookHeaders { signature: Some("t=1,v1=00"), timestamp: None });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WebhookHeaders<'a> {
+    /// `X-Kakunin-Signature`.
+    pub signature: Option<&'a str>,
+    /// `X-Kakunin-Timestamp` (SPEC 10's form only).
+    pub timestamp: Option<&'a str>,
+}
+
+impl<'a> From<&'a str> for WebhookHeaders<'a> {
+    /// A delivery carrying only `X-Kakunin-Signature` (SPEC 7.3's form).
+    fn from(signature: &'a str) -> Self {
+        WebhookHeaders {
+            signature: Some(signature),
+            timestamp: None,
+        }
+    }
+}
+
+impl<'a> From<&'a String> for WebhookHeaders<'a> {
+    /// A delivery carrying only `X-Kakunin-Signature` (SPEC 7.3's form).
+    fn from(signature: &'a String) -> Self {
+        Self::from(signature.as_str())
+    }
+}
+
 /// The parsed signature header.
 #[derive(Debug)]
 struct SignatureHeader<'a> {
@@ -132,7 +178,9 @@ struct SignatureHeader<'a> {
     signatures: Vec<[u8; 32]>,
 }
 
-/// SPEC 7.3: checks a delivery and returns its event.
+/// SPEC 7.3: checks a delivery that carries only `X-Kakunin-Signature`
+/// and returns its event ([`verify_webhook_headers`] with no timestamp
+/// header, so SPEC 10's `sha256=` form is refused here: it needs one).
 ///
 /// ```
 /// use kakunin_verify::revocation::webhook::{verify_webhook, WebhookEvent};
@@ -154,16 +202,91 @@ pub fn verify_webhook(
     raw_body: &[u8],
     now_ms: u64,
 ) -> Result<WebhookEvent, WebhookError> {
+    verify_webhook_headers(secret, signature_header.into(), raw_body, now_ms)
+}
+
+/// SPEC 7.3 and SPEC 10: checks a delivery in either form (see the module
+/// table) and returns its event; a delivery mixing the forms, or missing
+/// a header its form needs, is [`WebhookError::MalformedHeader`].
+///
+/// ```
+/// use kakunin_verify::revocation::webhook::{verify_webhook_headers, WebhookEvent, WebhookHeaders};
+/// use ring::hmac;
+/// let secret = b"whsec_test";
+/// let body = br#"{"event":"certificate.revoked","data":{"serial_number":"FF9C00000000000000000000000000A1"}}"#;
+/// let ms = "1782897300123";
+/// let mut message = format!("{ms}.").into_bytes();
+/// message.extend_from_slice(body);
+/// let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), &message);
+/// let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+/// let signature = format!("sha256={hex}");
+/// let headers = WebhookHeaders { signature: Some(&signature), timestamp: Some(ms) };
+/// let event = verify_webhook_headers(secret, headers, body, 1_782_897_301_000).unwrap();
+/// assert_eq!(
+///     event,
+///     WebhookEvent::CertificateRevoked { serial_hex: "ff9c00000000000000000000000000a1".into() }
+/// );
+/// // The same signature without its timestamp header: refused.
+/// let truncated = WebhookHeaders { signature: Some(&signature), timestamp: None };
+/// assert!(verify_webhook_headers(secret, truncated, body, 1_782_897_301_000).is_err());
+/// ```
+pub fn verify_webhook_headers(
+    secret: &[u8],
+    headers: WebhookHeaders<'_>,
+    raw_body: &[u8],
+    now_ms: u64,
+) -> Result<WebhookEvent, WebhookError> {
     if secret.is_empty() {
         return Err(WebhookError::EmptySecret);
     }
     if raw_body.len() > MAX_BODY_BYTES {
         return Err(WebhookError::BodyTooLarge);
     }
-    let header = parse_header(signature_header)?;
-    check_timestamp(header.seconds, now_ms)?;
-    check_signature(secret, &header, raw_body)?;
+    let signature = headers
+        .signature
+        .ok_or(WebhookError::MalformedHeader("missing X-Kakunin-Signature"))?;
+    if kakunin::is_kakunin_form(signature) {
+        verify_kakunin_form(secret, signature, headers.timestamp, raw_body, now_ms)?;
+    } else {
+        verify_spec_7_3_form(secret, signature, headers.timestamp, raw_body, now_ms)?;
+    }
     parse_event(raw_body)
+}
+
+// SPEC 10: `sha256={hex}` with `X-Kakunin-Timestamp: {ms}`; a `sha256=`
+// signature without its timestamp header is a truncated delivery.
+fn verify_kakunin_form(
+    secret: &[u8],
+    signature: &str,
+    timestamp: Option<&str>,
+    raw_body: &[u8],
+    now_ms: u64,
+) -> Result<(), WebhookError> {
+    let timestamp = timestamp.ok_or(WebhookError::MalformedHeader(
+        "X-Kakunin-Signature sha256= without X-Kakunin-Timestamp",
+    ))?;
+    let parsed = kakunin::parse(signature, timestamp)?;
+    kakunin::check_timestamp(parsed.timestamp_ms, now_ms)?;
+    kakunin::check_signature(secret, &parsed, raw_body)
+}
+
+// SPEC 7.3: `t=,v1=` alone; beside an `X-Kakunin-Timestamp` (part of SPEC
+// 10's form) the delivery mixes the forms and is refused (SPEC 10).
+fn verify_spec_7_3_form(
+    secret: &[u8],
+    signature: &str,
+    timestamp: Option<&str>,
+    raw_body: &[u8],
+    now_ms: u64,
+) -> Result<(), WebhookError> {
+    if timestamp.is_some() {
+        return Err(WebhookError::MalformedHeader(
+            "X-Kakunin-Timestamp beside a t=,v1= signature",
+        ));
+    }
+    let header = parse_header(signature)?;
+    check_timestamp(header.seconds, now_ms)?;
+    check_signature(secret, &header, raw_body)
 }
 
 /// SPEC 7.3: an authentic `certificate.revoked` event marks its serial
@@ -215,6 +338,12 @@ fn parse_header(header: &str) -> Result<SignatureHeader<'_>, WebhookError> {
                 return Err(WebhookError::MalformedHeader("too many v1"));
             }
             "v1" => signatures.push(parse_signature(value)?),
+            // SPEC 10: a part of the other form makes a mixed delivery.
+            kakunin::FORM_KEY => {
+                return Err(WebhookError::MalformedHeader(
+                    "a sha256 part inside a t=,v1= signature",
+                ));
+            }
             other => check_unknown_key(other, value)?,
         }
     }
@@ -346,176 +475,4 @@ fn parse_event(raw_body: &[u8]) -> Result<WebhookEvent, WebhookError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clock::ManualClock;
-    use crate::revocation::cache::CacheConfig;
-    use std::sync::Arc;
-
-    const SECRET: &[u8] = b"whsec_0123456789";
-    const T: u64 = 1_782_897_300;
-    const NOW_MS: u64 = T * 1_000;
-    const BODY: &[u8] =
-        br#"{"event":"certificate.revoked","data":{"serial_number":"0A:3F","revoked_at":"2026-07-01T00:00:00Z"}}"#;
-
-    fn sign(secret: &[u8], t: &str, body: &[u8]) -> String {
-        let mut message = format!("{t}.").into_bytes();
-        message.extend_from_slice(body);
-        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), &message);
-        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn header(t: u64, body: &[u8]) -> String {
-        format!("t={t},v1={}", sign(SECRET, &t.to_string(), body))
-    }
-
-    fn revoked(serial: &str) -> Result<WebhookEvent, WebhookError> {
-        Ok(WebhookEvent::CertificateRevoked {
-            serial_hex: serial.into(),
-        })
-    }
-
-    #[test]
-    fn good_signature_yields_the_event() {
-        assert_eq!(
-            verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS),
-            revoked("0a3f")
-        );
-    }
-
-    #[test]
-    fn five_minutes_either_way() {
-        let h = header(T, BODY);
-        assert!(verify_webhook(SECRET, &h, BODY, NOW_MS + 300_999).is_ok());
-        assert!(verify_webhook(SECRET, &h, BODY, NOW_MS - 300_000).is_ok());
-        assert_eq!(
-            verify_webhook(SECRET, &h, BODY, NOW_MS + 301_000),
-            Err(WebhookError::StaleTimestamp)
-        );
-        assert_eq!(
-            verify_webhook(SECRET, &h, BODY, NOW_MS - 301_000),
-            Err(WebhookError::StaleTimestamp)
-        );
-    }
-
-    #[test]
-    fn wrong_secret_or_tampered_body_or_t_is_refused() {
-        let h = header(T, BODY);
-        assert_eq!(
-            verify_webhook(b"other", &h, BODY, NOW_MS),
-            Err(WebhookError::BadSignature)
-        );
-        let tampered = BODY
-            .to_vec()
-            .into_iter()
-            .map(|b| if b == b'3' { b'4' } else { b })
-            .collect::<Vec<_>>();
-        assert_eq!(
-            verify_webhook(SECRET, &h, &tampered, NOW_MS),
-            Err(WebhookError::BadSignature)
-        );
-        let moved_t = h.replacen(&format!("t={T}"), &format!("t={}", T + 1), 1);
-        assert_eq!(
-            verify_webhook(SECRET, &moved_t, BODY, NOW_MS),
-            Err(WebhookError::BadSignature)
-        );
-        assert_eq!(
-            verify_webhook(b"", &h, BODY, NOW_MS),
-            Err(WebhookError::EmptySecret)
-        );
-    }
-
-    #[test]
-    fn any_of_several_v1_may_match() {
-        let good = sign(SECRET, &T.to_string(), BODY);
-        let other = sign(b"old secret", &T.to_string(), BODY);
-        let h = format!("t={T},v1={other},v1={good}");
-        assert_eq!(verify_webhook(SECRET, &h, BODY, NOW_MS), revoked("0a3f"));
-        let too_many = format!("t={T},v1={other},v1={other},v1={other},v1={other},v1={good}");
-        assert!(matches!(
-            verify_webhook(SECRET, &too_many, BODY, NOW_MS),
-            Err(WebhookError::MalformedHeader(_))
-        ));
-    }
-
-    #[test]
-    fn malformed_headers_are_refused() {
-        let sig = sign(SECRET, &T.to_string(), BODY);
-        let upper = sig.to_uppercase();
-        let cases = [
-            String::new(),
-            format!("v1={sig}"),                 // missing t
-            format!("t={T}"),                    // missing v1
-            format!("t={T},t={T},v1={sig}"),     // repeated t
-            format!("t=abc,v1={sig}"),           // t not digits
-            format!("t=-{T},v1={sig}"),          // signed t
-            format!("t={T},v1={upper}"),         // uppercase hex
-            format!("t={T},v1=zz{}", &sig[2..]), // non-hex
-            format!("t={T},v1={}", &sig[..62]),  // short
-            format!("t={T}, v1={sig}"),          // space
-            format!("t={T};v1={sig}"),           // wrong separator
-            format!("t={T},v1={sig},"),          // trailing comma
-            format!("t=1{T}00000,v1={sig}"),     // too many digits
-            format!("t={T},v1={sig},x={}", "a".repeat(1100)),
-        ];
-        for case in cases {
-            assert!(
-                matches!(
-                    verify_webhook(SECRET, &case, BODY, NOW_MS),
-                    Err(WebhookError::MalformedHeader(_))
-                ),
-                "{case}"
-            );
-        }
-        // Unknown well-formed schemes are ignored.
-        let h = format!("t={T},v0=legacy,v1={sig}");
-        assert_eq!(verify_webhook(SECRET, &h, BODY, NOW_MS), revoked("0a3f"));
-    }
-
-    #[test]
-    fn events_are_parsed_after_authentication() {
-        let other = br#"{"event":"certificate.issued","data":{"serial_number":"01"}}"#;
-        assert_eq!(
-            verify_webhook(SECRET, &header(T, other), other, NOW_MS),
-            Ok(WebhookEvent::Other {
-                event: "certificate.issued".into()
-            })
-        );
-        for body in [
-            &br#"{"event":"certificate.revoked","data":{}}"#[..],
-            br#"{"event":"certificate.revoked","data":{"serial_number":"xyz"}}"#,
-            br#"{"event":"certificate.revoked"}"#,
-            br#"[1,2]"#,
-            b"not json",
-            // Invalid UTF-8 in a member the event does not read.
-            b"{\"event\":\"certificate.revoked\",\"data\":{\"serial_number\":\"0a3f\"},\"x\":\"\xff\"}",
-        ] {
-            assert!(matches!(
-                verify_webhook(SECRET, &header(T, body), body, NOW_MS),
-                Err(WebhookError::MalformedEvent(_))
-            ));
-        }
-        let big = vec![b' '; MAX_BODY_BYTES + 1];
-        assert_eq!(
-            verify_webhook(SECRET, &header(T, &big), &big, NOW_MS),
-            Err(WebhookError::BodyTooLarge)
-        );
-    }
-
-    #[test]
-    fn apply_marks_the_serial_revoked() {
-        let cache =
-            RevocationCache::new(CacheConfig::default(), Arc::new(ManualClock::new(NOW_MS)));
-        let event = verify_webhook(SECRET, &header(T, BODY), BODY, NOW_MS).unwrap();
-        assert_eq!(
-            pollster::block_on(apply_webhook(&cache, &event, None)),
-            Ok(())
-        );
-        assert!(cache.is_marked_revoked("0A3F"));
-        let other = WebhookEvent::Other { event: "x".into() };
-        assert_eq!(
-            pollster::block_on(apply_webhook(&cache, &other, None)),
-            Ok(())
-        );
-    }
-}
+mod tests;
