@@ -238,7 +238,7 @@ expect "$(ksend "$url" '{"market":"EUR_USD","size":1000,"direction":"BUY"}')" \
   '401 {"error":"certificate_revoked"' "revoked by Kakunin's webhook"
 start "$name" "${kcommon[@]}"
 expect "$(ksend "http://$addr" '{"market":"EUR_USD","size":1000,"direction":"BUY"}')" \
-  '400 {"error":"malformed_certificate"' "without the profile: SPEC 2 refuses the negative serial"
+  '401 {"error":"malformed_certificate"' "without the profile: SPEC 2 refuses the negative serial"
 }
 
 http_checks axum_gateway
