@@ -1,5 +1,6 @@
-//! Every case of `../shared/testvectors/v1/cases.json`, through the library
-//! API (the CLI runs the same cases through `run_vectors.py`).
+//! Every case of `../shared/testvectors/v1/cases.json` and `v1_2/cases.json`
+//! (SPEC revision 1.2: `dailyLimit`, p26–p28), through the library API (the
+//! CLI runs the same cases through `run_vectors.py` in `.ci/run`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,8 +11,8 @@ use kakunin_verify::revocation::crl::CrlSource;
 use kakunin_verify::routes::RouteTable;
 use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
 
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testvectors/v1")
+fn vectors_dir(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testvectors").join(set)
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {
@@ -69,13 +70,14 @@ fn verifier_for(dir: &Path, args: &[String]) -> Verifier {
     b.build().unwrap()
 }
 
-#[test]
-fn every_v1_case_through_the_library() {
-    let dir = vectors_dir();
+/// Runs every case of one set — one verifier per case, so that the
+/// requests of a case share its state (replay, the daily total), as in one
+/// CLI run — and returns the codes checked.
+fn run_set(set: &str) -> Vec<Option<&'static str>> {
+    let dir = vectors_dir(set);
     let cases: serde_json::Value = serde_json::from_slice(&read(&dir, "cases.json")).unwrap();
     let cases = cases.as_array().unwrap();
-    assert!(cases.len() >= 22, "cases.json lost cases: {}", cases.len());
-    let mut checked = 0;
+    let mut checked = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let args: Vec<String> = case["args"]
@@ -100,18 +102,35 @@ fn every_v1_case_through_the_library() {
             assert_eq!(
                 decision,
                 expect["decision"].as_str().unwrap(),
-                "case {name}: {got:?}"
+                "{set} case {name}: {got:?}"
             );
-            assert_eq!(code, expect["code"].as_str(), "case {name}: {got:?}");
+            assert_eq!(code, expect["code"].as_str(), "{set} case {name}: {got:?}");
             // SPEC 8: every decision carries a record naming its decision and code.
             let audit = match &got {
                 Ok(v) => v.audit().clone(),
                 Err(d) => (*d.audit).clone(),
             };
-            assert_eq!(audit.decision, decision, "case {name}");
-            assert_eq!(audit.code.map(|c| c.as_str()), code, "case {name}");
-            checked += 1;
+            assert_eq!(audit.decision, decision, "{set} case {name}");
+            assert_eq!(audit.code.map(|c| c.as_str()), code, "{set} case {name}");
+            checked.push(code);
         }
     }
-    assert!(checked >= 23, "only {checked} requests checked");
+    checked
+}
+
+#[test]
+fn every_v1_case_through_the_library() {
+    let checked = run_set("v1");
+    assert!(checked.len() >= 23, "only {} requests checked", checked.len());
+}
+
+// SPEC 3 `dailyLimit`, 5.3 (revision 1.2).
+#[test]
+fn every_v1_2_case_through_the_library() {
+    let checked = run_set("v1_2");
+    assert!(checked.len() >= 3, "only {} requests checked", checked.len());
+    assert!(
+        checked.contains(&Some("amount_exceeds_limit")),
+        "no daily-limit denial was checked"
+    );
 }
