@@ -346,3 +346,64 @@ fn spec_10_request_daily_limit() {
     );
     std::fs::remove_dir_all(&s).ok();
 }
+
+// SPEC 10 CRL through the CLI: Kakunin's root-signed CRLs (entries with a
+// `00` sign octet, one non-minimal) revoke every listed serial kind, under
+// the intermediate or directly under the root; an unlisted one is allowed.
+// The expectations come from the generator's manifest (`listed_in`).
+#[test]
+fn spec_10_request_root_signed_crl() {
+    let s = scratch("crl");
+    let names = [
+        "leaf_negative",
+        "leaf_15octet",
+        "leaf_nonminimal",
+        "leaf_root_direct_revoked",
+        "leaf_sign_octet",
+        "leaf_positive",
+    ];
+    let files: Vec<PathBuf> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| request_file(&s, n, TRADE, 100 + i))
+        .collect();
+    let r = routes(&s);
+    let now = now();
+    let mut args = vec![
+        "request",
+        "--roots",
+        "root.pem",
+        "--intermediates",
+        "intermediate.pem",
+        "--routes",
+        r.to_str().unwrap(),
+        "--now",
+        &now,
+        "--crl",
+        "crl.der",
+        "--crl",
+        "crl_2.der",
+    ];
+    args.extend_from_slice(&PROFILE);
+    let paths: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    args.extend_from_slice(&paths);
+    let o = run(&args);
+    let lines = json_lines(&o);
+    assert_eq!(
+        lines.len(),
+        names.len(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut revoked = 0;
+    for (line, name) in lines.iter().zip(names) {
+        let listed = leaf(name)["listed_in"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty());
+        let want = if listed { "certificate_revoked" } else { "" };
+        assert_eq!(line["code"].as_str().unwrap_or(""), want, "{name}: {line}");
+        revoked += usize::from(listed);
+    }
+    assert!(revoked >= 4, "the CRLs list the serial kinds");
+    std::fs::remove_dir_all(&s).ok();
+}

@@ -12,7 +12,9 @@ use kakunin_verify::routes::RouteTable;
 use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
 
 fn vectors_dir(set: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testvectors").join(set)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/testvectors")
+        .join(set)
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {
@@ -121,14 +123,22 @@ fn run_set(set: &str) -> Vec<Option<&'static str>> {
 #[test]
 fn every_v1_case_through_the_library() {
     let checked = run_set("v1");
-    assert!(checked.len() >= 23, "only {} requests checked", checked.len());
+    assert!(
+        checked.len() >= 23,
+        "only {} requests checked",
+        checked.len()
+    );
 }
 
 // SPEC 3 `dailyLimit`, 5.3 (revision 1.2).
 #[test]
 fn every_v1_2_case_through_the_library() {
     let checked = run_set("v1_2");
-    assert!(checked.len() >= 3, "only {} requests checked", checked.len());
+    assert!(
+        checked.len() >= 3,
+        "only {} requests checked",
+        checked.len()
+    );
     assert!(
         checked.contains(&Some("amount_exceeds_limit")),
         "no daily-limit denial was checked"
