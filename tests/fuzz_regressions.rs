@@ -95,6 +95,7 @@ replayed!(
     crl,
     endpoint_answer,
     headers_and_target,
+    kakunin_profile,
     model_inventory,
     ocsp_response,
     policy_der,

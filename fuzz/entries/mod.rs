@@ -18,6 +18,7 @@ pub mod certificate_der;
 pub mod crl;
 pub mod endpoint_answer;
 pub mod headers_and_target;
+pub mod kakunin_profile;
 pub mod model_inventory;
 pub mod ocsp_response;
 pub mod policy_der;
