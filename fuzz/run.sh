@@ -70,6 +70,7 @@ all_targets=(
     route_table:4096
     model_inventory:4096
     roundtrip:1024
+    kakunin_profile:8192
 )
 if [ -n "${FUZZ_TARGETS:-}" ]; then
     selected=()
