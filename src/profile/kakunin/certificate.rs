@@ -1,7 +1,7 @@
 //! SPEC 10 certificates: how the profile recognises a Kakunin certificate
 //! (its financial-scope extension) and maps it, at the edge, into the
 //! crate's own types — the 32-digit serial text, the [`AgentPolicy`] of its
-//! scope, the [`ModelProvenance`] of its model hash and informational
+//! scope, the [`ModelProvenance`](crate::policy::ModelProvenance) of its model hash and informational
 //! subject attributes read lossily.
 //!
 //! What the strict stacks accept as is (so the leniency here is small):
