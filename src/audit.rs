@@ -5,9 +5,12 @@
 //! certificate claims is in `claimed_agent_id`, so a forged certificate
 //! cannot put a real agent's name on an attack.
 
+mod fields;
 pub mod sink;
 
 use serde::Serialize;
+
+pub use fields::{AuditDigest, AuditText, AuditTime, AUDIT_TEXT_INLINE_BYTES};
 
 use crate::error::Code;
 
@@ -33,9 +36,9 @@ pub enum RevocationOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct AuditAction {
     /// The body's `market`, when it is a string.
-    pub market: Option<String>,
+    pub market: Option<AuditText>,
     /// The body's `size`, as the number's own text.
-    pub size: Option<String>,
+    pub size: Option<AuditText>,
 }
 
 /// One SPEC 8 audit record.
@@ -50,27 +53,27 @@ pub struct AuditRecord {
     /// The HTTP status of the decision.
     pub http_status: u16,
     /// The agent id, only once the chain validated and the URN is well-formed.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AuditText>,
     /// The agent id the certificate claims (whether or not it validated).
-    pub claimed_agent_id: Option<String>,
+    pub claimed_agent_id: Option<AuditText>,
     /// The leaf's serial (SPEC 7.1 text form), once it parsed.
-    pub cert_serial: Option<String>,
+    pub cert_serial: Option<AuditText>,
     /// The leaf's SHA-256, once it decoded.
-    pub cert_sha256: Option<String>,
+    pub cert_sha256: Option<AuditDigest>,
     /// The `X-Agent-Audience` value.
-    pub audience: Option<String>,
+    pub audience: Option<AuditText>,
     /// The request method.
-    pub method: Option<String>,
+    pub method: Option<AuditText>,
     /// The request-target.
-    pub target: Option<String>,
+    pub target: Option<AuditText>,
     /// The route's scope, once a route matched.
-    pub scope: Option<String>,
+    pub scope: Option<AuditText>,
     /// Trade fields the body carried.
     pub action: Option<AuditAction>,
     /// The nonce.
-    pub nonce: Option<String>,
+    pub nonce: Option<AuditText>,
     /// SHA-256 of the canonical body.
-    pub body_sha256: Option<String>,
+    pub body_sha256: Option<AuditDigest>,
     /// Whether the signature verified (`null` when not reached).
     pub signature_valid: Option<bool>,
     /// Whether authorization passed (`null` when not reached).
@@ -84,7 +87,7 @@ pub struct AuditRecord {
     /// The request's `X-Agent-Timestamp`, once it parsed.
     pub request_timestamp_ms: Option<u64>,
     /// The verifier's time of the decision (RFC 3339, ms).
-    pub verified_at: String,
+    pub verified_at: AuditTime,
     /// How long the verification took, in microseconds.
     pub duration_us: u64,
 }

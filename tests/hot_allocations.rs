@@ -19,7 +19,7 @@ use kakunin_verify::{HttpRequest, ManualClock, Verifier};
 /// Requests verified while counting.
 const REQUESTS: usize = 1_000;
 /// The most heap allocations one hot, allowed request may make.
-const MAX_ALLOCATIONS_PER_REQUEST: usize = 24;
+const MAX_ALLOCATIONS_PER_REQUEST: usize = 6;
 const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
 
 // ---------------------------------------------------------------------------

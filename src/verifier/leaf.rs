@@ -9,6 +9,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::audit_trail::Trace;
 use super::{CachedCertificate, HttpRequest, Verifier};
+use crate::audit::AuditText;
 use crate::certificate::profile;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain;
@@ -67,8 +68,8 @@ impl Verifier {
         // Step 3: the leaf parses.
         let cert = AgentCertificate::from_der(leaf_der, &self.oids)?;
         trace.cert_sha256 = Some(*cert.sha256());
-        trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
-        trace.cert_serial = Some(cert.serial_hex().to_owned());
+        trace.claimed_agent_id = cert.claimed_agent_id().map(AuditText::from);
+        trace.cert_serial = Some(AuditText::from(cert.serial_hex()));
         // Step 4: validity, then the chain.
         let presented_chain: Vec<CertificateDer<'_>> = presented_chain
             .unwrap_or_default()
