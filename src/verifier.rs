@@ -375,7 +375,7 @@ impl Verifier {
         path: &str,
         h: &AgentHeaders<'_>,
         body: &CanonicalBody,
-        cached: &CachedCertificate,
+        cached: &Arc<CachedCertificate>,
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<(AuditText, Option<DailyCharge>), Error> {
@@ -404,10 +404,10 @@ impl Verifier {
             authorization::check_data_path(policy, req.method, path)?;
         }
         authorization::check_hours(policy, now_ms)?;
-        let urn = cached.agent_urn.as_str();
         let charge = self
-            .add_to_daily_total(policy, route.trade, size, urn, now_ms)
+            .add_to_daily_total(policy, route.trade, size, cached, now_ms)
             .await?;
+        let urn = cached.agent_urn.as_str();
         if let Err(denied) = self.acquire_rate(policy, urn, now_ms).await {
             if let Some(charge) = charge {
                 self.refund_daily(charge).await;
