@@ -213,6 +213,48 @@ pub fn decode_base64(v: &str) -> Result<Vec<u8>, Error> {
         .map_err(|_| bad("base64 is not canonical padded RFC 4648"))
 }
 
+/// Base64 decoded by [`decode_base64_into`]: in the caller's buffer, or on
+/// the heap when it did not fit there.
+#[derive(Debug)]
+pub enum Decoded<'b> {
+    /// The decoded bytes, in the caller's buffer.
+    InBuffer(&'b [u8]),
+    /// The decoded bytes, longer than the caller's buffer.
+    Heap(Vec<u8>),
+}
+
+impl Decoded<'_> {
+    /// The decoded bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Decoded::InBuffer(b) => b,
+            Decoded::Heap(v) => v,
+        }
+    }
+}
+
+/// SPEC 4.1: strict base64 as [`decode_base64`], decoded into `buffer` (no
+/// allocation) when it fits there, else onto the heap. Same errors.
+///
+/// ```
+/// use kakunin_verify::request::decode_base64_into;
+/// let mut buf = [0u8; 4];
+/// assert_eq!(decode_base64_into("AAEC", &mut buf).unwrap().as_bytes(), [0, 1, 2]);
+/// assert_eq!(decode_base64_into("AAECAwQF", &mut buf).unwrap().as_bytes(), [0, 1, 2, 3, 4, 5]);
+/// assert!(decode_base64_into("AAF=", &mut buf).is_err());
+/// ```
+pub fn decode_base64_into<'b>(v: &str, buffer: &'b mut [u8]) -> Result<Decoded<'b>, Error> {
+    match STANDARD.decode_slice(v, buffer) {
+        Ok(n) => Ok(Decoded::InBuffer(buffer.get(..n).unwrap_or_default())),
+        // Too long for the buffer (or found so before an invalid byte): the
+        // heap decode gives the same answer as `decode_base64`.
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => decode_base64(v).map(Decoded::Heap),
+        Err(base64::DecodeSliceError::DecodeError(_)) => {
+            Err(bad("base64 is not canonical padded RFC 4648"))
+        }
+    }
+}
+
 /// SPEC 4.1: decodes `X-Agent-Chain` into at most 4 DER certificates.
 pub fn decode_chain(v: &str) -> Result<Vec<Vec<u8>>, Error> {
     let mut out = Vec::new();

@@ -145,32 +145,64 @@ impl SigningInput<'_> {
     /// assert!(text.ends_with("\n\n"));
     /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
+        let (cert_hex, body_hex) = (sha256_hex(self.cert_sha256), sha256_hex(self.body_sha256));
+        let lines = self.lines(&cert_hex, &body_hex);
         out.clear();
-        out.reserve(SIGNING_INPUT_MAGIC.len() + self.audience.len() + self.target.len() + 300);
-        for (i, part) in [
-            SIGNING_INPUT_MAGIC,
-            self.audience,
-            self.method,
-            self.target,
-            self.timestamp,
-            self.nonce,
-        ]
-        .iter()
-        .enumerate()
-        {
+        out.reserve(joined_len(&lines));
+        for (i, line) in lines.iter().enumerate() {
             if i > 0 {
                 out.push(b'\n');
             }
-            out.extend_from_slice(part.as_bytes());
+            out.extend_from_slice(line);
         }
-        out.push(b'\n');
-        crate::hex::encode_into(self.cert_sha256, out);
-        out.push(b'\n');
-        crate::hex::encode_into(self.body_sha256, out);
-        out.push(b'\n');
-        out.extend_from_slice(self.model_sha256.as_bytes());
-        out.push(b'\n');
-        out.extend_from_slice(self.prompt_sha256.as_bytes());
+    }
+
+    /// SPEC 4.4: the signing input written into `stack` when it fits there
+    /// (no allocation), else into `heap`; the same bytes as
+    /// [`write_to`](Self::write_to).
+    ///
+    /// ```
+    /// use kakunin_verify::signature::SigningInput;
+    /// let zero = [0u8; 32];
+    /// let input = SigningInput { audience: "api.exchange.example", method: "GET",
+    ///     target: "/v1/orderbook", timestamp: "1782897300000", nonce: "", cert_sha256: &zero,
+    ///     body_sha256: &zero, model_sha256: "", prompt_sha256: "" };
+    /// let (mut stack, mut heap) = ([0u8; 512], Vec::new());
+    /// assert_eq!(input.write_to_buffer(&mut stack, &mut heap), input.to_bytes());
+    /// let (mut small, mut heap) = ([0u8; 8], Vec::new());
+    /// assert_eq!(input.write_to_buffer(&mut small, &mut heap), input.to_bytes());
+    /// ```
+    pub fn write_to_buffer<'b>(&self, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> &'b [u8] {
+        let (cert_hex, body_hex) = (sha256_hex(self.cert_sha256), sha256_hex(self.body_sha256));
+        let lines = self.lines(&cert_hex, &body_hex);
+        let Some(out) = stack.get_mut(..joined_len(&lines)) else {
+            self.write_to(heap);
+            return heap;
+        };
+        let mut rest: &mut [u8] = out;
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                rest = put(rest, b"\n");
+            }
+            rest = put(rest, line);
+        }
+        out
+    }
+
+    /// The ten lines of SPEC 4.4, in order.
+    fn lines<'s>(&'s self, cert_hex: &'s [u8; 64], body_hex: &'s [u8; 64]) -> [&'s [u8]; 10] {
+        [
+            SIGNING_INPUT_MAGIC.as_bytes(),
+            self.audience.as_bytes(),
+            self.method.as_bytes(),
+            self.target.as_bytes(),
+            self.timestamp.as_bytes(),
+            self.nonce.as_bytes(),
+            cert_hex,
+            body_hex,
+            self.model_sha256.as_bytes(),
+            self.prompt_sha256.as_bytes(),
+        ]
     }
 
     /// The signing input as bytes.
@@ -179,6 +211,35 @@ impl SigningInput<'_> {
         self.write_to(&mut v);
         v
     }
+}
+
+/// The length of `lines` joined by LF.
+fn joined_len(lines: &[&[u8]]) -> usize {
+    lines.iter().fold(lines.len().saturating_sub(1), |n, l| {
+        n.saturating_add(l.len())
+    })
+}
+
+/// Copies `bytes` to the front of `out` and returns the rest of `out` (the
+/// caller sized `out` exactly; a short `out` takes what fits).
+fn put<'o>(out: &'o mut [u8], bytes: &[u8]) -> &'o mut [u8] {
+    let n = bytes.len().min(out.len());
+    let (head, tail) = out.split_at_mut(n);
+    head.copy_from_slice(bytes.get(..n).unwrap_or_default());
+    tail
+}
+
+/// A SHA-256 digest as 64 lowercase hex digits, on the stack.
+pub(crate) fn sha256_hex(digest: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        if let [hi, lo] = pair {
+            *hi = DIGITS[usize::from(byte >> 4)];
+            *lo = DIGITS[usize::from(byte & 0x0f)];
+        }
+    }
+    out
 }
 
 /// SPEC 5.1 step 6: verifies `signature` over `message` with `public_key`

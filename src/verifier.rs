@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 
 use crate::audit::sink::AuditSink;
-use crate::audit::AuditAction;
+use crate::audit::{AuditAction, AuditText};
 use crate::authorization::{self, ModelInventory, TradeFields};
 use crate::canonical::{self, CanonicalBody};
 use crate::certificate::profile::ProfileOptions;
@@ -60,6 +60,12 @@ pub const DEFAULT_CERTIFICATE_CACHE_CAPACITY: u64 = 10_000;
 pub const MAX_CERTIFICATE_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Largest signature accepted, in bytes (RSA-8192 is 1024).
 pub const MAX_SIGNATURE_BYTES: usize = 1024;
+/// Signing inputs up to this size are built on the stack. The input is
+/// bounded (SPEC 4.4: ten lines, of which the audience and the nonce are
+/// header values, the target at most `MAX_TARGET_BYTES`, the rest fixed-size
+/// hashes and a timestamp), but a 16 KiB audience header could make it
+/// ~25 KiB: a longer input goes to the heap rather than a large stack frame.
+const SIGNING_INPUT_STACK_BYTES: usize = 1024;
 
 /// The request verifier: build once, share (it is `Send + Sync`), call
 /// [`Verifier::verify`] for every request.
@@ -201,7 +207,6 @@ impl Verifier {
         }
         match result {
             Ok((cached, scope, body)) => Ok(VerifiedRequest {
-                agent_id: cached.agent_id.clone(),
                 scope,
                 certificate: cached,
                 body,
@@ -226,15 +231,16 @@ impl Verifier {
         // target; then the body.
         let headers = AgentHeaders::parse(req.headers.iter().map(|(n, v)| (*n, *v)))?;
         let parts = self.required_headers(req, &headers)?;
-        trace.audience = Some(parts.audience.to_owned());
-        trace.nonce = headers.nonce.map(str::to_owned);
+        trace.audience = Some(AuditText::from(parts.audience));
+        trace.nonce = headers.nonce.map(AuditText::from);
         trace.request_timestamp_ms = Some(parts.timestamp_ms);
         request::check_content_type(headers.content_type, req.body)?;
         let presented_chain = headers.chain.map(request::decode_chain).transpose()?;
         // SPEC 4.1: the certificate and signature headers are canonical base64
         // (a certificate seen before is recognised without decoding it).
         let leaf = self.presented_leaf(Presented::of(req, &headers)?, now_ms)?;
-        let sig = request::decode_base64(parts.signature)?;
+        let mut sig_buffer = [0u8; MAX_SIGNATURE_BYTES];
+        let sig = request::decode_base64_into(parts.signature, &mut sig_buffer)?;
         self.check_audience(parts.audience)?;
         let path = request::check_target(req.target)?;
         let body = self.check_body(req.body)?;
@@ -247,8 +253,8 @@ impl Verifier {
         // Steps 3-5: the leaf, its chain and its profile (cached).
         let cached = match leaf {
             Leaf::Cached(hit) => {
-                trace.claimed_agent_id = Some(hit.agent_id.clone());
-                trace.cert_serial = Some(hit.cert.serial_hex().to_owned());
+                trace.claimed_agent_id = Some(AuditText::from(hit.agent_id.as_str()));
+                trace.cert_serial = Some(AuditText::from(hit.cert.serial_hex()));
                 hit
             }
             Leaf::New { der, key } => {
@@ -257,17 +263,19 @@ impl Verifier {
         };
         let cert_sha256 = *cached.cert.sha256();
         trace.cert_sha256 = Some(cert_sha256);
-        trace.agent_id = Some(cached.agent_id.clone());
+        trace.agent_id = Some(AuditText::from(cached.agent_id.as_str()));
 
         // Step 6: signature.
         let algorithm = signature::choose_algorithm(cached.cert.key_algorithm(), headers.algorithm)
             .inspect_err(|_| trace.signature_valid = Some(false))?;
+        let sig = sig.as_bytes();
         if sig.len() > MAX_SIGNATURE_BYTES {
             trace.signature_valid = Some(false);
             return Err(Error::SignatureInvalid("the signature is too long".into()));
         }
-        let mut input = Vec::new();
-        SigningInput {
+        let mut stack = [0u8; SIGNING_INPUT_STACK_BYTES];
+        let mut heap = Vec::new();
+        let input = SigningInput {
             audience: parts.audience,
             method: req.method,
             target: req.target,
@@ -278,9 +286,8 @@ impl Verifier {
             model_sha256: headers.model_sha256.unwrap_or(""),
             prompt_sha256: headers.prompt_sha256.unwrap_or(""),
         }
-        .write_to(&mut input);
-        let verified =
-            signature::verify_signature(algorithm, cached.cert.public_key(), &input, &sig);
+        .write_to_buffer(&mut stack, &mut heap);
+        let verified = signature::verify_signature(algorithm, cached.cert.public_key(), input, sig);
         trace.signature_valid = Some(verified.is_ok());
         verified?;
 
@@ -386,13 +393,14 @@ impl Verifier {
         path: &str,
         h: &AgentHeaders<'_>,
         body: &CanonicalBody,
-        cached: &CachedCertificate,
+        cached: &Arc<CachedCertificate>,
         now_ms: u64,
         trace: &mut Trace,
-    ) -> Result<(String, Option<DailyCharge>), Error> {
+    ) -> Result<(AuditText, Option<DailyCharge>), Error> {
         let policy = authorization::require_policy(&cached.cert)?;
         let route = authorization::find_route(&self.routes, req.method, path)?;
-        trace.scope = Some(route.scope.clone());
+        let scope = AuditText::from(route.scope.as_str());
+        trace.scope = Some(scope.clone());
         authorization::check_scope(policy, route)?;
         authorization::check_venue(policy)?;
         let provenance = cached.cert.provenance().as_result()?;
@@ -405,8 +413,8 @@ impl Verifier {
         let trade = authorization::read_trade_fields(body, &self.trade_fields, route.trade)?;
         if trade.market.is_some() || trade.size_text.is_some() {
             trace.action = Some(AuditAction {
-                market: trade.market.map(str::to_owned),
-                size: trade.size_text.map(str::to_owned),
+                market: trade.market.map(AuditText::from),
+                size: trade.size_text.map(AuditText::from),
             });
         }
         authorization::check_market(policy, trade.market)?;
@@ -416,17 +424,17 @@ impl Verifier {
             authorization::check_data_path(policy, req.method, path)?;
         }
         authorization::check_hours(policy, now_ms)?;
-        let urn = cached.agent_urn.as_str();
         let charge = self
-            .add_to_daily_total(policy, route.trade, size, urn, now_ms)
+            .add_to_daily_total(policy, route.trade, size, cached, now_ms)
             .await?;
+        let urn = cached.agent_urn.as_str();
         if let Err(denied) = self.acquire_rate(policy, urn, now_ms).await {
             if let Some(charge) = charge {
                 self.refund_daily(charge).await;
             }
             return Err(denied);
         }
-        Ok((route.scope.clone(), charge))
+        Ok((scope, charge))
     }
 }
 
@@ -435,7 +443,7 @@ impl Verifier {
 /// decision still ends denied (SPEC 5.3, 1.2).
 type Allowed = (
     Arc<CachedCertificate>,
-    String,
+    AuditText,
     CanonicalBody,
     Option<DailyCharge>,
 );

@@ -310,7 +310,7 @@ fn request(args: RequestArgs) -> Result<ExitCode, UsageError> {
                     decision: "deny",
                     code: Some(e.code()),
                     http_status: e.http_status(),
-                    verified_at: kakunin_verify::time::rfc3339_millis(verifier.clock().now_ms()),
+                    verified_at: kakunin_verify::audit::AuditTime(verifier.clock().now_ms()),
                     ..AuditRecord::default()
                 };
                 json!({

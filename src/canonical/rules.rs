@@ -99,6 +99,9 @@ fn fold_hash(state: &RandomState, name: &str) -> u64 {
     h.finish()
 }
 
+/// Top-level member counts up to which the case-twin rule allocates nothing.
+const INLINE_NAMES: usize = 32;
+
 // SPEC 4.3: no two top-level members whose names are equal after Unicode
 // upper-casing followed by lower-casing (`market`/`MARKET`, `size`/`sıze`/
 // `ſize`). Linear: each name is folded once into a keyed (SipHash, random
@@ -109,11 +112,23 @@ pub(super) fn check_case_twins(tape: &Tape) -> Result<(), Error> {
         return Ok(());
     }
     let state = RandomState::new();
-    let mut hashes: Vec<u64> = Vec::with_capacity(names.len());
-    hashes.extend(names.iter().map(|&m| fold_hash(&state, tape.text_at(m))));
+    // A typical body has a handful of top-level members: their hashes go in
+    // a stack array, and only a larger object's in one exactly sized vector.
+    let mut inline = [0u64; INLINE_NAMES];
+    let mut heap = Vec::new();
+    let hashes: &mut [u64] = match inline.get_mut(..names.len()) {
+        Some(slots) => slots,
+        None => {
+            heap.resize(names.len(), 0);
+            &mut heap
+        }
+    };
+    for (slot, &m) in hashes.iter_mut().zip(names) {
+        *slot = fold_hash(&state, tape.text_at(m));
+    }
     hashes.sort_unstable();
     let mut prev = None;
-    for &h in &hashes {
+    for &h in hashes.iter() {
         if prev == Some(h) {
             confirm_twins(tape, names, &state, h)?;
         }

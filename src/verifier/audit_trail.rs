@@ -5,20 +5,24 @@
 use std::time::Instant;
 
 use super::{Denial, HttpRequest, Verifier};
-use crate::audit::{AuditAction, AuditRecord, RevocationOutcome};
+use crate::audit::{
+    AuditAction, AuditDigest, AuditRecord, AuditText, AuditTime, RevocationOutcome,
+};
 use crate::error::{Code, Error};
 
-/// What is known so far about a request, for the audit record.
+/// What is known so far about a request, for the audit record. Every field
+/// is a fixed-size value (short text inline, digests as bytes), so filling
+/// it on the hot path allocates nothing.
 #[derive(Default)]
 pub(super) struct Trace {
-    pub(super) claimed_agent_id: Option<String>,
-    pub(super) agent_id: Option<String>,
-    pub(super) cert_serial: Option<String>,
+    pub(super) claimed_agent_id: Option<AuditText>,
+    pub(super) agent_id: Option<AuditText>,
+    pub(super) cert_serial: Option<AuditText>,
     pub(super) cert_sha256: Option<[u8; 32]>,
-    pub(super) audience: Option<String>,
-    pub(super) scope: Option<String>,
+    pub(super) audience: Option<AuditText>,
+    pub(super) scope: Option<AuditText>,
     pub(super) action: Option<AuditAction>,
-    pub(super) nonce: Option<String>,
+    pub(super) nonce: Option<AuditText>,
     pub(super) body_sha256: Option<[u8; 32]>,
     pub(super) signature_valid: Option<bool>,
     pub(super) scope_check_passed: Option<bool>,
@@ -70,21 +74,21 @@ impl Verifier {
             agent_id: trace.agent_id,
             claimed_agent_id: trace.claimed_agent_id,
             cert_serial: trace.cert_serial,
-            cert_sha256: trace.cert_sha256.map(|h| crate::hex::encode(&h)),
+            cert_sha256: trace.cert_sha256.map(AuditDigest),
             audience: trace.audience,
-            method: Some(req.method.to_owned()),
-            target: Some(req.target.to_owned()),
+            method: Some(AuditText::from(req.method)),
+            target: Some(AuditText::from(req.target)),
             scope: trace.scope,
             action: trace.action,
             nonce: trace.nonce,
-            body_sha256: trace.body_sha256.map(|h| crate::hex::encode(&h)),
+            body_sha256: trace.body_sha256.map(AuditDigest),
             signature_valid: trace.signature_valid,
             scope_check_passed: trace.scope_check_passed,
             revocation: trace.revocation,
             revocation_source: trace.revocation_source,
             revocation_age_ms: trace.revocation_age_ms,
             request_timestamp_ms: trace.request_timestamp_ms,
-            verified_at: crate::time::rfc3339_millis(now_ms),
+            verified_at: AuditTime(now_ms),
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         }
     }

@@ -9,6 +9,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::audit_trail::Trace;
 use super::{CachedCertificate, HttpRequest, Verifier};
+use crate::audit::AuditText;
 use crate::certificate::profile;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain;
@@ -68,8 +69,8 @@ impl Verifier {
         let cert =
             AgentCertificate::from_der_with(leaf_der, &self.oids, self.cert_profile.as_deref())?;
         trace.cert_sha256 = Some(*cert.sha256());
-        trace.claimed_agent_id = cert.claimed_agent_id().map(str::to_owned);
-        trace.cert_serial = Some(cert.serial_hex().to_owned());
+        trace.claimed_agent_id = cert.claimed_agent_id().map(AuditText::from);
+        trace.cert_serial = Some(AuditText::from(cert.serial_hex()));
         // Step 4: validity, then the chain.
         let presented_chain: Vec<CertificateDer<'_>> = presented_chain
             .unwrap_or_default()

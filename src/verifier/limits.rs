@@ -2,8 +2,10 @@
 //! and then the rate (5.5). Both record a request only when it is allowed,
 //! so a daily add the rate limit then denies is taken back.
 
+use std::sync::Arc;
+
 use super::builder::{Daily, Rate};
-use super::Verifier;
+use super::{CachedCertificate, Verifier};
 use crate::decimal::Decimal;
 use crate::error::Error;
 use crate::policy::AgentPolicy;
@@ -13,7 +15,8 @@ use crate::stores::daily::{utc_day, DailySpend};
 /// [`Verifier::refund_daily`] needs to take it back.
 #[must_use = "a daily add must be refunded if a later step denies the trade"]
 pub(super) struct DailyCharge {
-    agent_urn: String,
+    /// The agent's certificate, shared (its URN keys the daily total).
+    certificate: Arc<CachedCertificate>,
     day: u64,
     size: Decimal,
 }
@@ -28,7 +31,7 @@ impl Verifier {
         policy: &AgentPolicy,
         trade_route: bool,
         size: Option<Decimal>,
-        agent_urn: &str,
+        certificate: &Arc<CachedCertificate>,
         now_ms: u64,
     ) -> Result<Option<DailyCharge>, Error> {
         let Some(limit) = policy.daily_limit.as_ref().filter(|_| trade_route) else {
@@ -37,7 +40,7 @@ impl Verifier {
         // A trade route requires a size (SPEC 5.3); fail closed regardless.
         let size = size.ok_or_else(|| Error::MalformedBody("a trade needs a size".into()))?;
         let spend = DailySpend {
-            agent_urn,
+            agent_urn: &certificate.agent_urn,
             day: utc_day(now_ms),
             size: &size,
             limit: limit.value(),
@@ -48,7 +51,7 @@ impl Verifier {
         }
         let day = spend.day;
         Ok(Some(DailyCharge {
-            agent_urn: agent_urn.to_owned(),
+            certificate: Arc::clone(certificate),
             day,
             size,
         }))
@@ -61,13 +64,14 @@ impl Verifier {
     // stays denied.
     pub(super) async fn refund_daily(&self, charge: DailyCharge) {
         let DailyCharge {
-            agent_urn,
+            certificate,
             day,
             size,
         } = charge;
+        let agent_urn = certificate.agent_urn.as_str();
         let refunded = match &self.daily {
-            Daily::Memory(m) => m.refund_now(&agent_urn, day, &size),
-            Daily::Shared(s) => s.refund(&agent_urn, day, &size).await,
+            Daily::Memory(m) => m.refund_now(agent_urn, day, &size),
+            Daily::Shared(s) => s.refund(agent_urn, day, &size).await,
         };
         #[cfg(feature = "tracing")]
         if let Err(e) = &refunded {

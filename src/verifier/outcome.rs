@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::audit::AuditRecord;
+use crate::audit::{AuditRecord, AuditText};
 use crate::canonical::CanonicalBody;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain::VerifiedChain;
@@ -75,8 +75,7 @@ impl<'a> HttpRequest<'a> {
 /// A request that passed all of SPEC 5.1.
 #[derive(Debug, Clone)]
 pub struct VerifiedRequest {
-    pub(super) agent_id: String,
-    pub(super) scope: String,
+    pub(super) scope: AuditText,
     pub(super) certificate: Arc<CachedCertificate>,
     pub(super) body: CanonicalBody,
     pub(super) audit: AuditRecord,
@@ -85,15 +84,15 @@ pub struct VerifiedRequest {
 impl VerifiedRequest {
     /// The agent id (from the validated URN).
     pub fn agent_id(&self) -> &str {
-        &self.agent_id
+        &self.certificate.agent_id
     }
     /// The agent URN.
     pub fn agent_urn(&self) -> String {
-        format!("{AGENT_URN_PREFIX}{}", self.agent_id)
+        format!("{AGENT_URN_PREFIX}{}", self.agent_id())
     }
     /// The matched route's scope.
     pub fn scope(&self) -> &str {
-        &self.scope
+        self.scope.as_str()
     }
     /// The agent's certificate.
     pub fn certificate(&self) -> &AgentCertificate {

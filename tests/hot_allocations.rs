@@ -1,0 +1,164 @@
+//! Issue 11 item 1: the hot path — a cached agent, an allowed request —
+//! allocates at most a few heap blocks in the verifier. This binary counts
+//! every allocation (its own `#[global_allocator]`) while `Verifier::verify`
+//! runs 1 000 pre-signed, distinct, allowed requests of one agent whose
+//! certificate is already cached, and asserts the count per request: a
+//! count, not a time, so it holds on any machine.
+//!
+//! Run with `--nocapture` to see the count.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::{sign, v1_builder, v1_signer, Signed, NOW_MS};
+use kakunin_verify::{HttpRequest, ManualClock, Verifier};
+
+/// Requests verified while counting.
+const REQUESTS: usize = 1_000;
+/// The most heap allocations one hot, allowed request may make.
+const MAX_ALLOCATIONS_PER_REQUEST: usize = 6;
+const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
+
+// ---------------------------------------------------------------------------
+// Counting allocator
+
+/// Wraps the system allocator and counts allocations (`alloc`,
+/// `alloc_zeroed`, and `realloc`, which may move the block).
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counter is only bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout` (via us).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwarded with the caller's pointer, layout and size.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+// ---------------------------------------------------------------------------
+
+fn verifier() -> Verifier {
+    v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .build()
+        .unwrap()
+}
+
+/// The header slices `HttpRequest` borrows, built before counting.
+fn pairs(s: &Signed) -> Vec<(&str, &[u8])> {
+    s.headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect()
+}
+
+/// Allocations made while `f` runs (this binary holds this one test, so
+/// no other test thread allocates meanwhile).
+fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let out = f();
+    (ALLOCATIONS.load(Ordering::SeqCst) - before, out)
+}
+
+// Issue 11: a cached, allowed request (SPEC 5.1 steps 1-9, certificate cached
+// by SPEC 5.1's cache of steps 3-5) makes at most
+// MAX_ALLOCATIONS_PER_REQUEST heap allocations in the verifier.
+#[test]
+fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
+    let v = verifier();
+    let signer = v1_signer("desk_bot_1");
+    let signed: Vec<Signed> = (0..=REQUESTS)
+        .map(|_| sign(&signer, "POST", "/v1/trades", BODY, NOW_MS))
+        .collect();
+    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
+    let requests: Vec<HttpRequest<'_>> = signed
+        .iter()
+        .zip(&headers)
+        .map(|(s, h)| HttpRequest::new(&s.method, &s.target, h, &s.body))
+        .collect();
+    let (warm, hot) = requests.split_first().unwrap();
+    // Warm the certificate cache (and every lazily built structure).
+    pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
+
+    let mut results = Vec::with_capacity(REQUESTS);
+    // One `block_on` for the batch: its own allocation (pollster's signal)
+    // is then shared by all the requests.
+    let (total, ()) = allocations_during(|| {
+        pollster::block_on(async {
+            for req in hot {
+                results.push(v.verify(req).await.map(drop));
+            }
+        })
+    });
+    for r in &results {
+        assert!(r.is_ok(), "every hot request is allowed: {r:?}");
+    }
+    // The signature verification itself is ring's (RSA-2048 here), and ring
+    // allocates for it: the same count of bare ring verifications of
+    // same-key signatures, subtracted, leaves the verifier's own work.
+    let ring = ring_allocations(&signer);
+    let per_request = total as f64 / REQUESTS as f64;
+    let ring_per_request = ring as f64 / REQUESTS as f64;
+    let own = per_request - ring_per_request;
+    println!(
+        "hot path: {total} allocations for {REQUESTS} requests = {per_request:.2} per request, \
+         of which ring's signature verification {ring_per_request:.2}: the verifier's own {own:.2}"
+    );
+    assert!(
+        own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
+        "{own:.2} allocations per hot request in the verifier, bound {MAX_ALLOCATIONS_PER_REQUEST}"
+    );
+}
+
+/// Allocations of `REQUESTS` bare ring verifications with the agent's key
+/// (its algorithm: RSA PKCS#1 v1.5 SHA-256, SPEC 4.1's default for RSA).
+fn ring_allocations(signer: &kakunin_verify::signer::AgentSigner) -> usize {
+    let messages: Vec<(Vec<u8>, Vec<u8>)> = (0..REQUESTS)
+        .map(|i| {
+            let m = format!("{i:08}").repeat(28).into_bytes();
+            let s = signer.sign_bytes(&m).unwrap();
+            (m, s)
+        })
+        .collect();
+    let key = signer.certificate().public_key();
+    let (count, ok) = allocations_during(|| {
+        messages
+            .iter()
+            .filter(|(m, s)| {
+                ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                    key,
+                )
+                .verify(m, s)
+                .is_ok()
+            })
+            .count()
+    });
+    assert_eq!(ok, REQUESTS, "ring verifies the agent's signatures");
+    count
+}
