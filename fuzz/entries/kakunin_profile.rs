@@ -51,14 +51,25 @@ fn scope(data: &[u8]) {
         Err(e) => assert_eq!(e.code(), Code::PolicyInvalid, "{e:?}"),
         Ok(s) => {
             assert!(text.len() <= MAX_SCOPE_BYTES, "a scope over 4 KiB accepted");
-            for n in [&s.max_single_trade_usd, &s.daily_limit_usd, &s.max_leverage_ratio]
-                .into_iter()
-                .flatten()
+            for n in [
+                &s.max_single_trade_usd,
+                &s.daily_limit_usd,
+                &s.max_leverage_ratio,
+            ]
+            .into_iter()
+            .flatten()
             {
                 assert!(!n.is_zero(), "a number that is not > 0 accepted");
             }
-            for l in [&s.permitted_instruments, &s.permitted_venues].into_iter().flatten() {
-                assert!((1..=256).contains(&l.len()), "a list of {} entries", l.len());
+            for l in [&s.permitted_instruments, &s.permitted_venues]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    (1..=256).contains(&l.len()),
+                    "a list of {} entries",
+                    l.len()
+                );
             }
         }
     }
@@ -80,7 +91,9 @@ fn crl(data: &[u8]) {
         let prefix = data.get(..n).unwrap_or_default();
         let text = serial_text(prefix).expect("1 to 17 octets have a text");
         assert_eq!(text.len(), 32);
-        assert!(text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     }
 }
 
@@ -93,7 +106,8 @@ fn hmac_hex(t: &str, body: &[u8]) -> String {
 
 fn webhook(data: &[u8]) {
     let mut parts = data.splitn(3, |b| *b == b'\n');
-    let (Some(ts), Some(sig), body) = (parts.next(), parts.next(), parts.next().unwrap_or_default())
+    let (Some(ts), Some(sig), body) =
+        (parts.next(), parts.next(), parts.next().unwrap_or_default())
     else {
         return;
     };
@@ -110,7 +124,11 @@ fn webhook(data: &[u8]) {
         // Kakunin's form: authentic by our own reading.
         let ms: u64 = ts.parse().expect("an accepted timestamp is digits");
         assert!(ms.abs_diff(NOW_MS) <= 300_000, "stale delivery accepted");
-        assert_eq!(sig, format!("sha256={}", hmac_hex(ts, body)), "forged delivery accepted");
+        assert_eq!(
+            sig,
+            format!("sha256={}", hmac_hex(ts, body)),
+            "forged delivery accepted"
+        );
         let other = WebhookHeaders {
             timestamp: Some(ts),
             signature: Some(sig.as_str()),
