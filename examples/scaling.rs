@@ -145,6 +145,47 @@ fn run(
     })
 }
 
+/// Control: `n` bare `ring` verifications of same-size messages with the
+/// agent's key, on one thread and then on two (nothing shared): the ratio the
+/// machine itself gives two threads at this moment.
+fn control_ratio(s: &AgentSigner, kind: &str, n: usize) -> f64 {
+    let alg: &'static dyn ring::signature::VerificationAlgorithm = match kind {
+        "rsa2048" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        "p256" => &ring::signature::ECDSA_P256_SHA256_ASN1,
+        _ => &ring::signature::ED25519,
+    };
+    let key = s.certificate().public_key();
+    let signed: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let m = format!("{i:08}").repeat(28).into_bytes();
+            let sg = s.sign_bytes(&m).expect("sign");
+            (m, sg)
+        })
+        .collect();
+    let verify_all = || {
+        signed
+            .iter()
+            .filter(|(m, sg)| {
+                ring::signature::UnparsedPublicKey::new(alg, key)
+                    .verify(m, sg)
+                    .is_ok()
+            })
+            .count()
+    };
+    let start = Instant::now();
+    assert_eq!(verify_all(), n, "ring verifies the agent's signatures");
+    let single = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let h = [scope.spawn(verify_all), scope.spawn(verify_all)];
+        for h in h {
+            assert_eq!(h.join().expect("thread"), n);
+        }
+    });
+    let double = start.elapsed().as_secs_f64();
+    (2 * n) as f64 / double / (n as f64 / single)
+}
+
 /// This process's CPU time so far, in seconds (Linux: `/proc/self/stat`
 /// utime + stime at 100 ticks/s); `None` elsewhere.
 fn cpu_seconds() -> Option<f64> {
@@ -208,6 +249,10 @@ fn main() {
     println!("1 thread : {rps1:>10.0} requests/s");
     println!("2 threads: {rps2:>10.0} requests/s");
     println!("ratio    : {:.2} (goal >= 1.8)", rps2 / rps1);
+    println!(
+        "control  : {:.2} (bare ring verifications on 2 threads, nothing shared)",
+        control_ratio(&s, &kind, n)
+    );
     if let Some(cpu) = cpu {
         // Below 2 cores' worth, the machine did not give the pair two cores.
         println!(
