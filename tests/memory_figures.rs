@@ -1,0 +1,267 @@
+//! Issue 11 item 4: the heap the verifier keeps per cached agent and per
+//! live nonce, measured with this binary's own `#[global_allocator]`, which
+//! tracks LIVE bytes (allocations add their size, deallocations subtract it,
+//! reallocations add the difference). Each figure is a difference of live
+//! bytes around the work it measures, so what was allocated before (the PKI,
+//! the signed requests) does not count. Bounds: the figure measured once,
+//! rounded up, × 1.25 — a regression guard, not a time.
+//!
+//! ```sh
+//! cargo test --test memory_figures -- --nocapture
+//! ```
+
+#[path = "common/daily_pki.rs"]
+mod daily_pki;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use daily_pki::{DailyPki, Policy};
+use kakunin_verify::replay::{MemoryNonceStore, NonceRecord, NonceStoreConfig};
+use kakunin_verify::signer::{AgentSigner, RequestToSign};
+use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
+
+/// 2026-07-01T09:15:00Z, inside the test leaves' validity.
+const NOW_MS: u64 = 1_782_897_300_000;
+const AUDIENCE: &str = "api.exchange.example";
+const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
+
+/// Distinct agents cached for the per-agent figure.
+const AGENTS: usize = 10_000;
+/// Bound on the heap per cached agent, bytes (measured 3 270, × 1.25).
+const MAX_BYTES_PER_CACHED_AGENT: usize = 4_088;
+/// Live nonces recorded for the per-nonce figure.
+const NONCES: usize = 1_000_000;
+/// Agent URNs the nonces are spread over.
+const NONCE_AGENTS: usize = 10_000;
+/// Bound on the heap per live nonce, bytes (measured 83, × 1.25).
+const MAX_BYTES_PER_LIVE_NONCE: usize = 104;
+
+// ---------------------------------------------------------------------------
+// Live-bytes allocator
+
+/// Wraps the system allocator and keeps the number of live heap bytes.
+struct LiveBytes;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counter is only bookkeeping.
+unsafe impl GlobalAlloc for LiveBytes {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::SeqCst);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::SeqCst);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout` (via us).
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's pointer, layout and size.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            // On failure the old block stays allocated: nothing changes.
+            LIVE.fetch_add(new_size, Ordering::SeqCst);
+            LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: LiveBytes = LiveBytes;
+
+/// One measurement at a time: the counter is process-wide, and the test
+/// harness runs tests on parallel threads.
+static MEASURING: Mutex<()> = Mutex::new(());
+
+fn live() -> usize {
+    LIVE.load(Ordering::SeqCst)
+}
+
+// ---------------------------------------------------------------------------
+// Heap per cached agent
+
+/// Request `nonce` of `agent`, as header pairs.
+fn signed(agent: &AgentSigner, nonce: &str) -> Vec<(String, Vec<u8>)> {
+    agent
+        .sign(&RequestToSign {
+            audience: AUDIENCE,
+            method: "POST",
+            target: "/v1/trades",
+            body: BODY.as_bytes(),
+            timestamp_ms: NOW_MS,
+            nonce: Some(nonce),
+            model_sha256: None,
+            prompt_sha256: None,
+        })
+        .unwrap()
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.into_bytes()))
+        .collect()
+}
+
+fn pairs(headers: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect()
+}
+
+// Issue 11 item 4 (SPEC 5.1's certificate cache of steps 3-5): the heap the
+// verifier keeps per agent once AGENTS distinct agents have each had one
+// request allowed — its cached certificate and what the default in-memory
+// stores keep for it (its one live nonce, its rate and daily state).
+#[test]
+fn heap_per_cached_agent_is_within_the_bound() {
+    let _one = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let pki = DailyPki::new();
+    let policy = Policy {
+        daily_limit: None,
+        ..Policy::default()
+    };
+    let verifier = Verifier::builder(pki.trust())
+        .audience(AUDIENCE)
+        .routes("POST /v1/trades submit_limit_order trade".parse().unwrap())
+        .clock(Arc::new(ManualClock::new(NOW_MS)))
+        .revocation(Revocation::Disabled)
+        // Room for all of them (the default is exactly AGENTS).
+        .certificate_cache_capacity(2 * AGENTS as u64)
+        .build()
+        .unwrap();
+    // Made before measuring: AGENTS leaves + one warm-up agent, one request each.
+    let headers: Vec<Vec<(String, Vec<u8>)>> = (0..=AGENTS)
+        .map(|i| {
+            let agent = pki.agent(&format!("mem_agent_{i:05}"), &policy);
+            signed(&agent, &format!("memory-figure-nonce-{i:08}"))
+        })
+        .collect();
+    let header_pairs: Vec<Vec<(&str, &[u8])>> = headers.iter().map(|h| pairs(h)).collect();
+    let requests: Vec<HttpRequest<'_>> = header_pairs
+        .iter()
+        .map(|h| HttpRequest::new("POST", "/v1/trades", h, BODY.as_bytes()))
+        .collect();
+    let (warm, measured) = requests.split_first().unwrap();
+    // The one-time structures (the cache's and stores' first tables) are
+    // built by a warm-up agent, outside the figure.
+    pollster::block_on(verifier.verify(warm)).expect("the warm-up request is allowed");
+
+    let before = live();
+    let allowed = pollster::block_on(async {
+        let mut allowed = 0;
+        for req in measured {
+            allowed += usize::from(verifier.verify(req).await.is_ok());
+        }
+        allowed
+    });
+    let after = live();
+    assert_eq!(allowed, AGENTS, "every agent's request is allowed");
+
+    let per_agent = after.saturating_sub(before) / AGENTS;
+    println!(
+        "heap per cached agent: {per_agent} bytes ({} bytes for {AGENTS} agents; goal <= 4096), \
+         of which a default nonce store's first nonce of an agent: {} bytes",
+        after.saturating_sub(before),
+        first_nonce_per_agent()
+    );
+    assert!(
+        per_agent <= MAX_BYTES_PER_CACHED_AGENT,
+        "{per_agent} bytes per cached agent, bound {MAX_BYTES_PER_CACHED_AGENT}"
+    );
+}
+
+/// The heap a default `MemoryNonceStore` keeps per agent for its first live
+/// nonce (AGENTS agents, one nonce each): the nonce store's part of the
+/// per-agent figure, printed beside it.
+fn first_nonce_per_agent() -> usize {
+    let store = MemoryNonceStore::default();
+    let urns: Vec<String> = (0..AGENTS)
+        .map(|i| format!("urn:kakunin:agent:mem_agent_{i:05}"))
+        .collect();
+    let before = live();
+    for (i, urn) in urns.iter().enumerate() {
+        let record = NonceRecord {
+            agent_urn: urn,
+            cert_sha256: &[7; 32],
+            nonce: "memory-figure-nonce-0000",
+            keep_until_ms: NOW_MS + 60_000,
+        };
+        store
+            .check_and_record_now(&record, NOW_MS)
+            .unwrap_or_else(|e| panic!("agent {i}: {e}"));
+    }
+    live().saturating_sub(before) / AGENTS
+}
+
+// ---------------------------------------------------------------------------
+// Heap per live nonce
+
+// Issue 11 item 4 (SPEC 4.5's bounded nonce store): the heap a
+// MemoryNonceStore of capacity NONCES keeps when full of live nonces spread
+// over NONCE_AGENTS agents (share 100 %).
+#[test]
+fn heap_per_live_nonce_is_within_the_bound() {
+    let _one = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let urns: Vec<String> = (0..NONCE_AGENTS)
+        .map(|i| format!("urn:kakunin:agent:nonce_agent_{i:05}"))
+        .collect();
+    let certs: Vec<[u8; 32]> = (0..NONCE_AGENTS)
+        .map(|i| {
+            let mut c = [0u8; 32];
+            c[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            c
+        })
+        .collect();
+    let store = MemoryNonceStore::new(NonceStoreConfig {
+        capacity: NONCES,
+        max_agent_share_percent: 100,
+    })
+    .unwrap();
+    let mut nonce = String::with_capacity(64);
+
+    let before = live();
+    for i in 0..NONCES {
+        let agent = i % NONCE_AGENTS;
+        nonce.clear();
+        write!(nonce, "live-nonce-{i:012}").unwrap();
+        let record = NonceRecord {
+            agent_urn: &urns[agent],
+            cert_sha256: &certs[agent],
+            nonce: &nonce,
+            keep_until_ms: NOW_MS + 60_000,
+        };
+        store
+            .check_and_record_now(&record, NOW_MS)
+            .expect("a live nonce below capacity is recorded");
+    }
+    let total = live().saturating_sub(before);
+
+    let per_nonce = total / NONCES;
+    let mib = total as f64 / (1024.0 * 1024.0);
+    println!(
+        "heap per live nonce: {per_nonce} bytes; {NONCES} live nonces over {NONCE_AGENTS} agents: \
+         {mib:.1} MiB (goal <= 128 MiB)"
+    );
+    assert!(
+        per_nonce <= MAX_BYTES_PER_LIVE_NONCE,
+        "{per_nonce} bytes per live nonce, bound {MAX_BYTES_PER_LIVE_NONCE}"
+    );
+}
