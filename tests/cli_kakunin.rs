@@ -112,6 +112,16 @@ fn routes(scratch: &Path) -> PathBuf {
 }
 
 fn request(scratch: &Path, extra: &[&str], files: &[PathBuf]) -> Output {
+    request_revoking(scratch, &["--revocation", "none"], extra, files)
+}
+
+/// `request` with the given revocation flags (e.g. `--crl FILE`...).
+fn request_revoking(
+    scratch: &Path,
+    revocation: &[&str],
+    extra: &[&str],
+    files: &[PathBuf],
+) -> Output {
     let r = routes(scratch);
     let now = now();
     let mut args = vec![
@@ -124,9 +134,8 @@ fn request(scratch: &Path, extra: &[&str], files: &[PathBuf]) -> Output {
         r.to_str().unwrap(),
         "--now",
         &now,
-        "--revocation",
-        "none",
     ];
+    args.extend_from_slice(revocation);
     args.extend_from_slice(extra);
     let files: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
     args.extend_from_slice(&files);
@@ -367,27 +376,12 @@ fn spec_10_request_root_signed_crl() {
         .enumerate()
         .map(|(i, n)| request_file(&s, n, TRADE, 100 + i))
         .collect();
-    let r = routes(&s);
-    let now = now();
-    let mut args = vec![
-        "request",
-        "--roots",
-        "root.pem",
-        "--intermediates",
-        "intermediate.pem",
-        "--routes",
-        r.to_str().unwrap(),
-        "--now",
-        &now,
-        "--crl",
-        "crl.der",
-        "--crl",
-        "crl_2.der",
-    ];
-    args.extend_from_slice(&PROFILE);
-    let paths: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
-    args.extend_from_slice(&paths);
-    let o = run(&args);
+    let o = request_revoking(
+        &s,
+        &["--crl", "crl.der", "--crl", "crl_2.der"],
+        &PROFILE,
+        &files,
+    );
     let lines = json_lines(&o);
     assert_eq!(
         lines.len(),
