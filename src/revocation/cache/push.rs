@@ -61,7 +61,7 @@ impl RevokedMirror {
 
 impl RevocationCache {
     /// SPEC 7.3: marks `serial_hex` revoked at once, for any issuer, cached
-    /// or not. Kept at least [`CacheConfig::pushed_retention_ms`] (the
+    /// or not. Kept at least [`CacheConfig::pushed_retention_ms`](super::CacheConfig::pushed_retention_ms) (the
     /// longest validity accepted) and at least until `not_after_ms` when the
     /// certificate's notAfter is known — nothing makes it lapse early.
     ///
