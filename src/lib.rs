@@ -73,6 +73,7 @@ pub mod error;
 pub mod future;
 pub mod hex;
 pub mod http;
+mod keyed;
 pub mod policy;
 pub mod profile;
 pub mod ratelimit;

@@ -17,20 +17,18 @@ use base64::Engine;
 use crate::audit::sink::AuditSink;
 use crate::audit::{AuditAction, AuditText};
 use crate::authorization::{self, ModelInventory, TradeFields};
-use crate::canonical::{self, CanonicalBody};
+use crate::canonical::CanonicalBody;
 use crate::certificate::profile::ProfileOptions;
 use crate::certificate::ExtensionOids;
 use crate::chain::TrustStore;
 use crate::clock::Clock;
-use crate::digest::sha256;
 use crate::error::Error;
 use crate::replay::NonceRecord;
-use crate::request::{self, AgentHeaders};
 use crate::revocation::cache::RevocationCache;
 use crate::routes::RouteTable;
-use crate::signature::{self, SigningInput};
 
 mod audit_trail;
+mod authenticate;
 mod builder;
 mod leaf;
 mod limits;
@@ -41,8 +39,8 @@ pub use builder::VerifierBuilder;
 pub use outcome::{CachedCertificate, Denial, HttpRequest, Revocation, VerifiedRequest};
 
 use audit_trail::Trace;
+use authenticate::Authenticated;
 use builder::{Daily, Rate, Replay};
-use leaf::{Leaf, Presented};
 use limits::DailyCharge;
 
 /// SPEC 4.3: default body size limit (1 MiB).
@@ -60,12 +58,6 @@ pub const DEFAULT_CERTIFICATE_CACHE_CAPACITY: u64 = 10_000;
 pub const MAX_CERTIFICATE_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Largest signature accepted, in bytes (RSA-8192 is 1024).
 pub const MAX_SIGNATURE_BYTES: usize = 1024;
-/// Signing inputs up to this size are built on the stack. The input is
-/// bounded (SPEC 4.4: ten lines, of which the audience and the nonce are
-/// header values, the target at most `MAX_TARGET_BYTES`, the rest fixed-size
-/// hashes and a timestamp), but a 16 KiB audience header could make it
-/// ~25 KiB: a longer input goes to the heap rather than a large stack frame.
-const SIGNING_INPUT_STACK_BYTES: usize = 1024;
 
 /// The request verifier: build once, share (it is `Send + Sync`), call
 /// [`Verifier::verify`] for every request.
@@ -90,8 +82,8 @@ pub struct Verifier {
     inventory: Option<ModelInventory>,
     risk_threshold: f64,
     trade_fields: TradeFields,
-    cert_cache: moka::sync::Cache<u64, Arc<CachedCertificate>>,
-    cert_cache_keys: std::collections::hash_map::RandomState,
+    cert_cache: moka::sync::Cache<u64, Arc<CachedCertificate>, crate::keyed::FastState>,
+    cert_cache_keys: crate::keyed::FastState,
     revocation_cache: RevocationCache,
     audit_sink: Option<Arc<dyn AuditSink>>,
 }
@@ -225,155 +217,29 @@ impl Verifier {
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<Allowed, Error> {
-        // Step 1 (SPEC 5.1, 1.1 order): every malformed_request rule of 4.1
-        // (each header's syntax and canonical base64, each X-Agent-Chain
-        // element, presence, Content-Type); then the audience; then the
-        // target; then the body.
-        let headers = AgentHeaders::parse(req.headers.iter().map(|(n, v)| (*n, *v)))?;
-        let parts = self.required_headers(req, &headers)?;
-        trace.audience = Some(AuditText::from(parts.audience));
-        trace.nonce = headers.nonce.map(AuditText::from);
-        trace.request_timestamp_ms = Some(parts.timestamp_ms);
-        request::check_content_type(headers.content_type, req.body)?;
-        let presented_chain = headers.chain.map(request::decode_chain).transpose()?;
-        // SPEC 4.1: the certificate and signature headers are canonical base64
-        // (a certificate seen before is recognised without decoding it).
-        let leaf = self.presented_leaf(Presented::of(req, &headers)?, now_ms)?;
-        let mut sig_buffer = [0u8; MAX_SIGNATURE_BYTES];
-        let sig = request::decode_base64_into(parts.signature, &mut sig_buffer)?;
-        self.check_audience(parts.audience)?;
-        let path = request::check_target(req.target)?;
-        let body = self.check_body(req.body)?;
-        let body_sha256 = sha256(body.canonical_bytes());
-        trace.body_sha256 = Some(body_sha256);
-
-        // Step 2: freshness.
-        self.check_freshness(parts.timestamp_ms, now_ms)?;
-
-        // Steps 3-5: the leaf, its chain and its profile (cached).
-        let cached = match leaf {
-            Leaf::Cached(hit) => {
-                trace.claimed_agent_id = Some(AuditText::from(hit.agent_id.as_str()));
-                trace.cert_serial = Some(AuditText::from(hit.cert.serial_hex()));
-                hit
-            }
-            Leaf::New { der, key } => {
-                self.validate_leaf(&der, key, presented_chain, now_ms, trace)?
-            }
-        };
-        let cert_sha256 = *cached.cert.sha256();
-        trace.cert_sha256 = Some(cert_sha256);
-        trace.agent_id = Some(AuditText::from(cached.agent_id.as_str()));
-
-        // Step 6: signature.
-        let algorithm = signature::choose_algorithm(cached.cert.key_algorithm(), headers.algorithm)
-            .inspect_err(|_| trace.signature_valid = Some(false))?;
-        let sig = sig.as_bytes();
-        if sig.len() > MAX_SIGNATURE_BYTES {
-            trace.signature_valid = Some(false);
-            return Err(Error::SignatureInvalid("the signature is too long".into()));
-        }
-        let mut stack = [0u8; SIGNING_INPUT_STACK_BYTES];
-        let mut heap = Vec::new();
-        let input = SigningInput {
-            audience: parts.audience,
-            method: req.method,
-            target: req.target,
-            timestamp: parts.timestamp,
-            nonce: headers.nonce.unwrap_or(""),
-            cert_sha256: &cert_sha256,
-            body_sha256: &body_sha256,
-            model_sha256: headers.model_sha256.unwrap_or(""),
-            prompt_sha256: headers.prompt_sha256.unwrap_or(""),
-        }
-        .write_to_buffer(&mut stack, &mut heap);
-        let verified = signature::verify_signature(algorithm, cached.cert.public_key(), input, sig);
-        trace.signature_valid = Some(verified.is_ok());
-        verified?;
+        // Steps 1-6 (no I/O): form, freshness, leaf, signature.
+        let signed = self.authenticate(req, now_ms, trace)?;
+        let cached = &signed.certificate;
 
         // Step 7: revocation (only after the signature verified).
-        self.check_revocation(&cached, now_ms, trace).await?;
+        self.check_revocation(cached, now_ms, trace).await?;
 
         // Step 8: replay.
-        if let Some(nonce) = headers.nonce {
-            let keep_until = parts.timestamp_ms.saturating_add(self.max_age_ms);
+        if let Some(nonce) = signed.headers.nonce {
             let record = NonceRecord {
                 agent_urn: &cached.agent_urn,
-                cert_sha256: &cert_sha256,
+                cert_sha256: cached.cert.sha256(),
                 nonce,
-                keep_until_ms: keep_until,
+                keep_until_ms: signed.timestamp_ms.saturating_add(self.max_age_ms),
             };
             self.record_nonce(record, now_ms).await?;
         }
 
         // Step 9: authorization.
-        let scope = self
-            .authorize(req, path, &headers, &body, &cached, now_ms, trace)
-            .await;
+        let scope = self.authorize(req, &signed, now_ms, trace).await;
         trace.scope_check_passed = Some(scope.is_ok());
         let (scope, daily_charge) = scope?;
-        Ok((cached, scope, body, daily_charge))
-    }
-
-    // SPEC 4.1 / 4.5 / 4.6: required headers are present.
-    fn required_headers<'h>(
-        &self,
-        req: &HttpRequest<'_>,
-        h: &AgentHeaders<'h>,
-    ) -> Result<RequiredParts<'h>, Error> {
-        let missing =
-            |name: &'static str| Error::MalformedRequest(format!("{name} is missing").into());
-        if h.certificate.is_none() && req.tls_client_certificate.is_none() {
-            return Err(missing("X-Agent-Certificate"));
-        }
-        let audience = h.audience.ok_or_else(|| missing("X-Agent-Audience"))?;
-        let timestamp = h.timestamp.ok_or_else(|| missing("X-Agent-Timestamp"))?;
-        let signature = h.signature.ok_or_else(|| missing("X-Agent-Signature"))?;
-        let safe = req.method == "GET" || req.method == "HEAD";
-        if h.nonce.is_none() && !(safe && self.replay_optional_for_safe_methods) {
-            return Err(missing("X-Agent-Nonce"));
-        }
-        Ok(RequiredParts {
-            audience,
-            timestamp,
-            timestamp_ms: h.timestamp_ms()?,
-            signature,
-        })
-    }
-
-    // SPEC 4.1: the audience must be one the verifier is configured with.
-    fn check_audience(&self, audience: &str) -> Result<(), Error> {
-        if !self.audiences.iter().any(|a| a == audience) {
-            return Err(Error::AudienceMismatch(
-                "the request was signed for another audience".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    // SPEC 4.3: size limit, then the canonical form.
-    fn check_body(&self, body: &[u8]) -> Result<CanonicalBody, Error> {
-        if body.len() > self.max_body_bytes {
-            return Err(Error::BodyTooLarge(
-                "the body exceeds the verifier's limit".into(),
-            ));
-        }
-        canonical::canonicalize(body)
-    }
-
-    // SPEC 4.5: now − max_age ≤ timestamp ≤ now + max_future.
-    fn check_freshness(&self, timestamp_ms: u64, now_ms: u64) -> Result<(), Error> {
-        if timestamp_ms < now_ms.saturating_sub(self.max_age_ms) {
-            return Err(Error::TimestampExpired(
-                "the request timestamp is too old".into(),
-            ));
-        }
-        if timestamp_ms > now_ms.saturating_add(self.max_future_ms) {
-            return Err(Error::TimestampInFuture(
-                "the request timestamp is in the future".into(),
-            ));
-        }
-        Ok(())
+        Ok((signed.certificate, scope, signed.body, daily_charge))
     }
 
     // SPEC 4.5 / 5.1 step 8: the agent's share counted by its URN.
@@ -386,17 +252,15 @@ impl Verifier {
 
     // SPEC 5.1 step 9, in order; a trade counted in its agent's daily total
     // comes back with its charge, taken back if the decision ends denied.
-    #[allow(clippy::too_many_arguments)]
     async fn authorize(
         &self,
         req: &HttpRequest<'_>,
-        path: &str,
-        h: &AgentHeaders<'_>,
-        body: &CanonicalBody,
-        cached: &Arc<CachedCertificate>,
+        signed: &Authenticated<'_>,
         now_ms: u64,
         trace: &mut Trace,
     ) -> Result<(AuditText, Option<DailyCharge>), Error> {
+        let (path, h, body) = (signed.path, &signed.headers, &signed.body);
+        let cached = &signed.certificate;
         let policy = authorization::require_policy(&cached.cert)?;
         let route = authorization::find_route(&self.routes, req.method, path)?;
         let scope = AuditText::from(route.scope.as_str());
@@ -447,13 +311,6 @@ type Allowed = (
     CanonicalBody,
     Option<DailyCharge>,
 );
-
-struct RequiredParts<'h> {
-    audience: &'h str,
-    timestamp: &'h str,
-    timestamp_ms: u64,
-    signature: &'h str,
-}
 
 #[allow(dead_code)]
 fn _assert_send_sync() {

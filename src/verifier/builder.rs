@@ -231,7 +231,7 @@ impl VerifierBuilder {
         let cert_cache = moka::sync::Cache::builder()
             .max_capacity(self.cache_capacity)
             .expire_after(UntilNotAfter)
-            .build();
+            .build_with_hasher(crate::keyed::FastState::default());
         let mut cache_config = self.revocation_cache;
         cache_config.pushed_retention_ms = cache_config
             .pushed_retention_ms
@@ -263,7 +263,7 @@ impl VerifierBuilder {
             risk_threshold: self.risk_threshold,
             trade_fields: self.trade_fields,
             cert_cache,
-            cert_cache_keys: std::collections::hash_map::RandomState::new(),
+            cert_cache_keys: crate::keyed::FastState::default(),
             audit_sink: self.audit_sink,
         })
     }

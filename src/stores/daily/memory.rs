@@ -1,8 +1,6 @@
 //! [`MemoryDailyLimiter`]: the in-process cumulative daily limit
 //! (SPEC 5.3, revision 1.2).
 
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +10,7 @@ use super::{check_config, check_urn, DailyLimiter, DailyLimiterConfig, DailySpen
 use crate::decimal::Decimal;
 use crate::error::{ConfigError, Error};
 use crate::future::BoxFuture;
+use crate::keyed::{FastMap, FastState};
 
 /// Number of independently locked shards (by agent URN).
 const DAILY_SHARDS: usize = 32;
@@ -37,7 +36,7 @@ const DAILY_SHARDS: usize = 32;
 ///   panic, so a poisoned lock is recovered.
 pub struct MemoryDailyLimiter {
     shards: [Mutex<Shard>; DAILY_SHARDS],
-    hasher: RandomState,
+    hasher: FastState,
     config: DailyLimiterConfig,
     /// Totals stored across shards.
     agents: AtomicUsize,
@@ -49,7 +48,7 @@ struct Shard {
     /// The UTC day every total in `totals` belongs to (the newest seen).
     day: u64,
     /// Non-zero totals, by agent URN.
-    totals: HashMap<Box<str>, Decimal>,
+    totals: FastMap<Box<str>, Decimal>,
 }
 
 /// The result of one attempt under a shard lock.
@@ -124,7 +123,7 @@ impl MemoryDailyLimiter {
     fn build(config: DailyLimiterConfig) -> Self {
         MemoryDailyLimiter {
             shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
-            hasher: RandomState::new(),
+            hasher: FastState::default(),
             config,
             agents: AtomicUsize::new(0),
         }
@@ -185,7 +184,7 @@ impl Shard {
             return;
         }
         agents.fetch_sub(self.totals.len(), Ordering::AcqRel);
-        self.totals = HashMap::new();
+        self.totals = FastMap::default();
         self.day = day;
     }
 }

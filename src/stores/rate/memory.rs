@@ -2,8 +2,7 @@
 //! (SPEC 5.5).
 
 use std::cmp::Reverse;
-use std::collections::hash_map::RandomState;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use super::{check_arguments, check_config, RateLimiter, RateLimiterConfig};
 use crate::error::{ConfigError, Error};
 use crate::future::BoxFuture;
+use crate::keyed::{FastMap, FastState};
 
 /// Number of independently locked shards (by agent URN).
 const RATE_SHARDS: usize = 32;
@@ -41,7 +41,7 @@ const PURGE_BATCH: usize = 8;
 ///   simply recovered.
 pub struct MemoryRateLimiter {
     shards: [Mutex<Shard>; RATE_SHARDS],
-    hasher: RandomState,
+    hasher: FastState,
     config: RateLimiterConfig,
     /// Agents tracked across shards.
     agents: AtomicUsize,
@@ -59,7 +59,7 @@ struct Window {
 /// One shard: the agents whose URNs hash to it.
 #[derive(Default)]
 struct Shard {
-    windows: HashMap<Arc<str>, Window>,
+    windows: FastMap<Arc<str>, Window>,
     /// Exactly one entry per tracked agent: when to look at it again
     /// (its history empties then, unless it acted since).
     checks: BinaryHeap<Reverse<(u64, Arc<str>)>>,
@@ -116,7 +116,7 @@ impl MemoryRateLimiter {
     fn build(config: RateLimiterConfig) -> Self {
         MemoryRateLimiter {
             shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
-            hasher: RandomState::new(),
+            hasher: FastState::default(),
             config,
             agents: AtomicUsize::new(0),
             stamps: AtomicUsize::new(0),
