@@ -113,6 +113,7 @@ pub fn trade(name: &str) -> Signed {
 
 /// Runs a signed request through the verifier, awaiting it (for sources
 /// that need the tokio runtime).
+#[cfg_attr(not(feature = "fetch"), allow(dead_code))]
 pub async fn verify_async(v: &Verifier, s: &Signed) -> Result<VerifiedRequest, Denial> {
     let pairs: Vec<(&str, &[u8])> = s
         .headers
@@ -123,6 +124,8 @@ pub async fn verify_async(v: &Verifier, s: &Signed) -> Result<VerifiedRequest, D
         .await
 }
 
+/// The denial code of the named fixture's trade, awaited.
+#[cfg_attr(not(feature = "fetch"), allow(dead_code))]
 pub async fn code_async(v: &Verifier, name: &str) -> Option<&'static str> {
     verify_async(v, &trade(name))
         .await
