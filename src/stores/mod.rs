@@ -17,3 +17,4 @@ pub mod rate;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod revoked;
+pub(crate) mod sharded;

@@ -2,15 +2,15 @@
 //! (SPEC 5.3, revision 1.2).
 
 use std::fmt;
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 
 use super::{check_config, check_urn, DailyLimiter, DailyLimiterConfig, DailySpend};
 use crate::decimal::Decimal;
 use crate::error::{ConfigError, Error};
 use crate::future::BoxFuture;
-use crate::keyed::{FastMap, FastState};
+use crate::keyed::FastMap;
+use crate::stores::sharded::{lock, Sharded};
 
 /// Number of independently locked shards (by agent URN).
 const DAILY_SHARDS: usize = 32;
@@ -35,8 +35,7 @@ const DAILY_SHARDS: usize = 32;
 ///   await; a shard's state is consistent between statements that can
 ///   panic, so a poisoned lock is recovered.
 pub struct MemoryDailyLimiter {
-    shards: [Mutex<Shard>; DAILY_SHARDS],
-    hasher: FastState,
+    shards: Sharded<Shard, DAILY_SHARDS>,
     config: DailyLimiterConfig,
     /// Totals stored across shards.
     agents: AtomicUsize,
@@ -76,7 +75,7 @@ impl MemoryDailyLimiter {
     /// hot path (no boxed future). Same answers.
     pub fn try_add_now(&self, spend: DailySpend<'_>) -> Result<(), Error> {
         check_urn(spend.agent_urn)?;
-        let shard = self.shard_for(spend.agent_urn);
+        let shard = self.shards.shard_for(spend.agent_urn);
         match self.attempt(shard, spend) {
             Attempt::Done(result) => result,
             Attempt::Full => {
@@ -92,7 +91,7 @@ impl MemoryDailyLimiter {
     /// The synchronous form of [`DailyLimiter::refund`]. Same answers.
     pub fn refund_now(&self, agent_urn: &str, day: u64, size: &Decimal) -> Result<(), Error> {
         check_urn(agent_urn)?;
-        let mut shard = lock(self.shard_for(agent_urn));
+        let mut shard = lock(self.shards.shard_for(agent_urn));
         if shard.day != day {
             // That day's totals are gone (or were never kept here): nothing
             // to take back.
@@ -122,17 +121,10 @@ impl MemoryDailyLimiter {
 
     fn build(config: DailyLimiterConfig) -> Self {
         MemoryDailyLimiter {
-            shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
-            hasher: FastState::default(),
+            shards: Sharded::default(),
             config,
             agents: AtomicUsize::new(0),
         }
-    }
-
-    fn shard_for(&self, urn: &str) -> &Mutex<Shard> {
-        let index = (self.hasher.hash_one(urn) % DAILY_SHARDS as u64) as usize;
-        // In bounds: `index < DAILY_SHARDS`, the array's length.
-        &self.shards[index]
     }
 
     // SPEC 5.3 (1.2): this trade fits if the agent's total today, this trade
@@ -169,7 +161,7 @@ impl MemoryDailyLimiter {
     // Bounded memory: before answering `overloaded`, every shard still
     // holding a day before `day` drops it. Today's totals stay.
     fn drop_days_before(&self, day: u64) {
-        for shard in &self.shards {
+        for shard in self.shards.all() {
             lock(shard).roll_to(day, &self.agents);
         }
     }
@@ -196,12 +188,6 @@ fn reserve_one(counter: &AtomicUsize, cap: usize) -> bool {
             (n < cap).then_some(n + 1)
         })
         .is_ok()
-}
-
-// A shard's state is consistent between statements that can panic, so a
-// poisoned lock is recovered rather than propagated.
-fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Default for MemoryDailyLimiter {

@@ -4,12 +4,13 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 
 use super::{check_record, NonceRecord, NonceStore, NonceStoreConfig};
 use crate::error::{ConfigError, Error};
 use crate::future::BoxFuture;
 use crate::keyed::{FastMap, Keyed128};
+use crate::stores::sharded::{lock, Sharded};
 
 /// Number of independently locked shards (by agent).
 const NONCE_SHARDS: usize = 32;
@@ -46,7 +47,7 @@ type PairKey = [u8; 16];
 /// * Locks: a shard's state is never left half-updated (no code path panics
 ///   while holding it), so a poisoned lock is simply recovered.
 pub struct MemoryNonceStore {
-    shards: [Mutex<Shard>; NONCE_SHARDS],
+    shards: Sharded<Shard, NONCE_SHARDS>,
     agent_keys: Keyed128,
     pair_keys: Keyed128,
     /// Expiry-heap entries across all shards: an upper bound on live pairs,
@@ -113,7 +114,7 @@ impl MemoryNonceStore {
             .hash(&[record.cert_sha256, record.nonce.as_bytes()]);
         // SPEC 4.5: a recorded pair is live at least at the moment it is recorded.
         let keep_until = record.keep_until_ms.max(now_ms);
-        let shard = self.shard_for(agent);
+        let shard = self.shards.shard_for(&agent);
         match self.attempt(shard, agent, &key, keep_until, now_ms) {
             Attempt::Done(result) => result,
             Attempt::Full => {
@@ -127,9 +128,8 @@ impl MemoryNonceStore {
     }
 
     fn build(config: NonceStoreConfig) -> Self {
-        let shards = std::array::from_fn(|_| Mutex::new(Shard::default()));
         MemoryNonceStore {
-            shards,
+            shards: Sharded::default(),
             agent_keys: Keyed128::random(),
             pair_keys: Keyed128::random(),
             slots: AtomicUsize::new(0),
@@ -145,12 +145,6 @@ impl MemoryNonceStore {
             u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
             u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]),
         )
-    }
-
-    fn shard_for(&self, agent: AgentKey) -> &Mutex<Shard> {
-        let index = (agent.0 % NONCE_SHARDS as u64) as usize;
-        // In bounds: `index < NONCE_SHARDS`, the array's length.
-        &self.shards[index]
     }
 
     // SPEC 4.5: check, then record if absent, all under the shard's lock.
@@ -207,7 +201,7 @@ impl MemoryNonceStore {
 
     // SPEC 4.5: before saying `overloaded`, every expired pair is purged.
     fn purge_all(&self, now: u64) {
-        for shard in self.shards.iter() {
+        for shard in self.shards.all() {
             lock(shard).purge(now, usize::MAX, &self.slots);
         }
     }
@@ -278,12 +272,6 @@ impl Shard {
             }
         }
     }
-}
-
-// A shard's state is consistent between statements that can panic, so a
-// poisoned lock is recovered rather than propagated.
-fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn store_full() -> Error {

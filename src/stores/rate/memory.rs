@@ -4,14 +4,14 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use super::{check_arguments, check_config, RateLimiter, RateLimiterConfig};
 use crate::error::{ConfigError, Error};
 use crate::future::BoxFuture;
-use crate::keyed::{FastMap, FastState};
+use crate::keyed::FastMap;
+use crate::stores::sharded::{lock, Sharded};
 
 /// Number of independently locked shards (by agent URN).
 const RATE_SHARDS: usize = 32;
@@ -40,8 +40,7 @@ const PURGE_BATCH: usize = 8;
 /// * Locks: a shard's state is never left half-updated, so a poisoned lock is
 ///   simply recovered.
 pub struct MemoryRateLimiter {
-    shards: [Mutex<Shard>; RATE_SHARDS],
-    hasher: FastState,
+    shards: Sharded<Shard, RATE_SHARDS>,
     config: RateLimiterConfig,
     /// Agents tracked across shards.
     agents: AtomicUsize,
@@ -100,7 +99,7 @@ impl MemoryRateLimiter {
     ) -> Result<(), Error> {
         check_arguments(agent_urn, max_actions, period_ms)?;
         let limit = self.effective_limit(max_actions);
-        let shard = self.shard_for(agent_urn);
+        let shard = self.shards.shard_for(agent_urn);
         match self.attempt(shard, agent_urn, limit, period_ms, now_ms) {
             Attempt::Done(result) => result,
             Attempt::Full => {
@@ -115,8 +114,7 @@ impl MemoryRateLimiter {
 
     fn build(config: RateLimiterConfig) -> Self {
         MemoryRateLimiter {
-            shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
-            hasher: FastState::default(),
+            shards: Sharded::default(),
             config,
             agents: AtomicUsize::new(0),
             stamps: AtomicUsize::new(0),
@@ -129,12 +127,6 @@ impl MemoryRateLimiter {
         usize::try_from(max_actions)
             .unwrap_or(usize::MAX)
             .min(self.config.max_actions_per_agent)
-    }
-
-    fn shard_for(&self, urn: &str) -> &Mutex<Shard> {
-        let index = (self.hasher.hash_one(urn) % RATE_SHARDS as u64) as usize;
-        // In bounds: `index < RATE_SHARDS`, the array's length.
-        &self.shards[index]
     }
 
     // SPEC 5.5: count the window, then record if below the limit, all under
@@ -193,7 +185,7 @@ impl MemoryRateLimiter {
 
     // Before answering `overloaded`, every idle agent is dropped.
     fn purge_all(&self, now: u64) {
-        for shard in &self.shards {
+        for shard in self.shards.all() {
             lock(shard).purge(now, usize::MAX, &self.agents, &self.stamps);
         }
     }
@@ -307,12 +299,6 @@ fn reserve_one(counter: &AtomicUsize, cap: usize) -> bool {
             (n < cap).then_some(n + 1)
         })
         .is_ok()
-}
-
-// A shard's state is consistent between statements that can panic, so a
-// poisoned lock is recovered rather than propagated.
-fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Default for MemoryRateLimiter {
