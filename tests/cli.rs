@@ -3,28 +3,18 @@
 //! 2 usage or configuration error).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kakunin-verify");
+#[path = "common/cli.rs"]
+mod cli;
+use cli::json_lines;
 
 fn v1() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testvectors/v1")
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(v1())
-        .output()
-        .unwrap()
-}
-
-fn json_lines(o: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    cli::run_in(&v1(), args)
 }
 
 #[test]

@@ -3,30 +3,20 @@
 //! node-forge Kakunin fixtures in testdata/kakunin/.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kakunin-verify");
+#[path = "common/cli.rs"]
+mod cli;
+use cli::json_lines;
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kakunin")
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir())
-        .output()
-        .unwrap()
-}
-
-fn json_lines(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    cli::run_in(&dir(), args)
 }
 
 fn manifest() -> Value {

@@ -17,7 +17,9 @@ use common::{sign, Signed, NOW_MS};
 use daily_pki::{Amount, DailyPki, Policy};
 use redis_server::RedisServer;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kakunin-verify");
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{json_lines, BIN};
 const TRADE: &str = r#"{"market":"EUR_USD","size":1000,"direction":"BUY"}"#;
 
 struct Dir(PathBuf);
@@ -81,12 +83,9 @@ fn run(dir: &Path, store: &str, requests: &[PathBuf]) -> Output {
 }
 
 fn codes(out: &Output) -> Vec<Option<String>> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
-            v["code"].as_str().map(str::to_owned)
-        })
+    json_lines(out)
+        .iter()
+        .map(|v| v["code"].as_str().map(str::to_owned))
         .collect()
 }
 
