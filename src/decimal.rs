@@ -19,6 +19,9 @@ pub const MAX_DECIMAL_EXPONENT: i64 = 10_000;
 /// A non-negative exact decimal: `digits × 10^exponent`, normalized so the
 /// digits have no leading or trailing zeros (zero has no digits).
 ///
+/// The digits are held inline (at most [`MAX_DECIMAL_DIGITS`]): parsing,
+/// comparing, adding and subtracting never allocate.
+///
 /// ```
 /// use kakunin_verify::decimal::Decimal;
 /// let limit = Decimal::from_parts(50_000, 0);
@@ -30,36 +33,154 @@ pub const MAX_DECIMAL_EXPONENT: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decimal {
     /// ASCII digits, no leading or trailing zero; empty for zero.
-    digits: Vec<u8>,
+    digits: Digits,
     /// Power of ten applied to `digits`.
     exponent: i64,
+}
+
+/// At most [`MAX_DECIMAL_DIGITS`] ASCII digits, inline. Equality, hashing
+/// and `Debug` see only the digits in use.
+#[derive(Clone)]
+struct Digits {
+    buf: [u8; MAX_DECIMAL_DIGITS],
+    len: usize,
+}
+
+impl Digits {
+    const EMPTY: Digits = Digits {
+        buf: [0; MAX_DECIMAL_DIGITS],
+        len: 0,
+    };
+
+    fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl PartialEq for Digits {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Digits {}
+
+impl std::hash::Hash for Digits {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl fmt::Debug for Digits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
+/// Collects the significant digits of a stream of digits: leading zeros
+/// are dropped, zeros after a significant digit are held back (counted)
+/// until another significant digit follows, so whatever their number only
+/// the significant digits take room.
+struct DigitSink {
+    digits: Digits,
+    held_zeros: usize,
+    /// More than [`MAX_DECIMAL_DIGITS`] significant digits came.
+    overflow: bool,
+}
+
+impl DigitSink {
+    fn new() -> Self {
+        DigitSink {
+            digits: Digits::EMPTY,
+            held_zeros: 0,
+            overflow: false,
+        }
+    }
+
+    fn push(&mut self, d: u8) {
+        if d == b'0' {
+            if !self.digits.is_empty() {
+                self.held_zeros = self.held_zeros.saturating_add(1);
+            }
+            return;
+        }
+        let len = self.digits.len;
+        let end = len.saturating_add(self.held_zeros).saturating_add(1);
+        match self.digits.buf.get_mut(len..end) {
+            Some([zeros @ .., last]) => {
+                zeros.fill(b'0');
+                *last = d;
+                self.digits.len = end;
+                self.held_zeros = 0;
+            }
+            _ => self.overflow = true,
+        }
+    }
+
+    /// The normalized decimal `digits pushed × 10^exponent`; `None` past
+    /// [`MAX_DECIMAL_DIGITS`] significant digits.
+    fn finish(self, exponent: i64) -> Option<Decimal> {
+        if self.overflow {
+            return None;
+        }
+        if self.digits.is_empty() {
+            return Some(Decimal::zero());
+        }
+        let trailing = i64::try_from(self.held_zeros).unwrap_or(i64::MAX);
+        Some(Decimal {
+            digits: self.digits,
+            exponent: exponent.saturating_add(trailing),
+        })
+    }
 }
 
 impl Decimal {
     /// Zero.
     pub fn zero() -> Self {
         Decimal {
-            digits: Vec::new(),
+            digits: Digits::EMPTY,
             exponent: 0,
         }
     }
 
     /// `mantissa × 10^exponent`.
     pub fn from_parts(mantissa: u128, exponent: i32) -> Self {
-        Self::normalize(mantissa.to_string().into_bytes(), i64::from(exponent))
+        // u128::MAX has 39 digits; written most significant first.
+        let mut rev = [0u8; 39];
+        let mut n = 0;
+        let mut m = mantissa;
+        while m > 0 {
+            if let Some(slot) = rev.get_mut(n) {
+                *slot = b'0' + (m % 10) as u8;
+            }
+            m /= 10;
+            n += 1;
+        }
+        let mut sink = DigitSink::new();
+        for &d in rev.get(..n).unwrap_or_default().iter().rev() {
+            sink.push(d);
+        }
+        // At most 39 digits: never past the limit.
+        sink.finish(i64::from(exponent))
+            .unwrap_or_else(Decimal::zero)
     }
 
-    fn normalize(mut digits: Vec<u8>, mut exponent: i64) -> Self {
-        let lead = digits.iter().take_while(|&&d| d == b'0').count();
-        digits.drain(..lead);
-        while digits.last() == Some(&b'0') {
-            digits.pop();
-            exponent = exponent.saturating_add(1);
+    /// The normalized decimal `digits × 10^exponent` (any leading and
+    /// trailing zeros); `None` past [`MAX_DECIMAL_DIGITS`] significant digits.
+    fn normalize(digits: &[u8], exponent: i64) -> Option<Self> {
+        let mut sink = DigitSink::new();
+        for &d in digits {
+            sink.push(d);
         }
-        if digits.is_empty() {
-            exponent = 0;
-        }
-        Decimal { digits, exponent }
+        sink.finish(exponent)
     }
 
     /// Parses a non-negative JSON number text (RFC 8259 grammar) exactly.
@@ -72,10 +193,10 @@ impl Decimal {
             let rest = Decimal::parse_json_number(text.get(1..)?)?;
             return rest.is_zero().then_some(rest);
         }
-        let mut digits = Vec::with_capacity(b.len());
+        let mut sink = DigitSink::new();
         let int_start = i;
         while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            digits.push(*c);
+            sink.push(*c);
             i += 1;
         }
         let int_len = i - int_start;
@@ -87,7 +208,7 @@ impl Decimal {
             i += 1;
             let frac_start = i;
             while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-                digits.push(*c);
+                sink.push(*c);
                 i += 1;
             }
             if i == frac_start {
@@ -122,8 +243,7 @@ impl Decimal {
         if i != b.len() {
             return None;
         }
-        let d = Decimal::normalize(digits, exponent);
-        (d.digits.len() <= MAX_DECIMAL_DIGITS).then_some(d)
+        sink.finish(exponent)
     }
 
     /// Parses exactly the text [`Display`](fmt::Display) writes (the plain
@@ -172,17 +292,24 @@ impl Decimal {
         let (low, width) = aligned_width(self, other)?;
         let a = self.aligned(low, width)?;
         let b = other.aligned(low, width)?;
-        let mut sum = vec![b'0'; width];
+        // One more position in front for the carry.
+        let mut sum = [b'0'; ALIGNED + 1];
         let mut carry = 0u8;
-        for ((s, x), y) in sum.iter_mut().zip(&a).zip(&b).rev() {
+        for ((s, x), y) in sum
+            .get_mut(1..=width)?
+            .iter_mut()
+            .zip(a.get(..width)?)
+            .zip(b.get(..width)?)
+            .rev()
+        {
             let t = (x - b'0') + (y - b'0') + carry;
             *s = b'0' + t % 10;
             carry = t / 10;
         }
-        if carry != 0 {
-            sum.insert(0, b'0' + carry);
+        if let Some(first) = sum.first_mut() {
+            *first = b'0' + carry;
         }
-        Decimal::normalize(sum, low).within_digit_limit()
+        Decimal::normalize(sum.get(..=width)?, low)
     }
 
     /// `self − other`, exact; `None` when `other > self` (a decimal is never
@@ -205,9 +332,15 @@ impl Decimal {
         let (low, width) = aligned_width(self, other)?;
         let a = self.aligned(low, width)?;
         let b = other.aligned(low, width)?;
-        let mut diff = vec![b'0'; width];
+        let mut diff = [b'0'; ALIGNED];
         let mut borrow = 0u8;
-        for ((s, x), y) in diff.iter_mut().zip(&a).zip(&b).rev() {
+        for ((s, x), y) in diff
+            .get_mut(..width)?
+            .iter_mut()
+            .zip(a.get(..width)?)
+            .zip(b.get(..width)?)
+            .rev()
+        {
             let take = (y - b'0') + borrow;
             let have = x - b'0';
             if have >= take {
@@ -222,25 +355,20 @@ impl Decimal {
         if borrow != 0 {
             return None;
         }
-        Decimal::normalize(diff, low).within_digit_limit()
+        Decimal::normalize(diff.get(..width)?, low)
     }
 
     /// The digits written out over `width` positions whose lowest has the
-    /// power `low` (`low <= self.exponent`, `magnitude <= low + width`).
-    fn aligned(&self, low: i64, width: usize) -> Option<Vec<u8>> {
+    /// power `low` (`low <= self.exponent`, `magnitude <= low + width`),
+    /// in the first `width` bytes.
+    fn aligned(&self, low: i64, width: usize) -> Option<[u8; ALIGNED]> {
         let trailing = usize::try_from(self.exponent.checked_sub(low)?).ok()?;
-        let leading = width
-            .checked_sub(trailing)?
-            .checked_sub(self.digits.len())?;
-        let mut out = Vec::with_capacity(width);
-        out.resize(leading, b'0');
-        out.extend_from_slice(&self.digits);
-        out.resize(width, b'0');
+        let digits = self.digits.as_slice();
+        let leading = width.checked_sub(trailing)?.checked_sub(digits.len())?;
+        let mut out = [b'0'; ALIGNED];
+        out.get_mut(leading..leading + digits.len())?
+            .copy_from_slice(digits);
         Some(out)
-    }
-
-    fn within_digit_limit(self) -> Option<Decimal> {
-        (self.digits.len() <= MAX_DECIMAL_DIGITS).then_some(self)
     }
 
     /// `true` for zero.
@@ -256,6 +384,9 @@ impl Decimal {
     }
 }
 
+/// Positions two aligned operands may span (see [`aligned_width`]).
+const ALIGNED: usize = MAX_DECIMAL_DIGITS + 1;
+
 // The common lowest power and the number of positions two non-zero decimals
 // span. A span wider than the digit limit (plus one position a carry or
 // borrow can add or remove) cannot give a result within the limit: the
@@ -266,7 +397,7 @@ fn aligned_width(a: &Decimal, b: &Decimal) -> Option<(i64, usize)> {
     let low = a.exponent.min(b.exponent);
     let high = a.magnitude().max(b.magnitude());
     let width = usize::try_from(high.checked_sub(low)?).ok()?;
-    (width <= MAX_DECIMAL_DIGITS + 1).then_some((low, width))
+    (width <= ALIGNED).then_some((low, width))
 }
 
 impl Ord for Decimal {
@@ -282,7 +413,7 @@ impl Ord for Decimal {
         // is a trailing zero).
         self.magnitude()
             .cmp(&other.magnitude())
-            .then_with(|| self.digits.cmp(&other.digits))
+            .then_with(|| self.digits.as_slice().cmp(other.digits.as_slice()))
     }
 }
 
@@ -298,7 +429,7 @@ impl fmt::Display for Decimal {
         if self.is_zero() {
             return f.write_str("0");
         }
-        let digits = std::str::from_utf8(&self.digits).map_err(|_| fmt::Error)?;
+        let digits = std::str::from_utf8(self.digits.as_slice()).map_err(|_| fmt::Error)?;
         if self.exponent >= 0 {
             f.write_str(digits)?;
             for _ in 0..self.exponent {
@@ -352,6 +483,28 @@ mod tests {
         ] {
             assert!(Decimal::parse_json_number(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_significant_digits_count_towards_the_limit() {
+        // Any number of leading and trailing zeros: held inline as one digit.
+        let zeros = "0".repeat(5_000);
+        assert_eq!(d(&format!("1{zeros}")), Decimal::from_parts(1, 5_000));
+        assert_eq!(d(&format!("0.{zeros}1")), Decimal::from_parts(1, -5_001));
+        assert_eq!(d(&format!("0.{zeros}")), Decimal::zero());
+        assert_eq!(d(&format!("{}e-2", "7".repeat(64))).to_string().len(), 65);
+        // Zeros between significant digits do count.
+        let inner = "0".repeat(MAX_DECIMAL_DIGITS - 2);
+        assert!(Decimal::parse_json_number(&format!("1{inner}1")).is_some());
+        assert!(Decimal::parse_json_number(&format!("1{inner}01")).is_none());
+        assert!(Decimal::parse_json_number(&format!("1.{inner}01{zeros}")).is_none());
+        assert!(Decimal::parse_json_number(&"9".repeat(MAX_DECIMAL_DIGITS + 1)).is_none());
+        // Equal values compare and hash equal however they were built.
+        let set: std::collections::HashSet<Decimal> =
+            [d("1.50"), Decimal::from_parts(15, -1), d("15e-1")]
+                .into_iter()
+                .collect();
+        assert_eq!(set.len(), 1);
     }
 
     #[test]

@@ -22,7 +22,6 @@ use crate::certificate::profile::ProfileOptions;
 use crate::certificate::ExtensionOids;
 use crate::chain::TrustStore;
 use crate::clock::Clock;
-use crate::digest::sha256;
 use crate::error::Error;
 use crate::replay::NonceRecord;
 use crate::request::{self, AgentHeaders};
@@ -244,7 +243,7 @@ impl Verifier {
         self.check_audience(parts.audience)?;
         let path = request::check_target(req.target)?;
         let body = self.check_body(req.body)?;
-        let body_sha256 = sha256(body.canonical_bytes());
+        let body_sha256 = body.sha256();
         trace.body_sha256 = Some(body_sha256);
 
         // Step 2: freshness.

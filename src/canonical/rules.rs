@@ -4,7 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
 use super::malformed;
-use super::tape::Tape;
+use super::tape::{member, Tape, WORD};
 use crate::error::Error;
 
 // SPEC 4.3 / RFC 7493 2.1: a noncharacter is U+FDD0–U+FDEF or any code point
@@ -29,8 +29,8 @@ pub(super) fn noncharacter_utf8(at: &[u8]) -> bool {
 // SPEC 4.3 / RFC 7493 2.3: no two members of one object with the same name
 // after unescaping. `members` is sorted in RFC 8785 order, so equal names are
 // neighbours.
-pub(super) fn check_exact_duplicates(tape: &Tape, members: &[u32]) -> Result<(), Error> {
-    let mut names = members.iter().map(|&m| tape.text_at(m));
+pub(super) fn check_exact_duplicates(tape: Tape<'_>, members: &[[u8; WORD]]) -> Result<(), Error> {
+    let mut names = members.iter().map(|&m| tape.bytes_at(member(m)));
     let Some(mut prev) = names.next() else {
         return Ok(());
     };
@@ -106,7 +106,7 @@ const INLINE_NAMES: usize = 32;
 // upper-casing followed by lower-casing (`market`/`MARKET`, `size`/`sıze`/
 // `ſize`). Linear: each name is folded once into a keyed (SipHash, random
 // key) 64-bit hash; only names whose hashes collide are compared in full.
-pub(super) fn check_case_twins(tape: &Tape) -> Result<(), Error> {
+pub(super) fn check_case_twins(tape: Tape<'_>) -> Result<(), Error> {
     let names = tape.members(0);
     if names.len() < 2 {
         return Ok(());
@@ -124,7 +124,7 @@ pub(super) fn check_case_twins(tape: &Tape) -> Result<(), Error> {
         }
     };
     for (slot, &m) in hashes.iter_mut().zip(names) {
-        *slot = fold_hash(&state, tape.text_at(m));
+        *slot = fold_hash(&state, tape.text_at(member(m)));
     }
     hashes.sort_unstable();
     let mut prev = None;
@@ -139,10 +139,15 @@ pub(super) fn check_case_twins(tape: &Tape) -> Result<(), Error> {
 
 /// The names whose folded hash is `h`, compared in full (a twin, or a 2^-64
 /// hash collision that is then let through).
-fn confirm_twins(tape: &Tape, names: &[u32], state: &RandomState, h: u64) -> Result<(), Error> {
+fn confirm_twins(
+    tape: Tape<'_>,
+    names: &[[u8; WORD]],
+    state: &RandomState,
+    h: u64,
+) -> Result<(), Error> {
     let group: Vec<&str> = names
         .iter()
-        .map(|&m| tape.text_at(m))
+        .map(|&m| tape.text_at(member(m)))
         .filter(|n| fold_hash(state, n) == h)
         .collect();
     for (i, a) in group.iter().enumerate() {
