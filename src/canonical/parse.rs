@@ -70,7 +70,7 @@ pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Parsed, Error> 
         return Err(malformed_at("trailing data after the JSON value", p.pos));
     }
     if mode == Mode::RequestBody {
-        check_case_twins(p.tape())?;
+        check_case_twins(&mut p.buf, p.b)?;
     }
     // The canonical bytes follow the tape, and every offset is 32 bits.
     offset(p.buf.len().saturating_add(p.canonical_len)).ok_or_else(too_large)?;

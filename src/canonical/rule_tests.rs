@@ -93,6 +93,33 @@ fn spec_4_3_top_level_case_twins_rejected() {
     ok("{\"size\":1,\"sizes\":2,\"si\u{17e}e\":3,\"i\":4,\"\u{130}\":5}");
 }
 
+// SPEC 4.3 case twins among many top-level members: found wherever their
+// hashes are kept (a stack array up to 32 names; past that the buffer's
+// spare capacity when the values leave enough room, else a vector).
+#[test]
+fn spec_4_3_top_level_case_twins_rejected_among_many_members() {
+    let two_letters = |i: usize| {
+        format!(
+            "{}{}",
+            char::from(b'a' + (i / 26) as u8),
+            char::from(b'a' + (i % 26) as u8)
+        )
+    };
+    for (members, value) in [(20, "0"), (200, "\"a long enough value\""), (200, "0")] {
+        let names: Vec<String> = (0..members).map(two_letters).collect();
+        let object = |extra: &str| {
+            let mut all: Vec<String> = names.iter().map(|n| format!("\"{n}\":{value}")).collect();
+            all.insert(members / 2, extra.to_owned());
+            format!("{{{}}}", all.join(","))
+        };
+        ok(&object(r#""Market":1"#));
+        rejected(object(r#""Market":1,"MARKET":2"#).as_bytes());
+        rejected(object("\"SIZE\":1,\"\u{17f}ize\":2").as_bytes());
+        // A name twin of one of the many.
+        rejected(object(r#""AB":1"#).as_bytes());
+    }
+}
+
 #[test]
 fn spec_4_3_case_twins_below_the_top_level_are_allowed() {
     ok("{\"x\":{\"size\":1,\"\u{17f}ize\":2,\"s\u{131}ze\":3}}");
