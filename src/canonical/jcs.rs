@@ -190,8 +190,9 @@ impl Writer<'_> {
             .saturating_add(node.len() as usize)
             .min(self.buf.len());
         self.buf.push(b'"');
-        let mut run = start.min(end);
-        for j in run..end {
+        let first = start.min(end);
+        let mut run = first;
+        for j in first..end {
             let Some(&c) = self.buf.get(j) else { break };
             let short: &[u8] = match c {
                 b'"' => b"\\\"",
