@@ -223,6 +223,42 @@ fn canonical_buffer_is_allocated_once_and_never_grown() {
     }
 }
 
+/// SPEC 4.3: the verified value handed to the application is the value of
+/// the canonical bytes — every string and number view resolves to the right
+/// text, whether it is kept after its record (escapes, rewritten numbers) or
+/// read from the canonical bytes (everything else).
+#[test]
+fn canonical_views_read_the_same_value_as_the_canonical_bytes() {
+    for body in [
+        r#"{"a":[0,-1.5e3,true,false,null,"x"],"b":{"c":"\n\u0001\"","d":1e20}}"#,
+        r#"{"\u00e9":"\u0000\u001f","è":"\t","s\"q":{"k\\":"\/"},"n":[1.50,-0,7]}"#,
+        r#"{"z":{"y":{"x":{}}},"m":"a,b:c[d{e","e":"","\ud83d\ude00":["\u20ac",1E2]}"#,
+    ] {
+        let c = ok(body);
+        // Written back by serde_json and canonicalized again: the same bytes.
+        let from_views = serde_json::to_vec(&c.to_serde_json()).unwrap();
+        assert_eq!(
+            canonicalize_rfc8785(&from_views).unwrap(),
+            c.canonical_bytes(),
+            "{body}"
+        );
+    }
+    let c = ok(r#"{"s\"q":{"k\\":"\/"},"n":1.50,"plain":"v"}"#);
+    assert_eq!(
+        c.get("s\"q")
+            .and_then(|o| o.get("k\\"))
+            .and_then(JsonValue::as_str),
+        Some("/")
+    );
+    assert_eq!(
+        c.get("n")
+            .and_then(JsonValue::as_number)
+            .map(|n| n.source_text()),
+        Some("1.50")
+    );
+    assert_eq!(c.get("plain").and_then(JsonValue::as_str), Some("v"));
+}
+
 /// SPEC 4.4 `BODY_SHA256`: the hash computed while writing is the SHA-256
 /// of the canonical bytes, for bodies written in one chunk and in many.
 #[test]
