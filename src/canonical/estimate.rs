@@ -67,21 +67,22 @@ fn string(body: &[u8], at: usize) -> (usize, usize) {
     let (mut raw, mut inline, mut canonical) = (0usize, 0usize, 0usize);
     let mut escaped = false;
     loop {
-        match body.get(end) {
-            None | Some(b'"') => break,
-            Some(b'\\') => {
-                escaped = true;
-                let (len, unescaped, written) =
-                    escape_bound(body.get(end + 1..).unwrap_or_default());
-                inline += unescaped;
-                canonical += written;
-                end += len;
-            }
-            Some(_) => {
-                raw += 1;
-                end += 1;
-            }
+        // Raw bytes up to the next quote or backslash, in one scan.
+        let rest = body.get(end..).unwrap_or_default();
+        let run = rest
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\')
+            .unwrap_or(rest.len());
+        raw += run;
+        end += run;
+        if body.get(end) != Some(&b'\\') {
+            break;
         }
+        escaped = true;
+        let (len, unescaped, written) = escape_bound(body.get(end + 1..).unwrap_or_default());
+        inline += unescaped;
+        canonical += written;
+        end += len;
     }
     let inline = if escaped { raw + inline } else { 0 };
     (HEADER + inline + raw + canonical + 2, end + 1)
@@ -104,11 +105,19 @@ fn escape_bound(after: &[u8]) -> (usize, usize, usize) {
 /// The number starting at `at`: its header, its source text if JCS may
 /// write it differently, and a bound on its canonical form.
 fn number(body: &[u8], at: usize) -> (usize, usize) {
-    let len = token_len(body, at, |c| {
-        c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')
-    });
+    // One pass over the token: its length, and whether it has a fraction
+    // or an exponent.
+    let (mut len, mut fraction, mut exponent) = (0, false, false);
+    for &c in body.get(at..).unwrap_or_default() {
+        match c {
+            b'0'..=b'9' | b'-' | b'+' => {}
+            b'.' => fraction = true,
+            b'e' | b'E' => exponent = true,
+            _ => break,
+        }
+        len += 1;
+    }
     let text = body.get(at..at + len).unwrap_or_default();
-    let exponent = text.iter().any(|c| matches!(c, b'e' | b'E'));
     let canonical = if exponent {
         // Rare: the exact length, from the same formatting the writer uses.
         jcs_len(text).unwrap_or(MAX_NUMBER_JCS)
@@ -119,7 +128,7 @@ fn number(body: &[u8], at: usize) -> (usize, usize) {
         // Without an exponent and exact, JCS never writes more digits.
         len
     };
-    let inline = if maybe_rewritten(text, exponent) {
+    let inline = if maybe_rewritten(text, fraction, exponent) {
         len
     } else {
         0
@@ -129,14 +138,14 @@ fn number(body: &[u8], at: usize) -> (usize, usize) {
 
 /// Whether JCS may write the number `text` differently from its source:
 /// an exponent, a trailing fractional zero, `-0`, a magnitude below 10^-6
-/// (exponent form), or too many digits for the fast paths.
-fn maybe_rewritten(text: &[u8], exponent: bool) -> bool {
-    let fraction = text.contains(&b'.');
+/// (exponent form; in JSON grammar such a number starts `0.000000` or
+/// `-0.000000`), or too many digits for the fast paths.
+fn maybe_rewritten(text: &[u8], fraction: bool, exponent: bool) -> bool {
+    let unsigned = text.strip_prefix(b"-").unwrap_or(text);
     exponent
         || text.len() > SHORT_NUMBER
-        || (fraction && text.ends_with(b"0"))
+        || (fraction && (text.ends_with(b"0") || unsigned.starts_with(b"0.000000")))
         || text == b"-0"
-        || text.windows(8).any(|w| w == b"0.000000")
 }
 
 /// The JCS length of a number token, `None` if it is not a finite number.

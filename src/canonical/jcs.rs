@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use ring::digest::{Context, SHA256};
 
 use super::parse::Parsed;
-use super::tape::{word, Kind, Node, Tape, FALSE, HEADER, TRUE, WORD};
+use super::tape::{member, word, Kind, Node, Tape, FALSE, HEADER, TRUE, WORD};
 
 /// RFC 8785 3.2.3: member names sorted by their UTF-16 code units, on the
 /// names' UTF-8 bytes.
@@ -27,6 +27,31 @@ pub(super) fn utf16_cmp(a: &[u8], b: &[u8]) -> Ordering {
         Ordering::Less
     } else {
         x.cmp(y)
+    }
+}
+
+/// Objects of up to this many members are sorted on a stack array of their
+/// names (each name's record read once, not on every comparison).
+const SMALL_OBJECT: usize = 16;
+
+/// RFC 8785 3.2.3: sorts an object's member index (the offsets of its
+/// member-name records) by the names' UTF-16 code units, in place, without
+/// allocating.
+pub(super) fn sort_members(tape: Tape<'_>, index: &mut [[u8; WORD]]) {
+    let mut small: [(&[u8], [u8; WORD]); SMALL_OBJECT] = [(&[], [0; WORD]); SMALL_OBJECT];
+    match small.get_mut(..index.len()) {
+        Some(names) => {
+            for (slot, &m) in names.iter_mut().zip(index.iter()) {
+                *slot = (tape.bytes_at(member(m)), m);
+            }
+            names.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+            for (m, &(_, sorted)) in index.iter_mut().zip(names.iter()) {
+                *m = sorted;
+            }
+        }
+        None => index.sort_unstable_by(|&x, &y| {
+            utf16_cmp(tape.bytes_at(member(x)), tape.bytes_at(member(y)))
+        }),
     }
 }
 

@@ -8,10 +8,10 @@
 use std::borrow::Cow;
 
 use super::estimate::buffer_bound;
-use super::jcs::{escape_extra, short_integer_jcs, utf16_cmp};
+use super::jcs::{escape_extra, short_integer_jcs, sort_members};
 use super::number::same_decimal;
 use super::rules::{check_case_twins, check_exact_duplicates, is_noncharacter, noncharacter_utf8};
-use super::tape::{member, offset, Kind, Node, Tape, FALSE, HEADER, MAX_INPUT_BYTES, NULL, TRUE};
+use super::tape::{offset, Kind, Node, Tape, FALSE, HEADER, MAX_INPUT_BYTES, NULL, TRUE};
 use super::{malformed, malformed_at, MAX_DEPTH};
 use crate::error::Error;
 
@@ -288,9 +288,7 @@ impl<'a> Parser<'a> {
             refs: self.b,
         };
         let sorted = index.as_chunks_mut().0;
-        sorted.sort_unstable_by(|&x, &y| {
-            utf16_cmp(tape.bytes_at(member(x)), tape.bytes_at(member(y)))
-        });
+        sort_members(tape, sorted);
         check_exact_duplicates(tape, sorted)
             .map_err(|_| malformed_at("duplicate member name", self.pos))
     }
