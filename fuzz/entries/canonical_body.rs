@@ -1,10 +1,11 @@
 //! `canonical::canonicalize` (SPEC 4.3) and plain `canonicalize_rfc8785`.
 //!
 //! Invariants: every refusal is `malformed_body` (400); accepted output is
-//! UTF-8 JSON that serde_json reads; canonicalization is idempotent (the
-//! canonical bytes re-canonicalize to themselves, through both entry
-//! points); a body accepted under the request-body rule canonicalizes to
-//! the same bytes under plain RFC 8785 (its numbers are exact doubles).
+//! UTF-8 JSON that serde_json reads, and `sha256()` is its SHA-256;
+//! canonicalization is idempotent (the canonical bytes re-canonicalize to
+//! themselves, through both entry points); a body accepted under the
+//! request-body rule canonicalizes to the same bytes under plain RFC 8785
+//! (its numbers are exact doubles).
 
 use kakunin_verify::canonical::{canonicalize, canonicalize_rfc8785};
 use kakunin_verify::Code;
@@ -14,6 +15,11 @@ pub fn canonical_body(data: &[u8]) {
     match canonicalize(data) {
         Ok(body) => {
             let bytes = body.canonical_bytes();
+            assert_eq!(
+                body.sha256(),
+                kakunin_verify::digest::sha256(bytes),
+                "the hash computed while writing is not the canonical bytes' SHA-256"
+            );
             if data.is_empty() {
                 assert!(bytes.is_empty() && body.value().is_none());
             } else {

@@ -2,22 +2,25 @@
 //!
 //! A strict I-JSON (RFC 7493) parser and an RFC 8785 (JCS) canonicalizer for
 //! request bodies. [`canonicalize`] parses the body once into a compact tape,
-//! rejecting everything SPEC 4.3 forbids, then writes the tape in its JCS
-//! form into one exactly sized buffer. The verified value is handed to the
-//! application as borrowing views ([`JsonValue`]), so it never re-parses
-//! different bytes.
+//! rejecting everything SPEC 4.3 forbids, then writes the tape's JCS form
+//! after it in the same buffer, hashing it (SHA-256) on the way. The
+//! verified value is handed to the application as borrowing views
+//! ([`JsonValue`]), so it never re-parses different bytes.
 //!
 //! # Bounded cost before authentication
 //!
 //! The body is parsed at step 1 of SPEC 5.1, before any authentication, so
 //! its shape is the attacker's to choose. Nothing here allocates per value,
-//! string or member: the parsed form is one vector of 8-byte nodes, one
-//! string buffer holding every string (unescaped) and number text, and one
-//! vector of sorted member indices, each sized exactly by a pre-scan. Time is
-//! linear in the body plus one in-place sort of each object's members; the
-//! top-level case-twin rule hashes each folded name once. Peak heap while
-//! canonicalizing is at most about 7 times the body's size for any shape
-//! (`tests/preauth_memory.rs` measures it through `Verifier::verify`).
+//! string or member: a verified body is **one allocation**, sized by a
+//! pre-scan, holding an 8-byte record per value and member name, a 4-byte
+//! index entry per member, the text of strings with escapes and of numbers
+//! JCS rewrites, and then the canonical bytes (strings and numbers written
+//! as they are point into those). Time is linear in the body plus one
+//! in-place sort of each object's members; the top-level case-twin rule
+//! hashes each folded name once (and allocates only past 32 top-level
+//! members). Peak heap while canonicalizing is at most about 7 times the
+//! body's size for any shape (`tests/preauth_memory.rs` measures it through
+//! `Verifier::verify`).
 //!
 //! # Why the parser is ours
 //!
@@ -48,6 +51,7 @@ use std::borrow::Cow;
 
 use crate::error::Error;
 
+mod estimate;
 mod jcs;
 mod number;
 mod parse;
@@ -66,25 +70,47 @@ use tape::Tape;
 /// depth 1, so 64 nested containers are accepted and 65 are `malformed_body`.
 pub const MAX_DEPTH: usize = 64;
 
-/// A verified request body and its RFC 8785 canonical bytes (SPEC 4.3).
+/// A verified request body, its RFC 8785 canonical bytes and their SHA-256
+/// (SPEC 4.3).
 ///
-/// Owns everything it refers to (`Send + Sync + 'static`): the canonical
-/// bytes and the compact parsed form, not the original body.
+/// Owns everything it refers to (`Send + Sync + 'static`): one buffer
+/// holding the compact parsed form and the canonical bytes, not the
+/// original body.
 #[derive(Clone, PartialEq)]
 pub struct CanonicalBody {
-    bytes: Vec<u8>,
-    tape: Option<Tape>,
+    /// The tape (`..start`), then the canonical bytes (`start..`); empty
+    /// for an empty body.
+    buf: Vec<u8>,
+    start: usize,
+    sha256: [u8; 32],
 }
 
 impl CanonicalBody {
     /// The canonical bytes that enter the signing input (empty for an empty body).
     pub fn canonical_bytes(&self) -> &[u8] {
-        &self.bytes
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+
+    /// SHA-256 of [`canonical_bytes`](Self::canonical_bytes) (SPEC 4.4's
+    /// `BODY_SHA256`), computed while they were written.
+    ///
+    /// ```
+    /// use kakunin_verify::canonical::canonicalize;
+    /// let body = canonicalize(br#"{ "b": 1, "a": 2 }"#).unwrap();
+    /// assert_eq!(body.sha256(), kakunin_verify::digest::sha256(br#"{"a":2,"b":1}"#));
+    /// assert_eq!(canonicalize(b"").unwrap().sha256(), kakunin_verify::digest::sha256(b""));
+    /// ```
+    pub fn sha256(&self) -> [u8; 32] {
+        self.sha256
     }
 
     /// The verified top-level object; `None` for an empty body.
     pub fn value(&self) -> Option<JsonValue<'_>> {
-        self.tape.as_ref().map(|t| JsonValue::at(t, 0))
+        let tape = Tape {
+            buf: self.buf.get(..self.start).filter(|t| !t.is_empty())?,
+            refs: &self.buf,
+        };
+        Some(JsonValue::at(tape, 0))
     }
 
     /// The top-level member named `top_level_name` (exact, case-sensitive).
@@ -103,7 +129,10 @@ impl CanonicalBody {
 impl std::fmt::Debug for CanonicalBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CanonicalBody")
-            .field("canonical", &String::from_utf8_lossy(&self.bytes))
+            .field(
+                "canonical",
+                &String::from_utf8_lossy(self.canonical_bytes()),
+            )
             .finish()
     }
 }
@@ -135,15 +164,17 @@ impl std::fmt::Debug for CanonicalBody {
 pub fn canonicalize(body: &[u8]) -> Result<CanonicalBody, Error> {
     if body.is_empty() {
         return Ok(CanonicalBody {
-            bytes: Vec::new(),
-            tape: None,
+            buf: Vec::new(),
+            start: 0,
+            sha256: crate::digest::sha256(b""),
         });
     }
-    let tape = parse_document(body, Mode::RequestBody)?;
-    let bytes = jcs::serialize(&tape);
+    let parsed = parse_document(body, Mode::RequestBody)?;
+    let written = jcs::write(parsed, body, true);
     Ok(CanonicalBody {
-        bytes,
-        tape: Some(tape),
+        buf: written.buf,
+        start: written.start,
+        sha256: written.sha256.unwrap_or_default(),
     })
 }
 
@@ -159,8 +190,11 @@ pub fn canonicalize(body: &[u8]) -> Result<CanonicalBody, Error> {
 /// assert_eq!(canonicalize_rfc8785(b"[1E30, 4.50]").unwrap(), b"[1e+30,4.5]");
 /// ```
 pub fn canonicalize_rfc8785(json: &[u8]) -> Result<Vec<u8>, Error> {
-    let tape = parse_document(json, Mode::Rfc8785)?;
-    Ok(jcs::serialize(&tape))
+    let parsed = parse_document(json, Mode::Rfc8785)?;
+    let mut written = jcs::write(parsed, json, false);
+    // The tape is not needed: shift the canonical bytes to the front.
+    written.buf.drain(..written.start);
+    Ok(written.buf)
 }
 
 /// The RFC 8785 (ECMAScript `Number.prototype.toString`) form of a double;

@@ -1,15 +1,17 @@
-//! The strict I-JSON (RFC 7493) parser of SPEC 4.3, writing a [`Tape`].
+//! The strict I-JSON (RFC 7493) parser of SPEC 4.3, writing a tape.
 //!
-//! Cost, whatever the body's shape: one pre-scan sizes the tape's buffers
-//! exactly, one pass parses into them; per object one in-place sort of its
-//! member indices. No allocation per value, string or member.
+//! Cost, whatever the body's shape: one pre-scan sizes the body's one
+//! buffer ([`buffer_bound`]), one pass parses into it; per object one
+//! in-place sort of its member index. No allocation per value, string or
+//! member, and none at all beyond that buffer for a well-formed body.
 
 use std::borrow::Cow;
 
+use super::estimate::buffer_bound;
 use super::jcs::{escape_extra, short_integer_jcs, sort_members};
 use super::number::same_decimal;
 use super::rules::{check_case_twins, check_exact_duplicates, is_noncharacter, noncharacter_utf8};
-use super::tape::{Kind, Node, Tape, MAX_INPUT_BYTES};
+use super::tape::{offset, Kind, Node, Tape, FALSE, HEADER, MAX_INPUT_BYTES, NULL, TRUE};
 use super::{malformed, malformed_at, MAX_DEPTH};
 use crate::error::Error;
 
@@ -23,12 +25,23 @@ pub(super) enum Mode {
     Rfc8785,
 }
 
+/// A verified document: its tape (texts of [`Kind::Number`] and
+/// [`Kind::String`] records still in the input), and the exact length of
+/// its RFC 8785 serialization.
+#[derive(Debug)]
+pub(super) struct Parsed {
+    pub(super) buf: Vec<u8>,
+    pub(super) canonical_len: usize,
+}
+
+fn too_large() -> Error {
+    Error::BodyTooLarge("the body is larger than the canonicalizer indexes".into())
+}
+
 /// Parses and verifies a whole document.
-pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Tape, Error> {
+pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Parsed, Error> {
     if input.len() > MAX_INPUT_BYTES {
-        return Err(Error::BodyTooLarge(
-            "the body is larger than the canonicalizer indexes".into(),
-        ));
+        return Err(too_large());
     }
     if input.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Err(malformed("body starts with a byte order mark"));
@@ -44,7 +57,8 @@ pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Tape, Error> {
         b: input,
         pos: 0,
         exact_numbers: mode == Mode::RequestBody,
-        tape: Capacity::scan(input).tape(),
+        buf: Vec::with_capacity(buffer_bound(input)),
+        canonical_len: 0,
     };
     p.skip_ws();
     if mode == Mode::RequestBody && p.peek() != Some(b'{') {
@@ -56,78 +70,14 @@ pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Tape, Error> {
         return Err(malformed_at("trailing data after the JSON value", p.pos));
     }
     if mode == Mode::RequestBody {
-        check_case_twins(&p.tape)?;
+        check_case_twins(&mut p.buf, p.b)?;
     }
-    Ok(p.tape)
-}
-
-/// Exact buffer sizes for a well-formed body, from one cheap pass that only
-/// tracks strings (quotes and backslashes). For a malformed body they may be
-/// off, which costs a reallocation before the parser refuses it.
-#[derive(Debug, Default)]
-struct Capacity {
-    nodes: usize,
-    index: usize,
-    data: usize,
-}
-
-impl Capacity {
-    fn scan(b: &[u8]) -> Capacity {
-        let mut c = Capacity::default();
-        let mut i = 0;
-        let mut after_open_brace = false;
-        let mut in_scalar = false;
-        let mut scalar_is_number = false;
-        while let Some(&x) = b.get(i) {
-            let ws = matches!(x, b' ' | b'\t' | b'\n' | b'\r');
-            if after_open_brace && !ws {
-                // A non-empty object: its count and sorted names in `index`.
-                c.index += usize::from(x != b'}');
-                after_open_brace = false;
-            }
-            let scalar_byte = x.is_ascii_alphanumeric() || matches!(x, b'-' | b'+' | b'.');
-            if scalar_byte && !in_scalar {
-                c.nodes += 1;
-                scalar_is_number = x == b'-' || x.is_ascii_digit();
-            }
-            in_scalar = scalar_byte;
-            c.data += usize::from(scalar_byte && scalar_is_number);
-            match x {
-                b'"' => {
-                    let start = i + 1;
-                    i = start;
-                    loop {
-                        match b.get(i) {
-                            None | Some(b'"') => break,
-                            Some(b'\\') => i += 2,
-                            Some(_) => i += 1,
-                        }
-                    }
-                    // Unescaping never makes a string longer.
-                    c.data += i.min(b.len()).saturating_sub(start);
-                    c.nodes += 1;
-                }
-                b'{' => {
-                    c.nodes += 1;
-                    after_open_brace = true;
-                }
-                b'[' => c.nodes += 1,
-                b':' => c.index += 1,
-                _ => {}
-            }
-            i += 1;
-        }
-        c
-    }
-
-    fn tape(&self) -> Tape {
-        Tape {
-            nodes: Vec::with_capacity(self.nodes),
-            index: Vec::with_capacity(self.index),
-            data: String::with_capacity(self.data),
-            canonical_len: 0,
-        }
-    }
+    // The canonical bytes follow the tape, and every offset is 32 bits.
+    offset(p.buf.len().saturating_add(p.canonical_len)).ok_or_else(too_large)?;
+    Ok(Parsed {
+        buf: p.buf,
+        canonical_len: p.canonical_len,
+    })
 }
 
 struct Parser<'a> {
@@ -135,18 +85,37 @@ struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
     exact_numbers: bool,
-    tape: Tape,
+    buf: Vec<u8>,
+    canonical_len: usize,
 }
 
-/// A position or length below [`MAX_INPUT_BYTES`] as a tape `u32`.
-fn to_u32(n: usize) -> Result<u32, Error> {
-    u32::try_from(n)
-        .ok()
-        .filter(|&v| v as usize <= MAX_INPUT_BYTES)
-        .ok_or_else(|| malformed("body too large to index"))
+/// Bytes the string scanner stops at: the closing quote, an escape, a C0
+/// control (refused), and the lead bytes of characters that may be
+/// noncharacters (`EF`–`F4`, checked).
+const STRING_STOPS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i < 0x20 || i == b'"' as usize || i == b'\\' as usize || (i >= 0xEF && i <= 0xF4);
+        i += 1;
+    }
+    t
+};
+
+fn string_stop(c: u8) -> bool {
+    // A `u8` always indexes a 256-entry table.
+    STRING_STOPS.get(usize::from(c)).copied().unwrap_or(true)
 }
 
 impl<'a> Parser<'a> {
+    /// The tape so far, texts still in the input.
+    fn tape(&self) -> Tape<'_> {
+        Tape {
+            buf: &self.buf,
+            refs: self.b,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
     }
@@ -164,14 +133,27 @@ impl<'a> Parser<'a> {
             .ok_or_else(|| malformed_at("internal slicing error", start))
     }
 
-    fn push(&mut self, kind: Kind, payload: u32, len: u32) -> Result<u32, Error> {
-        let at = to_u32(self.tape.nodes.len())?;
-        self.tape.nodes.push(Node::new(kind, payload, len));
+    /// Appends a record header; returns its offset.
+    fn push(&mut self, node: Node) -> Result<u32, Error> {
+        let at = offset(self.buf.len()).ok_or_else(too_large)?;
+        self.buf.extend_from_slice(&node.to_bytes());
         Ok(at)
     }
 
+    /// Rewrites the header at `at` (a container's, once its end is known).
+    fn set(&mut self, at: u32, node: Node) {
+        let at = at as usize;
+        if let Some(slot) = self.buf.get_mut(at..at + HEADER) {
+            slot.copy_from_slice(&node.to_bytes());
+        }
+    }
+
+    fn end(&self) -> Result<u32, Error> {
+        offset(self.buf.len()).ok_or_else(too_large)
+    }
+
     fn count(&mut self, canonical_bytes: usize) {
-        self.tape.canonical_len = self.tape.canonical_len.saturating_add(canonical_bytes);
+        self.canonical_len = self.canonical_len.saturating_add(canonical_bytes);
     }
 
     /// Parses one value; `depth` is the depth a container here would have.
@@ -180,16 +162,16 @@ impl<'a> Parser<'a> {
             Some(b'{') => self.parse_object(depth),
             Some(b'[') => self.parse_array(depth),
             Some(b'"') => self.parse_string(),
-            Some(b't') => self.literal("true", Kind::True),
-            Some(b'f') => self.literal("false", Kind::False),
-            Some(b'n') => self.literal("null", Kind::Null),
+            Some(b't') => self.literal("true", TRUE),
+            Some(b'f') => self.literal("false", FALSE),
+            Some(b'n') => self.literal("null", NULL),
             Some(b'-' | b'0'..=b'9') => self.parse_number(),
             Some(_) => Err(malformed_at("unexpected character", self.pos)),
             None => Err(malformed_at("unexpected end of body", self.pos)),
         }
     }
 
-    fn literal(&mut self, word: &'static str, kind: Kind) -> Result<(), Error> {
+    fn literal(&mut self, word: &'static str, which: u32) -> Result<(), Error> {
         if !self
             .b
             .get(self.pos..)
@@ -198,7 +180,7 @@ impl<'a> Parser<'a> {
             return Err(malformed_at("invalid literal", self.pos));
         }
         self.pos += word.len();
-        self.push(kind, 0, 0)?;
+        self.push(Node::new(Kind::Literal, 0, which))?;
         self.count(word.len());
         Ok(())
     }
@@ -215,7 +197,7 @@ impl<'a> Parser<'a> {
     fn parse_array(&mut self, depth: usize) -> Result<(), Error> {
         self.enter(depth)?;
         self.pos += 1; // '['
-        let at = self.push(Kind::Array, 0, 0)?;
+        let at = self.push(Node::new(Kind::Array, 0, 0))?;
         let mut items: u32 = 0;
         self.skip_ws();
         if self.peek() == Some(b']') {
@@ -236,23 +218,17 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let end = to_u32(self.tape.nodes.len())?;
+        let end = self.end()?;
         self.set(at, Node::new(Kind::Array, end, items));
         // `[`, `]` and the commas.
         self.count(2 + (items as usize).saturating_sub(1));
         Ok(())
     }
 
-    fn set(&mut self, at: u32, node: Node) {
-        if let Some(slot) = self.tape.nodes.get_mut(at as usize) {
-            *slot = node;
-        }
-    }
-
     fn parse_object(&mut self, depth: usize) -> Result<(), Error> {
         self.enter(depth)?;
         self.pos += 1; // '{'
-        let at = self.push(Kind::Object, 0, 0)?;
+        let at = self.push(Node::new(Kind::Object, 0, 0))?;
         let mut members: u32 = 0;
         self.skip_ws();
         if self.peek() == Some(b'}') {
@@ -283,85 +259,132 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let end = to_u32(self.tape.nodes.len())?;
-        let start = if members == 0 {
-            0
-        } else {
-            self.index_members(at, members)?
-        };
-        self.set(at, Node::new(Kind::Object, end, start));
+        self.index_members(at, members)?;
+        let end = self.end()?;
+        self.set(at, Node::new(Kind::Object, end, members));
         // `{`, `}`, the colons and the commas.
         let n = members as usize;
         self.count(2 + n + n.saturating_sub(1));
         Ok(())
     }
 
-    /// Appends the object's entry to `index` (count, then its member names
-    /// sorted in RFC 8785 order) and refuses duplicate names. Returns where
-    /// the entry starts.
-    fn index_members(&mut self, object: u32, members: u32) -> Result<u32, Error> {
-        let mut index = std::mem::take(&mut self.tape.index);
-        let start = index.len();
-        index.push(members);
-        let mut name = object.saturating_add(1);
+    /// Appends the object's member index (the offsets of its member names,
+    /// sorted in RFC 8785 order) and refuses duplicate names.
+    fn index_members(&mut self, object: u32, members: u32) -> Result<(), Error> {
+        let start = self.buf.len();
+        let mut name = object.saturating_add(HEADER as u32);
         for _ in 0..members {
-            index.push(name);
-            name = self.tape.next(name.saturating_add(1));
+            self.buf.extend_from_slice(&name.to_le_bytes());
+            let value = self.tape().next(name);
+            name = self.tape().next(value);
         }
-        let sorted = index.get_mut(start + 1..).unwrap_or_default();
-        sort_members(&self.tape, sorted);
-        let checked = check_exact_duplicates(&self.tape, sorted);
-        self.tape.index = index;
-        checked.map_err(|_| malformed_at("duplicate member name", self.pos))?;
-        to_u32(start)
+        // The names lie before the index: sort the index in place while
+        // reading them.
+        let Some((names, index)) = self.buf.split_at_mut_checked(start) else {
+            return Ok(());
+        };
+        let tape = Tape {
+            buf: names,
+            refs: self.b,
+        };
+        let sorted = index.as_chunks_mut().0;
+        sort_members(tape, sorted);
+        check_exact_duplicates(tape, sorted)
+            .map_err(|_| malformed_at("duplicate member name", self.pos))
     }
 
-    /// Parses a string at `"` and appends it, unescaped, to the tape.
+    /// Parses a string at `"`: a record pointing into the input if it has
+    /// no escape, else one followed by its unescaped text.
     fn parse_string(&mut self) -> Result<(), Error> {
         let open = self.pos;
-        self.pos += 1; // '"'
-        let start = self.tape.data.len();
-        let mut run = self.pos;
+        let start = open + 1;
+        self.pos = start;
+        loop {
+            let rest = self.b.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&c| string_stop(c))
+                .unwrap_or(rest.len());
+            match self.peek() {
+                None => return Err(malformed_at("unterminated string", open)),
+                Some(b'"') => {
+                    let len = self.pos - start;
+                    let at = offset(start).ok_or_else(too_large)?;
+                    self.push(Node::new(
+                        Kind::String,
+                        at,
+                        offset(len).ok_or_else(too_large)?,
+                    ))?;
+                    self.pos += 1;
+                    self.count(2 + len);
+                    return Ok(());
+                }
+                Some(b'\\') => return self.escaped_string(open, start),
+                Some(c) => self.string_byte(c)?,
+            }
+        }
+    }
+
+    /// At a stop byte other than `"` or `\` inside a string: a control
+    /// character is refused, a noncharacter too; otherwise step over it.
+    fn string_byte(&mut self, c: u8) -> Result<(), Error> {
+        if c < 0x20 {
+            return Err(malformed_at(
+                "unescaped control character in string",
+                self.pos,
+            ));
+        }
+        if noncharacter_utf8(self.b.get(self.pos..).unwrap_or_default()) {
+            return Err(malformed_at("noncharacter in string", self.pos));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// The rest of a string that has an escape at `self.pos`: its text is
+    /// unescaped into the tape after its record.
+    fn escaped_string(&mut self, open: usize, start: usize) -> Result<(), Error> {
+        let at = self.push(Node::new(Kind::StringInline, 0, 0))?;
+        let text_start = self.buf.len();
+        let mut run = start;
         let mut extra = 0usize; // bytes JCS adds when escaping
         loop {
+            let rest = self.b.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&c| string_stop(c))
+                .unwrap_or(rest.len());
             match self.peek() {
                 None => return Err(malformed_at("unterminated string", open)),
                 Some(b'"') => {
                     let tail = self.slice(run, self.pos)?;
-                    self.tape.data.push_str(tail);
+                    self.buf.extend_from_slice(tail.as_bytes());
                     self.pos += 1;
                     break;
                 }
                 Some(b'\\') => {
                     let chunk = self.slice(run, self.pos)?;
-                    self.tape.data.push_str(chunk);
-                    let at = self.pos;
+                    self.buf.extend_from_slice(chunk.as_bytes());
+                    let esc = self.pos;
                     self.pos += 1;
-                    let c = self.parse_escape(at)?;
+                    let c = self.parse_escape(esc)?;
                     if is_noncharacter(c) {
-                        return Err(malformed_at("escaped noncharacter in string", at));
+                        return Err(malformed_at("escaped noncharacter in string", esc));
                     }
                     extra += escape_extra(c);
-                    self.tape.data.push(c);
+                    self.buf
+                        .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
                     run = self.pos;
                 }
-                Some(0x00..=0x1F) => {
-                    return Err(malformed_at(
-                        "unescaped control character in string",
-                        self.pos,
-                    ))
-                }
-                Some(0xEF..=0xF4) => {
-                    if noncharacter_utf8(self.b.get(self.pos..).unwrap_or_default()) {
-                        return Err(malformed_at("noncharacter in string", self.pos));
-                    }
-                    self.pos += 1;
-                }
-                Some(_) => self.pos += 1,
+                Some(c) => self.string_byte(c)?,
             }
         }
-        let len = self.tape.data.len() - start;
-        self.push(Kind::String, to_u32(start)?, to_u32(len)?)?;
+        let len = self.buf.len() - text_start;
+        let text = offset(text_start).ok_or_else(too_large)?;
+        self.set(
+            at,
+            Node::new(Kind::StringInline, text, offset(len).ok_or_else(too_large)?),
+        );
         self.count(2 + len + extra);
         Ok(())
     }
@@ -421,16 +444,16 @@ impl<'a> Parser<'a> {
     }
 
     fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-        self.pos - start
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        let n = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        self.pos += n;
+        n
     }
 
     /// A number beyond the short-integer fast path: finite, and under the
-    /// request-body rule exact through JCS. Returns its JCS length.
-    fn check_number(&self, text: &str, start: usize) -> Result<usize, Error> {
+    /// request-body rule exact through JCS. Returns its JCS length and
+    /// whether JCS writes it exactly as written.
+    fn check_number(&self, text: &str, start: usize) -> Result<(usize, bool), Error> {
         // `str::parse::<f64>` is correctly rounded and handles any length or
         // exponent in bounded memory (huge exponents give 0 or infinity).
         let value: f64 = text
@@ -442,13 +465,13 @@ impl<'a> Parser<'a> {
         let mut buf = ryu_js::Buffer::new();
         let jcs = buf.format_finite(value);
         // SPEC 4.3: the number keeps its exact decimal value through JCS.
-        if self.exact_numbers && !same_decimal(text, jcs) {
+        if self.exact_numbers && jcs != text && !same_decimal(text, jcs) {
             return Err(malformed_at(
                 "number does not keep its exact decimal value through JCS",
                 start,
             ));
         }
-        Ok(jcs.len())
+        Ok((jcs.len(), jcs == text))
     }
 
     fn parse_number(&mut self) -> Result<(), Error> {
@@ -484,14 +507,20 @@ impl<'a> Parser<'a> {
             }
         }
         let text = self.slice(start, self.pos)?;
-        let jcs_len = match short_integer_jcs(text) {
-            // Exact as written: no parse, no formatting.
-            Some(jcs) => jcs.len(),
+        let (jcs_len, as_written) = match short_integer_jcs(text) {
+            // Exact as written: no parse, no formatting (`-0` becomes `0`).
+            Some(jcs) => (jcs.len(), jcs.len() == text.len()),
             None => self.check_number(text, start)?,
         };
-        let offset = self.tape.data.len();
-        self.tape.data.push_str(text);
-        self.push(Kind::Number, to_u32(offset)?, to_u32(text.len())?)?;
+        let len = offset(text.len()).ok_or_else(too_large)?;
+        if as_written {
+            let at = offset(start).ok_or_else(too_large)?;
+            self.push(Node::new(Kind::Number, at, len))?;
+        } else {
+            let at = offset(self.buf.len().saturating_add(HEADER)).ok_or_else(too_large)?;
+            self.push(Node::new(Kind::NumberInline, at, len))?;
+            self.buf.extend_from_slice(text.as_bytes());
+        }
         self.count(jcs_len);
         Ok(())
     }

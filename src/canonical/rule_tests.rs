@@ -93,6 +93,33 @@ fn spec_4_3_top_level_case_twins_rejected() {
     ok("{\"size\":1,\"sizes\":2,\"si\u{17e}e\":3,\"i\":4,\"\u{130}\":5}");
 }
 
+// SPEC 4.3 case twins among many top-level members: found wherever their
+// hashes are kept (a stack array up to 32 names; past that the buffer's
+// spare capacity when the values leave enough room, else a vector).
+#[test]
+fn spec_4_3_top_level_case_twins_rejected_among_many_members() {
+    let two_letters = |i: usize| {
+        format!(
+            "{}{}",
+            char::from(b'a' + (i / 26) as u8),
+            char::from(b'a' + (i % 26) as u8)
+        )
+    };
+    for (members, value) in [(20, "0"), (200, "\"a long enough value\""), (200, "0")] {
+        let names: Vec<String> = (0..members).map(two_letters).collect();
+        let object = |extra: &str| {
+            let mut all: Vec<String> = names.iter().map(|n| format!("\"{n}\":{value}")).collect();
+            all.insert(members / 2, extra.to_owned());
+            format!("{{{}}}", all.join(","))
+        };
+        ok(&object(r#""Market":1"#));
+        rejected(object(r#""Market":1,"MARKET":2"#).as_bytes());
+        rejected(object("\"SIZE\":1,\"\u{17f}ize\":2").as_bytes());
+        // A name twin of one of the many.
+        rejected(object(r#""AB":1"#).as_bytes());
+    }
+}
+
 #[test]
 fn spec_4_3_case_twins_below_the_top_level_are_allowed() {
     ok("{\"x\":{\"size\":1,\"\u{17f}ize\":2,\"s\u{131}ze\":3}}");
@@ -132,7 +159,7 @@ fn canonical_utf16_order_matches_encode_utf16() {
     for a in names {
         for b in names {
             assert_eq!(
-                jcs::utf16_cmp(a, b),
+                jcs::utf16_cmp(a.as_bytes(), b.as_bytes()),
                 a.encode_utf16().cmp(b.encode_utf16()),
                 "{a:?} vs {b:?}"
             );
@@ -140,24 +167,124 @@ fn canonical_utf16_order_matches_encode_utf16() {
     }
 }
 
-/// The pre-scan sizes every buffer exactly and the parser counts the
-/// canonical length exactly: nothing is reallocated or over-reserved.
+/// SPEC 4.3 bounded cost: the pre-scan bounds the body's one buffer from
+/// above for any well-formed body, so it is allocated once and never grown
+/// (neither while parsing nor while writing the canonical bytes), the
+/// parser counts the canonical length exactly, and the bound wastes at most
+/// the body's size.
 #[test]
-fn canonical_buffers_are_sized_exactly() {
-    for body in [
+fn canonical_buffer_is_allocated_once_and_never_grown() {
+    let long_integer = format!(r#"{{"n":[{}, 99999999999999999]}}"#, "1".repeat(40));
+    // Each number alone too, so that no other token's slack hides its own.
+    let numbers = [
+        "0",
+        "-0",
+        "1.5",
+        "1.50",
+        "0.0000001",
+        "0.000001",
+        "1E-7",
+        "5e-324",
+        "1e21",
+        "1e20",
+        "100e-2",
+        "1.7976931348623157e308",
+        "12345678901234568e4",
+        "9007199254740992",
+        "99999999999999999",
+        "0.1000000000000000055511151231257827",
+        "-1.25e-300",
+    ];
+    let alone: Vec<String> = numbers.iter().map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+    for body in alone.iter().map(String::as_str).chain([
         r#"{"a":[{},{},[],[[]],{"b":{}}]}"#,
         r#"{"a":[0,-1.5e3,true,false,null,"x"],"b":{"c":"\n\u0001\"","d":1e20}}"#,
         "{ \"k\" : \"\\u00e9\\ud83d\\ude00\\/\" , \"n\":[ 1 , 2 ] }",
         r#"{"z":{"y":{"x":{}}},"m":"a,b:c[d{e","e":""}"#,
-    ] {
-        let tape = parse::parse_document(body.as_bytes(), parse::Mode::RequestBody).unwrap();
-        assert_eq!(tape.nodes.capacity(), tape.nodes.len(), "{body}");
-        assert_eq!(tape.index.capacity(), tape.index.len(), "{body}");
-        let bytes = jcs::serialize(&tape);
-        assert_eq!(bytes.len(), tape.canonical_len, "{body}");
-        assert_eq!(bytes.capacity(), bytes.len(), "{body}");
-        assert!(tape.data.capacity() <= body.len());
+        r#"{"n":[-0,1.50,0.0000001,1E-7,5e-324,1.7976931348623157e308,1e21,100e-2]}"#,
+        r#"{"n":[12345678901234568e4,9007199254740992,0.1,-0.5,50000.00,1e1]}"#,
+        r#"{"\u00e9":"\u0000\u001f","è":"\t","s\"q":{"k\\":"\/"}}"#,
+        &long_integer,
+    ]) {
+        for mode in [parse::Mode::RequestBody, parse::Mode::Rfc8785] {
+            let Ok(parsed) = parse::parse_document(body.as_bytes(), mode) else {
+                // Inexact numbers are the request-body rule's to refuse.
+                assert_eq!(mode, parse::Mode::RequestBody, "{body}");
+                continue;
+            };
+            let bound = estimate::buffer_bound(body.as_bytes());
+            assert_eq!(parsed.buf.capacity(), bound, "grown while parsing: {body}");
+            let canonical_len = parsed.canonical_len;
+            let written = jcs::write(parsed, body.as_bytes(), true);
+            assert_eq!(written.buf.capacity(), bound, "grown while writing: {body}");
+            assert_eq!(written.buf.len() - written.start, canonical_len, "{body}");
+            assert!(bound - written.buf.len() <= body.len(), "{body}");
+        }
     }
+}
+
+/// SPEC 4.3: the verified value handed to the application is the value of
+/// the canonical bytes — every string and number view resolves to the right
+/// text, whether it is kept after its record (escapes, rewritten numbers) or
+/// read from the canonical bytes (everything else).
+#[test]
+fn canonical_views_read_the_same_value_as_the_canonical_bytes() {
+    for body in [
+        r#"{"a":[0,-1.5e3,true,false,null,"x"],"b":{"c":"\n\u0001\"","d":1e20}}"#,
+        r#"{"\u00e9":"\u0000\u001f","è":"\t","s\"q":{"k\\":"\/"},"n":[1.50,-0,7]}"#,
+        r#"{"z":{"y":{"x":{}}},"m":"a,b:c[d{e","e":"","\ud83d\ude00":["\u20ac",1E2]}"#,
+    ] {
+        let c = ok(body);
+        // Written back by serde_json and canonicalized again: the same bytes.
+        let from_views = serde_json::to_vec(&c.to_serde_json()).unwrap();
+        assert_eq!(
+            canonicalize_rfc8785(&from_views).unwrap(),
+            c.canonical_bytes(),
+            "{body}"
+        );
+    }
+    let c = ok(r#"{"s\"q":{"k\\":"\/"},"n":1.50,"plain":"v"}"#);
+    assert_eq!(
+        c.get("s\"q")
+            .and_then(|o| o.get("k\\"))
+            .and_then(JsonValue::as_str),
+        Some("/")
+    );
+    assert_eq!(
+        c.get("n")
+            .and_then(JsonValue::as_number)
+            .map(|n| n.source_text()),
+        Some("1.50")
+    );
+    assert_eq!(c.get("plain").and_then(JsonValue::as_str), Some("v"));
+}
+
+/// SPEC 4.4 `BODY_SHA256`: the hash computed while writing is the SHA-256
+/// of the canonical bytes, for bodies written in one chunk and in many.
+#[test]
+fn canonical_sha256_is_the_digest_of_the_canonical_bytes() {
+    let big = format!(
+        "{{\"a\":[{}],\"b\":\"{}\"}}",
+        (0..5000)
+            .map(|i| format!("{{\"k{i}\":\"v\\n{i}\",\"n\":{i}.50}}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        "x".repeat(20_000)
+    );
+    for body in [
+        r#"{"a":1}"#,
+        r#"{ "z": "\u00e9", "a": [1.50, true] }"#,
+        &big,
+    ] {
+        let c = ok(body);
+        assert!(!c.canonical_bytes().is_empty());
+        assert_eq!(
+            c.sha256(),
+            crate::digest::sha256(c.canonical_bytes()),
+            "{body:.60}"
+        );
+    }
+    assert_eq!(ok("").sha256(), crate::digest::sha256(b""));
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
 use super::malformed;
-use super::tape::Tape;
+use super::tape::{member, Tape, WORD};
 use crate::error::Error;
 
 // SPEC 4.3 / RFC 7493 2.1: a noncharacter is U+FDD0–U+FDEF or any code point
@@ -29,8 +29,8 @@ pub(super) fn noncharacter_utf8(at: &[u8]) -> bool {
 // SPEC 4.3 / RFC 7493 2.3: no two members of one object with the same name
 // after unescaping. `members` is sorted in RFC 8785 order, so equal names are
 // neighbours.
-pub(super) fn check_exact_duplicates(tape: &Tape, members: &[u32]) -> Result<(), Error> {
-    let mut names = members.iter().map(|&m| tape.text_at(m));
+pub(super) fn check_exact_duplicates(tape: Tape<'_>, members: &[[u8; WORD]]) -> Result<(), Error> {
+    let mut names = members.iter().map(|&m| tape.bytes_at(member(m)));
     let Some(mut prev) = names.next() else {
         return Ok(());
     };
@@ -99,38 +99,65 @@ fn fold_hash(state: &RandomState, name: &str) -> u64 {
     h.finish()
 }
 
-/// Top-level member counts up to which the case-twin rule allocates nothing.
+/// Top-level member counts up to which the case-twin hashes go in a stack
+/// array.
 const INLINE_NAMES: usize = 32;
+
+/// A folded name's hash, big-endian, so that byte order is numeric order.
+type FoldedHash = [u8; 8];
 
 // SPEC 4.3: no two top-level members whose names are equal after Unicode
 // upper-casing followed by lower-casing (`market`/`MARKET`, `size`/`sıze`/
 // `ſize`). Linear: each name is folded once into a keyed (SipHash, random
 // key) 64-bit hash; only names whose hashes collide are compared in full.
-pub(super) fn check_case_twins(tape: &Tape) -> Result<(), Error> {
-    let names = tape.members(0);
-    if names.len() < 2 {
+//
+// `buf` is the tape; its texts of names without escapes are in `refs`. The
+// hashes go in a stack array for a typical body (a handful of top-level
+// members), else in the buffer's spare capacity (reserved for the canonical
+// bytes, which are written later), and only when that is too small in a
+// vector of their own.
+pub(super) fn check_case_twins(buf: &mut Vec<u8>, refs: &[u8]) -> Result<(), Error> {
+    let tape_len = buf.len();
+    let n = Tape { buf, refs }.members(0).len();
+    if n < 2 {
         return Ok(());
     }
-    let state = RandomState::new();
-    // A typical body has a handful of top-level members: their hashes go in
-    // a stack array, and only a larger object's in one exactly sized vector.
-    let mut inline = [0u64; INLINE_NAMES];
+    let bytes = n.saturating_mul(std::mem::size_of::<FoldedHash>());
+    let mut inline = [FoldedHash::default(); INLINE_NAMES];
     let mut heap = Vec::new();
-    let hashes: &mut [u64] = match inline.get_mut(..names.len()) {
-        Some(slots) => slots,
-        None => {
-            heap.resize(names.len(), 0);
-            &mut heap
-        }
+    let in_buffer = n > INLINE_NAMES && buf.capacity() - tape_len >= bytes;
+    if in_buffer {
+        // Within capacity: no allocation.
+        buf.resize(tape_len + bytes, 0);
+    } else if n > INLINE_NAMES {
+        heap.resize(n, FoldedHash::default());
+    }
+    let (tape, spare) = buf.split_at_mut(tape_len);
+    let hashes: &mut [FoldedHash] = if in_buffer {
+        spare.as_chunks_mut().0
+    } else if n > INLINE_NAMES {
+        &mut heap
+    } else {
+        inline.get_mut(..n).unwrap_or_default()
     };
+    let checked = check_hashes(Tape { buf: tape, refs }, hashes);
+    buf.truncate(tape_len);
+    checked
+}
+
+/// Fills `hashes` with the folded hashes of the top-level names, sorts
+/// them, and compares in full the names of any hash seen twice.
+fn check_hashes(tape: Tape<'_>, hashes: &mut [FoldedHash]) -> Result<(), Error> {
+    let names = tape.members(0);
+    let state = RandomState::new();
     for (slot, &m) in hashes.iter_mut().zip(names) {
-        *slot = fold_hash(&state, tape.text_at(m));
+        *slot = fold_hash(&state, tape.text_at(member(m))).to_be_bytes();
     }
     hashes.sort_unstable();
     let mut prev = None;
     for &h in hashes.iter() {
         if prev == Some(h) {
-            confirm_twins(tape, names, &state, h)?;
+            confirm_twins(tape, names, &state, u64::from_be_bytes(h))?;
         }
         prev = Some(h);
     }
@@ -139,10 +166,15 @@ pub(super) fn check_case_twins(tape: &Tape) -> Result<(), Error> {
 
 /// The names whose folded hash is `h`, compared in full (a twin, or a 2^-64
 /// hash collision that is then let through).
-fn confirm_twins(tape: &Tape, names: &[u32], state: &RandomState, h: u64) -> Result<(), Error> {
+fn confirm_twins(
+    tape: Tape<'_>,
+    names: &[[u8; WORD]],
+    state: &RandomState,
+    h: u64,
+) -> Result<(), Error> {
     let group: Vec<&str> = names
         .iter()
-        .map(|&m| tape.text_at(m))
+        .map(|&m| tape.text_at(member(m)))
         .filter(|n| fold_hash(state, n) == h)
         .collect();
     for (i, a) in group.iter().enumerate() {

@@ -1,135 +1,229 @@
-//! The compact parsed form of a body: one flat tape of 8-byte nodes.
+//! The compact parsed form of a body: one byte buffer holding the tape and,
+//! after it, the canonical bytes.
 //!
 //! SPEC 4.3 parses the body before any authentication, so the shape of this
-//! representation is chosen for its worst case, not its average one:
+//! representation is chosen for its worst case, not its average one. A
+//! verified body is **one allocation**:
 //!
-//! - [`Tape::nodes`]: one [`Node`] (two `u32`) per value and per member name,
-//!   in source order (pre-order). A container's node records the index one
-//!   past its subtree, so siblings are reached without a walk.
-//! - [`Tape::data`]: every string (unescaped) and every number's source text,
-//!   back to back. Strings and numbers are slices of it: no allocation per
-//!   string, number or member.
-//! - [`Tape::index`]: for each non-empty object, its member count followed by
-//!   the tape indices of its member names **sorted in RFC 8785 order**
-//!   (UTF-16 code units), the order of the canonical bytes and of lookups.
+//! ```text
+//! [ tape: records in source order (pre-order) | canonical bytes (RFC 8785) ]
+//! ```
 //!
-//! The parser sizes the three buffers exactly from a pre-scan of the body, so
-//! none of them is ever reallocated while parsing a well-formed body.
+//! Each value and each member name is one record: an 8-byte [`Node`] header
+//! (a 32-bit payload, then the [`Kind`] in 3 bits and a 29-bit length),
+//! followed for two kinds by inline text:
+//!
+//! - a string or number whose text appears verbatim in the canonical bytes
+//!   (a string without escapes, a number JCS writes as written) stores no
+//!   text: its payload is the offset of that text, in the input while
+//!   parsing and writing, in the canonical bytes afterwards;
+//! - a string with escapes stores its unescaped text after the header; a
+//!   number JCS writes differently (`1.50`, `4.5e4`) stores its source text
+//!   there, so that [`JsonNumber::source_text`](super::JsonNumber) stays the
+//!   text as written.
+//!
+//! A container's payload is the offset one past its subtree, so siblings
+//! are reached without a walk. An object's subtree ends with its member
+//! index: the offsets of its member-name records **sorted in RFC 8785
+//! order** (UTF-16 code units), the order of the canonical bytes and of
+//! lookups, one little-endian `u32` each.
+//!
+//! The parser sizes the buffer from a pre-scan of the body (exactly for the
+//! tape; an upper bound for inline text and the canonical bytes of any
+//! well-formed body), so a well-formed body is never reallocated.
 
-/// Largest body the tape can index: offsets and node indices are 29 bits.
-/// Far above any sensible `max_body_bytes`; a larger body is `body_too_large`.
-pub const MAX_INPUT_BYTES: usize = PAYLOAD_MASK as usize;
+use std::cmp::Ordering;
+
+/// Largest body the tape can index: lengths are 29 bits. Far above any
+/// sensible `max_body_bytes`; a larger body is `body_too_large`.
+pub const MAX_INPUT_BYTES: usize = LEN_MASK as usize;
 
 const KIND_SHIFT: u32 = 29;
-const PAYLOAD_MASK: u32 = (1 << KIND_SHIFT) - 1;
+const LEN_MASK: u32 = (1 << KIND_SHIFT) - 1;
 
-/// What a node is. Three bits of [`Node::head`].
+/// Bytes of a record header.
+pub(super) const HEADER: usize = 8;
+/// Bytes of one member-index entry.
+pub(super) const WORD: usize = 4;
+
+/// What a record is. Three bits of [`Node`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
-    Null = 0,
-    False = 1,
-    True = 2,
-    /// `payload`: offset of the source text in `data`; `len`: its length.
-    Number = 3,
-    /// `payload`: offset of the unescaped string in `data`; `len`: its length.
-    String = 4,
-    /// `payload`: index one past the subtree; `len`: number of items.
+    /// `len`: 0 for `null`, 1 for `false`, 2 for `true`.
+    Literal = 0,
+    /// A number JCS writes as written; `payload`: offset of its text
+    /// (input while parsing, canonical bytes after), `len`: its length.
+    Number = 1,
+    /// A number JCS writes differently; its source text (`len` bytes)
+    /// follows the header, `payload` is its offset.
+    NumberInline = 2,
+    /// A string without escapes; `payload`: offset of its text (input
+    /// while parsing, canonical bytes after), `len`: its length.
+    String = 3,
+    /// A string with escapes; its unescaped text (`len` bytes) follows the
+    /// header, `payload` is its offset.
+    StringInline = 4,
+    /// `payload`: offset one past the subtree; `len`: number of items.
     Array = 5,
-    /// `payload`: index one past the subtree; `len`: start of its entry in
-    /// `index` (unused when the object is empty).
+    /// `payload`: offset one past the subtree (its member index is the last
+    /// `len` words of it); `len`: number of members.
     Object = 6,
 }
 
-/// One tape entry: kind and payload packed in `head`, a length in `len`.
+/// The `len` of a [`Kind::Literal`].
+pub(super) const NULL: u32 = 0;
+/// The `len` of a [`Kind::Literal`].
+pub(super) const FALSE: u32 = 1;
+/// The `len` of a [`Kind::Literal`].
+pub(super) const TRUE: u32 = 2;
+
+/// One record header: a payload, and the kind packed with a length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Node {
+    payload: u32,
     head: u32,
-    len: u32,
 }
 
 impl Node {
-    /// `payload` must be at most [`MAX_INPUT_BYTES`] (the parser checks the
-    /// body length first, and every offset and index is below it).
+    /// `len` must be at most [`MAX_INPUT_BYTES`] (the parser checks the body
+    /// length first, and every length and count is below it).
     pub(super) fn new(kind: Kind, payload: u32, len: u32) -> Node {
         Node {
-            head: ((kind as u32) << KIND_SHIFT) | (payload & PAYLOAD_MASK),
-            len,
+            payload,
+            head: ((kind as u32) << KIND_SHIFT) | (len & LEN_MASK),
         }
     }
 
     pub(super) fn kind(self) -> Kind {
         match self.head >> KIND_SHIFT {
-            1 => Kind::False,
-            2 => Kind::True,
-            3 => Kind::Number,
-            4 => Kind::String,
+            1 => Kind::Number,
+            2 => Kind::NumberInline,
+            3 => Kind::String,
+            4 => Kind::StringInline,
             5 => Kind::Array,
             6 => Kind::Object,
-            _ => Kind::Null,
+            _ => Kind::Literal,
         }
     }
 
     pub(super) fn payload(self) -> u32 {
-        self.head & PAYLOAD_MASK
+        self.payload
     }
 
     pub(super) fn len(self) -> u32 {
-        self.len
+        self.head & LEN_MASK
+    }
+
+    pub(super) fn to_bytes(self) -> [u8; HEADER] {
+        let [a, b, c, d] = self.payload.to_le_bytes();
+        let [e, f, g, h] = self.head.to_le_bytes();
+        [a, b, c, d, e, f, g, h]
+    }
+
+    fn from_bytes(b: [u8; HEADER]) -> Node {
+        let [a, b, c, d, e, f, g, h] = b;
+        Node {
+            payload: u32::from_le_bytes([a, b, c, d]),
+            head: u32::from_le_bytes([e, f, g, h]),
+        }
     }
 }
 
-/// A parsed, verified JSON document (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(super) struct Tape {
-    pub(super) nodes: Vec<Node>,
-    pub(super) index: Vec<u32>,
-    pub(super) data: String,
-    /// Exact length of the RFC 8785 serialization, counted while parsing.
-    pub(super) canonical_len: usize,
+/// The little-endian `u32` at `at`, if the buffer holds one there.
+pub(super) fn word(buf: &[u8], at: usize) -> Option<u32> {
+    let bytes = buf.get(at..at.checked_add(WORD)?)?;
+    Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }
 
-impl Tape {
-    pub(super) fn node(&self, i: u32) -> Option<Node> {
-        self.nodes.get(i as usize).copied()
+/// Offset `n` as a tape `u32`; `None` past what 32 bits index.
+pub(super) fn offset(n: usize) -> Option<u32> {
+    u32::try_from(n).ok()
+}
+
+/// A read-only view of a tape: its buffer, and where the texts of
+/// [`Kind::Number`] and [`Kind::String`] records live (the input while
+/// parsing, the same buffer once the canonical bytes are written).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tape<'a> {
+    pub(super) buf: &'a [u8],
+    pub(super) refs: &'a [u8],
+}
+
+impl<'a> Tape<'a> {
+    pub(super) fn node(self, i: u32) -> Option<Node> {
+        let at = i as usize;
+        let bytes = self.buf.get(at..at.checked_add(HEADER)?)?;
+        Some(Node::from_bytes(bytes.try_into().ok()?))
     }
 
-    /// The index just past the value at `i` (its next sibling, if any).
-    pub(super) fn next(&self, i: u32) -> u32 {
+    /// The offset just past the record at `i` and its subtree (its next
+    /// sibling, if any). Always beyond `i`, so every walk ends.
+    pub(super) fn next(self, i: u32) -> u32 {
+        let header_end = i.saturating_add(HEADER as u32);
         match self.node(i) {
-            Some(n) if matches!(n.kind(), Kind::Array | Kind::Object) => {
-                n.payload().max(i.saturating_add(1))
-            }
-            _ => i.saturating_add(1),
+            Some(n) => match n.kind() {
+                Kind::Array | Kind::Object => n.payload().max(header_end),
+                Kind::NumberInline | Kind::StringInline => header_end.saturating_add(n.len()),
+                _ => header_end,
+            },
+            None => header_end,
         }
     }
 
-    /// The text of a string or number node (unescaped string, number source).
-    pub(super) fn text(&self, node: Node) -> &str {
+    /// The bytes of a string or number record (unescaped string, number
+    /// source text).
+    pub(super) fn bytes(self, node: Node) -> &'a [u8] {
+        let source = match node.kind() {
+            Kind::Number | Kind::String => self.refs,
+            Kind::NumberInline | Kind::StringInline => self.buf,
+            _ => return &[],
+        };
         let start = node.payload() as usize;
-        let end = start.saturating_add(node.len() as usize);
-        // Always a range the parser wrote, on char boundaries.
-        self.data.get(start..end).unwrap_or_default()
+        source
+            .get(start..start.saturating_add(node.len() as usize))
+            .unwrap_or_default()
     }
 
-    /// The text of the string or number node at `i`.
-    pub(super) fn text_at(&self, i: u32) -> &str {
+    /// [`bytes`](Self::bytes) as text. Always UTF-8 the parser verified
+    /// (split only at ASCII bytes), so the check never fails.
+    pub(super) fn text(self, node: Node) -> &'a str {
+        std::str::from_utf8(self.bytes(node)).unwrap_or_default()
+    }
+
+    /// The bytes of the string or number record at `i`.
+    pub(super) fn bytes_at(self, i: u32) -> &'a [u8] {
+        self.node(i).map_or(&[], |n| self.bytes(n))
+    }
+
+    /// The text of the string or number record at `i`.
+    pub(super) fn text_at(self, i: u32) -> &'a str {
         self.node(i).map_or("", |n| self.text(n))
     }
 
-    /// The member-name indices of the object at `i`, sorted in RFC 8785
-    /// order; each member's value is the node right after its name.
-    pub(super) fn members(&self, i: u32) -> &[u32] {
-        let Some(node) = self.node(i) else {
+    /// The member-name offsets of the object at `i`, sorted in RFC 8785
+    /// order (read each with [`member`]); each member's value is the record
+    /// right after its name.
+    pub(super) fn members(self, i: u32) -> &'a [[u8; WORD]] {
+        let Some(node) = self.node(i).filter(|n| n.kind() == Kind::Object) else {
             return &[];
         };
-        if node.kind() != Kind::Object || node.payload() <= i.saturating_add(1) {
+        let end = node.payload() as usize;
+        let start = end.saturating_sub((node.len() as usize).saturating_mul(WORD));
+        if start < (i as usize).saturating_add(HEADER) {
             return &[];
         }
-        let start = node.len() as usize;
-        let count = self.index.get(start).map_or(0, |&c| c as usize);
-        let first = start.saturating_add(1);
-        self.index
-            .get(first..first.saturating_add(count))
-            .unwrap_or_default()
+        self.buf
+            .get(start..end)
+            .map_or(&[], |index| index.as_chunks::<WORD>().0)
     }
+
+    /// Compares the name at member entry `m` with `name` in RFC 8785 order.
+    pub(super) fn cmp_name(self, m: [u8; WORD], name: &[u8]) -> Ordering {
+        super::jcs::utf16_cmp(self.bytes_at(member(m)), name)
+    }
+}
+
+/// The name-record offset of one member-index entry.
+pub(super) fn member(m: [u8; WORD]) -> u32 {
+    u32::from_le_bytes(m)
 }

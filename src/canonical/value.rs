@@ -4,9 +4,8 @@
 
 use std::fmt;
 
-use super::jcs::utf16_cmp;
 use super::number::JsonNumber;
-use super::tape::{Kind, Tape};
+use super::tape::{member, Kind, Tape, FALSE, TRUE};
 
 /// A verified JSON value, borrowed from a [`CanonicalBody`](super::CanonicalBody).
 ///
@@ -42,16 +41,20 @@ pub enum JsonValue<'a> {
 
 impl<'a> JsonValue<'a> {
     /// The value at tape index `i`.
-    pub(super) fn at(tape: &'a Tape, i: u32) -> JsonValue<'a> {
+    pub(super) fn at(tape: Tape<'a>, i: u32) -> JsonValue<'a> {
         let Some(node) = tape.node(i) else {
             return JsonValue::Null;
         };
         match node.kind() {
-            Kind::Null => JsonValue::Null,
-            Kind::False => JsonValue::Bool(false),
-            Kind::True => JsonValue::Bool(true),
-            Kind::Number => JsonValue::Number(JsonNumber::from_verified(tape.text(node))),
-            Kind::String => JsonValue::String(tape.text(node)),
+            Kind::Literal => match node.len() {
+                TRUE => JsonValue::Bool(true),
+                FALSE => JsonValue::Bool(false),
+                _ => JsonValue::Null,
+            },
+            Kind::Number | Kind::NumberInline => {
+                JsonValue::Number(JsonNumber::from_verified(tape.text(node)))
+            }
+            Kind::String | Kind::StringInline => JsonValue::String(tape.text(node)),
             Kind::Array => JsonValue::Array(JsonArray { tape, at: i }),
             Kind::Object => JsonValue::Object(JsonObject { tape, at: i }),
         }
@@ -127,7 +130,7 @@ impl<'a> JsonValue<'a> {
 /// A verified JSON object: members in RFC 8785 order, names unique.
 #[derive(Clone, Copy)]
 pub struct JsonObject<'a> {
-    tape: &'a Tape,
+    tape: Tape<'a>,
     at: u32,
 }
 
@@ -146,18 +149,19 @@ impl<'a> JsonObject<'a> {
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
         let members = self.tape.members(self.at);
         let found = members
-            .binary_search_by(|&m| utf16_cmp(self.tape.text_at(m), name))
+            .binary_search_by(|&m| self.tape.cmp_name(m, name.as_bytes()))
             .ok()?;
-        let m = *members.get(found)?;
-        Some(JsonValue::at(self.tape, m.saturating_add(1)))
+        let name = member(*members.get(found)?);
+        Some(JsonValue::at(self.tape, self.tape.next(name)))
     }
 
     /// The members as `(name, value)`, in RFC 8785 order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, JsonValue<'a>)> + 'a {
         let tape = self.tape;
-        tape.members(self.at)
-            .iter()
-            .map(move |&m| (tape.text_at(m), JsonValue::at(tape, m.saturating_add(1))))
+        tape.members(self.at).iter().map(move |&m| {
+            let name = member(m);
+            (tape.text_at(name), JsonValue::at(tape, tape.next(name)))
+        })
     }
 }
 
@@ -176,7 +180,7 @@ impl fmt::Debug for JsonObject<'_> {
 /// A verified JSON array, in source order.
 #[derive(Clone, Copy)]
 pub struct JsonArray<'a> {
-    tape: &'a Tape,
+    tape: Tape<'a>,
     at: u32,
 }
 
@@ -200,7 +204,7 @@ impl<'a> JsonArray<'a> {
     pub fn iter(&self) -> impl Iterator<Item = JsonValue<'a>> + 'a {
         let tape = self.tape;
         let end = tape.next(self.at);
-        let mut next = self.at.saturating_add(1);
+        let mut next = self.at.saturating_add(super::tape::HEADER as u32);
         std::iter::from_fn(move || {
             if next >= end {
                 return None;

@@ -11,7 +11,6 @@ use super::leaf::{Leaf, Presented};
 use super::{CachedCertificate, HttpRequest, Verifier, MAX_SIGNATURE_BYTES};
 use crate::audit::AuditText;
 use crate::canonical::{self, CanonicalBody};
-use crate::digest::sha256;
 use crate::error::Error;
 use crate::request::{self, AgentHeaders};
 use crate::signature::{self, SigningInput};
@@ -70,7 +69,7 @@ impl Verifier {
         self.check_audience(parts.audience)?;
         let path = request::check_target(req.target)?;
         let body = self.check_body(req.body)?;
-        let body_sha256 = sha256(body.canonical_bytes());
+        let body_sha256 = body.sha256();
         trace.body_sha256 = Some(body_sha256);
 
         // Step 2: freshness.

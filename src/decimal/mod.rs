@@ -8,6 +8,10 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+mod digits;
+
+use digits::{DigitSink, Digits};
+
 /// Most significant digits a decimal may carry. A JSON number that survives
 /// RFC 8785 has at most 17 significant digits and an `Amount` mantissa at
 /// most 39 (`u128`); this bound only keeps hostile text cheap.
@@ -18,6 +22,9 @@ pub const MAX_DECIMAL_EXPONENT: i64 = 10_000;
 
 /// A non-negative exact decimal: `digits × 10^exponent`, normalized so the
 /// digits have no leading or trailing zeros (zero has no digits).
+///
+/// The digits are held inline (at most [`MAX_DECIMAL_DIGITS`]): parsing,
+/// comparing, adding and subtracting never allocate.
 ///
 /// ```
 /// use kakunin_verify::decimal::Decimal;
@@ -30,7 +37,7 @@ pub const MAX_DECIMAL_EXPONENT: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decimal {
     /// ASCII digits, no leading or trailing zero; empty for zero.
-    digits: Vec<u8>,
+    digits: Digits,
     /// Power of ten applied to `digits`.
     exponent: i64,
 }
@@ -39,27 +46,41 @@ impl Decimal {
     /// Zero.
     pub fn zero() -> Self {
         Decimal {
-            digits: Vec::new(),
+            digits: Digits::EMPTY,
             exponent: 0,
         }
     }
 
     /// `mantissa × 10^exponent`.
     pub fn from_parts(mantissa: u128, exponent: i32) -> Self {
-        Self::normalize(mantissa.to_string().into_bytes(), i64::from(exponent))
+        // u128::MAX has 39 digits; written most significant first.
+        let mut rev = [0u8; 39];
+        let mut n = 0;
+        let mut m = mantissa;
+        while m > 0 {
+            if let Some(slot) = rev.get_mut(n) {
+                *slot = b'0' + (m % 10) as u8;
+            }
+            m /= 10;
+            n += 1;
+        }
+        let mut sink = DigitSink::new();
+        for &d in rev.get(..n).unwrap_or_default().iter().rev() {
+            sink.push(d);
+        }
+        // At most 39 digits: never past the limit.
+        sink.finish(i64::from(exponent))
+            .unwrap_or_else(Decimal::zero)
     }
 
-    fn normalize(mut digits: Vec<u8>, mut exponent: i64) -> Self {
-        let lead = digits.iter().take_while(|&&d| d == b'0').count();
-        digits.drain(..lead);
-        while digits.last() == Some(&b'0') {
-            digits.pop();
-            exponent = exponent.saturating_add(1);
+    /// The normalized decimal `digits × 10^exponent` (any leading and
+    /// trailing zeros); `None` past [`MAX_DECIMAL_DIGITS`] significant digits.
+    fn normalize(digits: &[u8], exponent: i64) -> Option<Self> {
+        let mut sink = DigitSink::new();
+        for &d in digits {
+            sink.push(d);
         }
-        if digits.is_empty() {
-            exponent = 0;
-        }
-        Decimal { digits, exponent }
+        sink.finish(exponent)
     }
 
     /// Parses a non-negative JSON number text (RFC 8259 grammar) exactly.
@@ -72,10 +93,10 @@ impl Decimal {
             let rest = Decimal::parse_json_number(text.get(1..)?)?;
             return rest.is_zero().then_some(rest);
         }
-        let mut digits = Vec::with_capacity(b.len());
+        let mut sink = DigitSink::new();
         let int_start = i;
         while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            digits.push(*c);
+            sink.push(*c);
             i += 1;
         }
         let int_len = i - int_start;
@@ -87,7 +108,7 @@ impl Decimal {
             i += 1;
             let frac_start = i;
             while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-                digits.push(*c);
+                sink.push(*c);
                 i += 1;
             }
             if i == frac_start {
@@ -122,8 +143,7 @@ impl Decimal {
         if i != b.len() {
             return None;
         }
-        let d = Decimal::normalize(digits, exponent);
-        (d.digits.len() <= MAX_DECIMAL_DIGITS).then_some(d)
+        sink.finish(exponent)
     }
 
     /// Parses exactly the text [`Display`](fmt::Display) writes (the plain
@@ -172,17 +192,24 @@ impl Decimal {
         let (low, width) = aligned_width(self, other)?;
         let a = self.aligned(low, width)?;
         let b = other.aligned(low, width)?;
-        let mut sum = vec![b'0'; width];
+        // One more position in front for the carry.
+        let mut sum = [b'0'; ALIGNED + 1];
         let mut carry = 0u8;
-        for ((s, x), y) in sum.iter_mut().zip(&a).zip(&b).rev() {
+        for ((s, x), y) in sum
+            .get_mut(1..=width)?
+            .iter_mut()
+            .zip(a.get(..width)?)
+            .zip(b.get(..width)?)
+            .rev()
+        {
             let t = (x - b'0') + (y - b'0') + carry;
             *s = b'0' + t % 10;
             carry = t / 10;
         }
-        if carry != 0 {
-            sum.insert(0, b'0' + carry);
+        if let Some(first) = sum.first_mut() {
+            *first = b'0' + carry;
         }
-        Decimal::normalize(sum, low).within_digit_limit()
+        Decimal::normalize(sum.get(..=width)?, low)
     }
 
     /// `self − other`, exact; `None` when `other > self` (a decimal is never
@@ -205,9 +232,15 @@ impl Decimal {
         let (low, width) = aligned_width(self, other)?;
         let a = self.aligned(low, width)?;
         let b = other.aligned(low, width)?;
-        let mut diff = vec![b'0'; width];
+        let mut diff = [b'0'; ALIGNED];
         let mut borrow = 0u8;
-        for ((s, x), y) in diff.iter_mut().zip(&a).zip(&b).rev() {
+        for ((s, x), y) in diff
+            .get_mut(..width)?
+            .iter_mut()
+            .zip(a.get(..width)?)
+            .zip(b.get(..width)?)
+            .rev()
+        {
             let take = (y - b'0') + borrow;
             let have = x - b'0';
             if have >= take {
@@ -222,25 +255,20 @@ impl Decimal {
         if borrow != 0 {
             return None;
         }
-        Decimal::normalize(diff, low).within_digit_limit()
+        Decimal::normalize(diff.get(..width)?, low)
     }
 
     /// The digits written out over `width` positions whose lowest has the
-    /// power `low` (`low <= self.exponent`, `magnitude <= low + width`).
-    fn aligned(&self, low: i64, width: usize) -> Option<Vec<u8>> {
+    /// power `low` (`low <= self.exponent`, `magnitude <= low + width`),
+    /// in the first `width` bytes.
+    fn aligned(&self, low: i64, width: usize) -> Option<[u8; ALIGNED]> {
         let trailing = usize::try_from(self.exponent.checked_sub(low)?).ok()?;
-        let leading = width
-            .checked_sub(trailing)?
-            .checked_sub(self.digits.len())?;
-        let mut out = Vec::with_capacity(width);
-        out.resize(leading, b'0');
-        out.extend_from_slice(&self.digits);
-        out.resize(width, b'0');
+        let digits = self.digits.as_slice();
+        let leading = width.checked_sub(trailing)?.checked_sub(digits.len())?;
+        let mut out = [b'0'; ALIGNED];
+        out.get_mut(leading..leading + digits.len())?
+            .copy_from_slice(digits);
         Some(out)
-    }
-
-    fn within_digit_limit(self) -> Option<Decimal> {
-        (self.digits.len() <= MAX_DECIMAL_DIGITS).then_some(self)
     }
 
     /// `true` for zero.
@@ -256,6 +284,9 @@ impl Decimal {
     }
 }
 
+/// Positions two aligned operands may span (see [`aligned_width`]).
+const ALIGNED: usize = MAX_DECIMAL_DIGITS + 1;
+
 // The common lowest power and the number of positions two non-zero decimals
 // span. A span wider than the digit limit (plus one position a carry or
 // borrow can add or remove) cannot give a result within the limit: the
@@ -266,7 +297,7 @@ fn aligned_width(a: &Decimal, b: &Decimal) -> Option<(i64, usize)> {
     let low = a.exponent.min(b.exponent);
     let high = a.magnitude().max(b.magnitude());
     let width = usize::try_from(high.checked_sub(low)?).ok()?;
-    (width <= MAX_DECIMAL_DIGITS + 1).then_some((low, width))
+    (width <= ALIGNED).then_some((low, width))
 }
 
 impl Ord for Decimal {
@@ -282,7 +313,7 @@ impl Ord for Decimal {
         // is a trailing zero).
         self.magnitude()
             .cmp(&other.magnitude())
-            .then_with(|| self.digits.cmp(&other.digits))
+            .then_with(|| self.digits.as_slice().cmp(other.digits.as_slice()))
     }
 }
 
@@ -298,7 +329,7 @@ impl fmt::Display for Decimal {
         if self.is_zero() {
             return f.write_str("0");
         }
-        let digits = std::str::from_utf8(&self.digits).map_err(|_| fmt::Error)?;
+        let digits = std::str::from_utf8(self.digits.as_slice()).map_err(|_| fmt::Error)?;
         if self.exponent >= 0 {
             f.write_str(digits)?;
             for _ in 0..self.exponent {
@@ -321,169 +352,4 @@ impl fmt::Display for Decimal {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> Decimal {
-        Decimal::parse_json_number(s).unwrap()
-    }
-
-    #[test]
-    fn compares_exactly_from_text() {
-        let limit = Decimal::from_parts(50_000, 0);
-        assert_eq!(d("4.5e4"), Decimal::from_parts(45_000, 0));
-        assert_eq!(d("50000.00"), limit);
-        assert!(d("50000.01") > limit);
-        assert!(d("49999.999999999") < limit);
-        assert_eq!(d("5E+4"), limit);
-        assert_eq!(d("0.5e5"), limit);
-        assert!(d("0") < d("0.0000001"));
-        assert_eq!(d("-0"), Decimal::zero());
-        assert!(d("1e-7") < d("1e-6"));
-        assert!(d("123") > d("99.9999"));
-        assert!(d("100") > d("99"));
-        assert!(d("10.5") < d("10.51"));
-    }
-
-    #[test]
-    fn rejects_negative_and_bad_grammar() {
-        for bad in [
-            "-1", "-0.5", "01", "1.", ".5", "+1", "1e", "1e+", "", "abc", "1e99999", "1.5x",
-        ] {
-            assert!(Decimal::parse_json_number(bad).is_none(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn displays_shortest_plain_form() {
-        assert_eq!(Decimal::from_parts(25, -1).to_string(), "2.5");
-        assert_eq!(Decimal::from_parts(50_000, 0).to_string(), "50000");
-        assert_eq!(Decimal::from_parts(5, 4).to_string(), "50000");
-        assert_eq!(Decimal::from_parts(500, -2).to_string(), "5");
-        assert_eq!(Decimal::from_parts(5, -3).to_string(), "0.005");
-        assert_eq!(Decimal::from_parts(0, 7).to_string(), "0");
-        assert_eq!(Decimal::from_parts(1234, -2).to_string(), "12.34");
-    }
-
-    #[test]
-    fn adds_and_subtracts_exactly() {
-        assert_eq!(d("0.1").checked_add(&d("0.2")), Some(d("0.3")));
-        assert_eq!(d("0.3").checked_sub(&d("0.1")), Some(d("0.2")));
-        assert_eq!(d("0.3").checked_sub(&d("0.2")), Some(d("0.1")));
-        assert_eq!(d("45000").checked_add(&d("45000")), Some(d("90000")));
-        assert_eq!(d("99.99").checked_add(&d("0.01")), Some(d("100")));
-        assert_eq!(d("999").checked_add(&d("1")), Some(d("1000")));
-        assert_eq!(d("1000").checked_sub(&d("1")), Some(d("999")));
-        assert_eq!(d("1000").checked_sub(&d("0.001")), Some(d("999.999")));
-        assert_eq!(d("1e5").checked_add(&d("2.5e-3")), Some(d("100000.0025")));
-        assert_eq!(d("5").checked_sub(&d("5")), Some(Decimal::zero()));
-        assert_eq!(d("0").checked_add(&d("0")), Some(Decimal::zero()));
-        assert_eq!(d("0").checked_add(&d("7e-3")), Some(d("0.007")));
-        assert_eq!(d("7e-3").checked_sub(&d("0")), Some(d("0.007")));
-        // Adding then taking back gives the start again.
-        let start = d("123456.789");
-        let size = d("0.000000001");
-        let added = start.checked_add(&size).unwrap();
-        assert_eq!(added.to_string(), "123456.789000001");
-        assert_eq!(added.checked_sub(&size), Some(start));
-    }
-
-    #[test]
-    fn never_negative() {
-        assert_eq!(d("0.1").checked_sub(&d("0.3")), None);
-        assert_eq!(d("0").checked_sub(&d("1e-18")), None);
-        assert_eq!(d("99.9999").checked_sub(&d("100")), None);
-    }
-
-    #[test]
-    fn refuses_results_beyond_the_digit_limit() {
-        // 1e300 + 1e-20 needs 321 significant digits: refused, not rounded.
-        assert_eq!(d("1e300").checked_add(&d("1e-20")), None);
-        assert_eq!(d("1e300").checked_sub(&d("1e-20")), None);
-        // Exactly MAX_DECIMAL_DIGITS digits is fine; one more is not.
-        let top = Decimal::from_parts(1, 63);
-        let one = Decimal::from_parts(1, 0);
-        let sum = top.checked_add(&one).unwrap();
-        assert_eq!(sum.to_string().len(), MAX_DECIMAL_DIGITS);
-        assert_eq!(Decimal::from_parts(1, 64).checked_add(&one), None);
-        // A carry to a 65th position: refused when the digits stay, fine
-        // when they normalize away (99…9 + 1 = 1e64).
-        let nines = d(&"9".repeat(MAX_DECIMAL_DIGITS));
-        assert_eq!(nines.checked_add(&d("2")), None);
-        assert_eq!(nines.checked_add(&one), Some(Decimal::from_parts(1, 64)));
-        // A borrow that removes a digit brings a 65-position span back in.
-        let big = Decimal::from_parts(1, 64);
-        assert_eq!(big.checked_sub(&one).map(|r| r.digits.len()), Some(64));
-        // Same huge exponent: exact and cheap.
-        assert_eq!(d("1e300").checked_add(&d("1e300")), Some(d("2e300")));
-        assert_eq!(d("3e-300").checked_sub(&d("1e-300")), Some(d("2e-300")));
-        assert_eq!(
-            d("1e10000").checked_add(&d("1e-10000")),
-            None,
-            "hostile exponents cost nothing"
-        );
-    }
-
-    #[test]
-    fn display_parses_back_for_every_value() {
-        let values = [
-            Decimal::zero(),
-            d("0.3"),
-            d("45000"),
-            d("1e300"),
-            d("1e-20"),
-            d("1.5e-300"),
-            d("123456789012345678901234567890e20"),
-            d(&"9".repeat(MAX_DECIMAL_DIGITS)),
-            Decimal::from_parts(u128::MAX, -18),
-            Decimal::from_parts(u128::MAX, 18),
-            Decimal::from_parts(1, -18),
-            d("1e10000"),
-            d("1e-10000"),
-        ];
-        for v in values {
-            let text = v.to_string();
-            assert_eq!(Decimal::parse_plain(&text).as_ref(), Some(&v), "{text}");
-            assert_eq!(
-                Decimal::parse_json_number(&text).as_ref(),
-                Some(&v),
-                "{text}"
-            );
-        }
-        assert_eq!(d("1e-20").to_string(), format!("0.{}1", "0".repeat(19)));
-        assert_eq!(d("1e300").to_string(), format!("1{}", "0".repeat(300)));
-    }
-
-    #[test]
-    fn parse_plain_takes_only_the_display_form() {
-        for bad in [
-            "", "1e3", "1E3", "-1", "+1", "-0", "01", "0.10", "1.", ".1", "1.0", "00", "0.0", " 1",
-            "1 ", "1..2", "abc",
-        ] {
-            assert_eq!(Decimal::parse_plain(bad), None, "{bad:?}");
-        }
-        assert_eq!(Decimal::parse_plain("0"), Some(Decimal::zero()));
-        assert_eq!(Decimal::parse_plain("10"), Some(d("1e1")));
-        assert_eq!(Decimal::parse_plain("0.05"), Some(d("5e-2")));
-    }
-
-    #[test]
-    fn agrees_with_integer_arithmetic_on_a_grid() {
-        // Every value m × 10^e with e in −6..=6 is an integer count of 10^−6.
-        let scaled = |m: u128, e: i32| m * 10u128.pow(u32::try_from(e + 6).unwrap());
-        let mantissas = [0u128, 1, 5, 9, 10, 99, 101, 12_345, 999_999];
-        for &ma in &mantissas {
-            for ea in -6..=6 {
-                for &mb in &mantissas {
-                    for eb in -6..=6 {
-                        let (a, b) = (Decimal::from_parts(ma, ea), Decimal::from_parts(mb, eb));
-                        let (sa, sb) = (scaled(ma, ea), scaled(mb, eb));
-                        assert_eq!(a.checked_add(&b), Some(Decimal::from_parts(sa + sb, -6)));
-                        let want = sa.checked_sub(sb).map(|r| Decimal::from_parts(r, -6));
-                        assert_eq!(a.checked_sub(&b), want, "{a} - {b}");
-                    }
-                }
-            }
-        }
-    }
-}
+mod tests;
