@@ -93,6 +93,18 @@ fn spec_4_3_top_level_case_twins_rejected() {
     ok("{\"size\":1,\"sizes\":2,\"si\u{17e}e\":3,\"i\":4,\"\u{130}\":5}");
 }
 
+// SPEC 4.3 on the all-ASCII path (a few top-level members, ASCII names:
+// compared ignoring ASCII case, no hashing): twins are found wherever they
+// sit in the body and in RFC 8785 order, and near-twins pass.
+#[test]
+fn spec_4_3_ascii_case_twins_found_in_any_position() {
+    rejected(br#"{"a":1,"Ab":2,"B":3,"aB":4}"#);
+    rejected(br#"{"zz":1,"ORDER_ID":2,"b":[],"Order_Id":3}"#);
+    rejected(br#"{"x":1,"y":2,"X":3}"#);
+    ok(r#"{"ab":1,"abc":2,"ABD":3,"a":4,"b_":5,"B-":6}"#);
+    ok(r#"{"":1,"a":2,"A ":3}"#);
+}
+
 // SPEC 4.3 case twins among many top-level members: found wherever their
 // hashes are kept (a stack array up to 32 names; past that the buffer's
 // spare capacity when the values leave enough room, else a vector).

@@ -122,6 +122,9 @@ pub(super) fn check_case_twins(buf: &mut Vec<u8>, refs: &[u8]) -> Result<(), Err
     if n < 2 {
         return Ok(());
     }
+    if let Some(checked) = check_ascii_twins(Tape { buf, refs }) {
+        return checked;
+    }
     let bytes = n.saturating_mul(std::mem::size_of::<FoldedHash>());
     let mut inline = [FoldedHash::default(); INLINE_NAMES];
     let mut heap = Vec::new();
@@ -143,6 +146,42 @@ pub(super) fn check_case_twins(buf: &mut Vec<u8>, refs: &[u8]) -> Result<(), Err
     let checked = check_hashes(Tape { buf: tape, refs }, hashes);
     buf.truncate(tape_len);
     checked
+}
+
+// SPEC 4.3, the usual body: at most `INLINE_NAMES` top-level members, all
+// with ASCII names. Unicode upper- then lower-casing maps an ASCII name to
+// its ASCII lower case, and no non-ASCII name is present to fold onto it, so
+// twins are names equal ignoring ASCII case: sorted in that order on the
+// stack, they are neighbours. No hashing, no allocation; `None` when the
+// body is not of this kind (the general check then runs).
+fn check_ascii_twins(tape: Tape<'_>) -> Option<Result<(), Error>> {
+    let names = tape.members(0);
+    if names.len() > INLINE_NAMES {
+        return None;
+    }
+    let mut sorted = [""; INLINE_NAMES];
+    for (slot, &m) in sorted.iter_mut().zip(names) {
+        let name = tape.text_at(member(m));
+        if !name.is_ascii() {
+            return None;
+        }
+        *slot = name;
+    }
+    let sorted = sorted.get_mut(..names.len())?;
+    sorted.sort_unstable_by(|a, b| {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    });
+    let twins = sorted.windows(2).any(|pair| match pair {
+        [a, b] => a.eq_ignore_ascii_case(b),
+        _ => false,
+    });
+    Some(if twins { Err(twin_error()) } else { Ok(()) })
+}
+
+fn twin_error() -> Error {
+    malformed("top-level member names are equal after Unicode case mapping")
 }
 
 /// Fills `hashes` with the folded hashes of the top-level names, sorts
@@ -180,9 +219,7 @@ fn confirm_twins(
     for (i, a) in group.iter().enumerate() {
         for b in group.iter().skip(i + 1) {
             if case_fold(a).eq(case_fold(b)) {
-                return Err(malformed(
-                    "top-level member names are equal after Unicode case mapping",
-                ));
+                return Err(twin_error());
             }
         }
     }
