@@ -287,7 +287,7 @@ impl Verifier {
             prompt_sha256: headers.prompt_sha256.unwrap_or(""),
         }
         .write_to_buffer(&mut stack, &mut heap);
-        let verified = signature::verify_signature(algorithm, cached.cert.public_key(), input, sig);
+        let verified = cached.verify_signature(algorithm, input, sig);
         trace.signature_valid = Some(verified.is_ok());
         verified?;
 
