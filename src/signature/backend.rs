@@ -251,6 +251,6 @@ mod aws {
         let exponent = (e.len() <= 8).then(|| e.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b)));
         odd(k.modulus.as_bytes())
             && odd(e)
-            && exponent.is_some_and(|v| v >= 3 && v < (1u64 << MAX_RSA_EXPONENT_BITS))
+            && exponent.is_some_and(|v| (3..1u64 << MAX_RSA_EXPONENT_BITS).contains(&v))
     }
 }
