@@ -7,7 +7,7 @@
 //! crypto provider of the mutual-TLS handshake (SPEC 4.6).
 //!
 //! [`CryptoBackend::Ring`] is the default. Feature `aws-lc-rs` adds
-//! [`CryptoBackend::AwsLcRs`] and makes it the default, so turning the
+//! `CryptoBackend::AwsLcRs` and makes it the default, so turning the
 //! feature on switches the backend; `Ring` can still be chosen explicitly
 //! ([`VerifierBuilder::crypto_backend`](crate::VerifierBuilder::crypto_backend),
 //! [`TrustStore::set_crypto_backend`](crate::chain::TrustStore::set_crypto_backend)).

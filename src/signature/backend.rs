@@ -45,7 +45,7 @@ pub fn verify_signature_with(
 /// certificate cache entry holds, so a cached agent's request does not
 /// parse its key again.
 ///
-/// With [`CryptoBackend::AwsLcRs`], the key is parsed for the algorithm
+/// With `CryptoBackend::AwsLcRs`, the key is parsed for the algorithm
 /// its type defaults to (SPEC 4.1) when prepared, and an RSA key also for
 /// `rsa-pss-sha256` on its first such request (aws-lc binds the algorithm
 /// at parse). A key that does not parse is kept as such and fails every
