@@ -347,3 +347,105 @@ fn default_backend_follows_the_feature() {
         if cfg!(feature = "aws-lc-rs") { 2 } else { 1 }
     );
 }
+
+/// The group order of P-256 / P-384 (SEC 2 2.4.2, 2.5.1), big-endian hex.
+const P256_ORDER: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+const P384_ORDER: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973";
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// r and s of a DER ECDSA-Sig-Value (short-form lengths: P-256/P-384).
+fn ecdsa_parts(sig: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    assert_eq!(sig[0], 0x30);
+    assert_eq!(sig[2], 0x02);
+    let r_len = usize::from(sig[3]);
+    let r = sig[4..4 + r_len].to_vec();
+    assert_eq!(sig[4 + r_len], 0x02);
+    let s_len = usize::from(sig[5 + r_len]);
+    let s = sig[6 + r_len..6 + r_len + s_len].to_vec();
+    (r, s)
+}
+
+/// DER INTEGER contents of a non-negative big-endian number, minimal.
+fn der_uint(n: &[u8]) -> Vec<u8> {
+    let first = n.iter().position(|b| *b != 0).unwrap_or(n.len() - 1);
+    let mut out = n[first..].to_vec();
+    if out[0] & 0x80 != 0 {
+        out.insert(0, 0);
+    }
+    out
+}
+
+fn ecdsa_der(r: &[u8], s: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x02, r.len() as u8];
+    body.extend_from_slice(r);
+    body.extend_from_slice(&[0x02, s.len() as u8]);
+    body.extend_from_slice(s);
+    let mut out = vec![0x30, body.len() as u8];
+    out.extend_from_slice(&body);
+    out
+}
+
+/// `order - s`, big-endian, at the order's length.
+fn negate(order: &[u8], s: &[u8]) -> Vec<u8> {
+    let mut s_padded = vec![0u8; order.len()];
+    let digits = s
+        .iter()
+        .skip_while(|b| **b == 0)
+        .copied()
+        .collect::<Vec<_>>();
+    s_padded[order.len() - digits.len()..].copy_from_slice(&digits);
+    let mut out = vec![0u8; order.len()];
+    let mut borrow = 0i16;
+    for i in (0..order.len()).rev() {
+        let mut d = i16::from(order[i]) - i16::from(s_padded[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = d as u8;
+    }
+    out
+}
+
+// SEC 1 4.1.4 / RFC 5480: ECDSA signatures are DER; (r, n − s) verifies like
+// (r, s) (neither backend demands low-S), and a non-minimal INTEGER is
+// refused — the same under every backend.
+#[test]
+fn spec_5_1_step_6_ecdsa_high_s_and_non_minimal_der_are_the_same_under_every_backend() {
+    for (kind, algorithm, order) in [
+        ("p256", SignatureAlgorithm::EcdsaP256Sha256, P256_ORDER),
+        ("p384", SignatureAlgorithm::EcdsaP384Sha384, P384_ORDER),
+    ] {
+        let s = signer(kind, algorithm);
+        let (key, public_key) = (
+            s.certificate().key_algorithm(),
+            s.certificate().public_key(),
+        );
+        let sig = s.sign_bytes(MESSAGE).unwrap();
+        let (r, s_value) = ecdsa_parts(&sig);
+        assert_eq!(ecdsa_der(&r, &s_value), sig, "the DER helpers round-trip");
+        let other_s = der_uint(&negate(&unhex(order), &s_value));
+        let twin = ecdsa_der(&r, &other_s);
+        assert_ne!(twin, sig);
+        let name = algorithm.name();
+        assert_eq!(
+            same_outcome(algorithm, key, public_key, MESSAGE, &twin),
+            None,
+            "{name}: n - s"
+        );
+        let mut padded_r = vec![0u8];
+        padded_r.extend_from_slice(&r);
+        let non_minimal = ecdsa_der(&padded_r, &s_value);
+        assert_eq!(
+            same_outcome(algorithm, key, public_key, MESSAGE, &non_minimal),
+            Some("signature_invalid"),
+            "{name}: non-minimal r"
+        );
+    }
+}
