@@ -309,10 +309,10 @@ pub fn server_config_with_time(
     server_config_with(trust.crypto_backend(), verifier, cert_chain, key, time)
 }
 
-/// A `rustls::ServerConfig` around a given client-certificate verifier,
-/// with the build's default backend's provider ([`CryptoBackend::default`];
-/// `Verifier::tls_server_config` — the verifier's client-certificate checks
-/// use its own backend).
+/// A `rustls::ServerConfig` around a given client-certificate verifier
+/// (`Verifier::tls_server_config`'s, which checks client certificates with
+/// the verifier's backend), with the provider of the build's default
+/// backend ([`CryptoBackend::default`]) for the rest of the handshake.
 pub(crate) fn server_config_for(
     verifier: Arc<dyn ClientCertVerifier>,
     cert_chain: Vec<CertificateDer<'static>>,
