@@ -1,6 +1,9 @@
 //! Criterion benchmarks of the verification hot and cold paths against a
 //! bare `ring` verification of the same key and message size.
 //!
+//! Every ID without `awslc` runs with `CryptoBackend::Ring`, with or
+//! without feature `aws-lc-rs`.
+//!
 //! Run: `cargo bench --bench verify`. IDs (group `verify`):
 //! `baseline_ring_{rsa2048,p256,ed25519}`, `hot_{rsa2048,p256,ed25519}`,
 //! `cold_{rsa2048,p256}`, `hot_rsa2048_revocation_cached`, and
@@ -9,7 +12,11 @@
 //! `actix` `actix_hot_rsa2048` (`hot_rsa2048` through `KakuninMiddleware`
 //! and a handler, with `actix_web::test`, no socket), and with feature
 //! `redis` `hot_rsa2048_redis` (`hot_rsa2048` with the nonce store and rate
-//! limiter in a redis-server the bench starts on 127.0.0.1).
+//! limiter in a redis-server the bench starts on 127.0.0.1), and with
+//! feature `aws-lc-rs` `baseline_awslc_{rsa2048,p256,ed25519}` (a bare
+//! aws-lc-rs verification with the key parsed once, outside the loop) and
+//! `hot_{rsa2048,p256,ed25519}_awslc` (`hot_*` with
+//! `CryptoBackend::AwsLcRs`).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -25,7 +32,7 @@ use kakunin_verify::revocation::{
 };
 use kakunin_verify::routes::RouteTable;
 use kakunin_verify::signer::{AgentSigner, RequestToSign};
-use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
+use kakunin_verify::{CryptoBackend, HttpRequest, ManualClock, Revocation, Verifier};
 
 /// 2026-07-01T09:15:00Z: inside the sample policies' allowed hours.
 const NOW_MS: u64 = 1_782_897_300_000;
@@ -46,8 +53,14 @@ fn read(p: PathBuf) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// The chain's trust store, with `CryptoBackend::Ring` (see [`trust_with`]).
 fn trust(kind: &str) -> TrustStore {
+    trust_with(kind, CryptoBackend::Ring)
+}
+
+fn trust_with(kind: &str, backend: CryptoBackend) -> TrustStore {
     let mut t = TrustStore::new();
+    t.set_crypto_backend(backend);
     t.add_roots_pem(&read(pki(kind).join("root.pem"))).unwrap();
     t.add_intermediates_pem(&read(pki(kind).join("intermediate.pem")))
         .unwrap();
@@ -90,10 +103,11 @@ impl RevocationSource for AlwaysValid {
     }
 }
 
-fn verifier(kind: &str, revocation: Revocation) -> Arc<Verifier> {
+fn verifier(kind: &str, backend: CryptoBackend, revocation: Revocation) -> Arc<Verifier> {
     let routes: RouteTable = "POST /v1/trades submit_limit_order trade".parse().unwrap();
     Arc::new(
         Verifier::builder(trust(kind))
+            .crypto_backend(backend)
             .audience(AUDIENCE)
             .routes(routes)
             .clock(Arc::new(ManualClock::new(NOW_MS)))
@@ -162,6 +176,7 @@ fn run(v: &Verifier, r: &Owned) -> bool {
 /// per verifier; a new verifier (warmed with one request) per pool.
 struct Feed {
     kind: &'static str,
+    backend: CryptoBackend,
     revocation: fn() -> Revocation,
     signer: AgentSigner,
     pools: Vec<Arc<Vec<Owned>>>,
@@ -175,18 +190,28 @@ struct Feed {
 
 impl Feed {
     fn new(kind: &'static str, revocation: fn() -> Revocation, pools: usize) -> Self {
+        Self::with_backend(kind, CryptoBackend::Ring, revocation, pools)
+    }
+
+    fn with_backend(
+        kind: &'static str,
+        backend: CryptoBackend,
+        revocation: fn() -> Revocation,
+        pools: usize,
+    ) -> Self {
         let signer = signer(kind);
         let pools: Vec<_> = (0..pools)
             .map(|p| Arc::new(sign_pool(&signer, p * POOL)))
             .collect();
         let mut f = Feed {
             kind,
+            backend,
             revocation,
             signer,
             pools,
             pool_index: 0,
             next: 0,
-            verifier: verifier(kind, Revocation::Disabled),
+            verifier: verifier(kind, backend, Revocation::Disabled),
             retired: Vec::new(),
         };
         f.fresh_verifier();
@@ -194,7 +219,8 @@ impl Feed {
     }
 
     fn fresh_verifier(&mut self) {
-        let old = std::mem::replace(&mut self.verifier, verifier(self.kind, (self.revocation)()));
+        let fresh = verifier(self.kind, self.backend, (self.revocation)());
+        let old = std::mem::replace(&mut self.verifier, fresh);
         self.retired.push(old);
         // Warm the certificate (and revocation) cache with a request of its own.
         let warm = sign_pool_one(&self.signer);
@@ -231,7 +257,17 @@ fn bench_hot(
     kind: &'static str,
     revocation: fn() -> Revocation,
 ) {
-    let feed = RefCell::new(Feed::new(kind, revocation, 2));
+    bench_hot_with(c, id, kind, CryptoBackend::Ring, revocation);
+}
+
+fn bench_hot_with(
+    c: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    kind: &'static str,
+    backend: CryptoBackend,
+    revocation: fn() -> Revocation,
+) {
+    let feed = RefCell::new(Feed::with_backend(kind, backend, revocation, 2));
     c.bench_function(id, |b| {
         b.iter_batched_ref(
             || feed.borrow_mut().take(),
@@ -258,13 +294,19 @@ fn bench_cold(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'static str
     });
 }
 
-fn bench_baseline(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {
+/// A message of the signing input's size for this request, its signature
+/// by the `kind` sample agent, and that agent's public key.
+fn baseline_input(kind: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let s = signer(kind);
-    // A message of the signing input's size for this request.
     let message =
         vec![b'x'; 64 * 2 + 14 + AUDIENCE.len() + "POST".len() + "/v1/trades".len() + 13 + 23 + 9];
     let sig = s.sign_bytes(&message).unwrap();
     let key = s.certificate().public_key().to_vec();
+    (message, sig, key)
+}
+
+fn bench_baseline(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {
+    let (message, sig, key) = baseline_input(kind);
     let alg: &'static dyn ring::signature::VerificationAlgorithm = match kind {
         "rsa2048" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
         "p256" => &ring::signature::ECDSA_P256_SHA256_ASN1,
@@ -274,6 +316,27 @@ fn bench_baseline(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {
         b.iter(|| {
             ring::signature::UnparsedPublicKey::new(alg, &key)
                 .verify(std::hint::black_box(&message), &sig)
+                .unwrap()
+        })
+    });
+}
+
+/// The bare aws-lc-rs verification of `bench_baseline`'s input, with the
+/// key parsed once outside the loop (its cheapest call).
+#[cfg(feature = "aws-lc-rs")]
+fn bench_baseline_awslc(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {
+    use aws_lc_rs::signature as sig;
+    let (message, signature, key) = baseline_input(kind);
+    let alg: &'static dyn sig::VerificationAlgorithm = match kind {
+        "rsa2048" => &sig::RSA_PKCS1_2048_8192_SHA256,
+        "p256" => &sig::ECDSA_P256_SHA256_ASN1,
+        _ => &sig::ED25519,
+    };
+    let parsed = sig::ParsedPublicKey::new(alg, &key).unwrap();
+    c.bench_function(id, |b| {
+        b.iter(|| {
+            parsed
+                .verify_sig(std::hint::black_box(&message), &signature)
                 .unwrap()
         })
     });
@@ -451,6 +514,22 @@ fn verify_benches(c: &mut Criterion) {
     bench_baseline(&mut g, "baseline_ring_rsa2048", "rsa2048");
     bench_baseline(&mut g, "baseline_ring_p256", "p256");
     bench_baseline(&mut g, "baseline_ring_ed25519", "ed25519");
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        bench_baseline_awslc(&mut g, "baseline_awslc_rsa2048", "rsa2048");
+        bench_baseline_awslc(&mut g, "baseline_awslc_p256", "p256");
+        bench_baseline_awslc(&mut g, "baseline_awslc_ed25519", "ed25519");
+        let aws = CryptoBackend::AwsLcRs;
+        bench_hot_with(&mut g, "hot_rsa2048_awslc", "rsa2048", aws, || {
+            Revocation::Disabled
+        });
+        bench_hot_with(&mut g, "hot_p256_awslc", "p256", aws, || {
+            Revocation::Disabled
+        });
+        bench_hot_with(&mut g, "hot_ed25519_awslc", "ed25519", aws, || {
+            Revocation::Disabled
+        });
+    }
     bench_hot(&mut g, "hot_rsa2048", "rsa2048", || Revocation::Disabled);
     #[cfg(feature = "redis")]
     bench_hot_redis(&mut g, "hot_rsa2048_redis", "rsa2048");

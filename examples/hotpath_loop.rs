@@ -13,11 +13,14 @@
 //! ```
 //!
 //! (Valgrind's CPU has no SHA extensions, so SHA-256 weighs more there than
-//! on hardware that has them.) Kinds: `rsa2048`, `p256`, `ed25519`.
+//! on hardware that has them.) Kinds: `rsa2048`, `p256`, `ed25519` (ring
+//! backend), and with feature `aws-lc-rs` `rsa2048-awslc`, `p256-awslc`,
+//! `ed25519-awslc` (`hot_loop` with `CryptoBackend::AwsLcRs`, `base_loop`
+//! bare aws-lc-rs verifications with the key parsed once).
 
 use kakunin_verify::chain::TrustStore;
 use kakunin_verify::signer::{AgentSigner, RequestToSign};
-use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
+use kakunin_verify::{CryptoBackend, HttpRequest, ManualClock, Revocation, Verifier};
 use std::sync::Arc;
 const NOW_MS: u64 = 1_782_897_300_000;
 const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY","type":"limit","price":"1.08245","time_in_force":"GTC","client_order_id":"desk-7f3a9c2e-0001","account":"acct-00042","post_only":false}"#;
@@ -57,17 +60,53 @@ impl kakunin_verify::revocation::RevocationSource for AlwaysValid {
     }
 }
 
-/// N bare ring verifications.
+/// The bare verification `base_loop` repeats: ring (the key parsed each
+/// time, ring has no other form) or aws-lc-rs (the key parsed once).
+enum Bare<'k> {
+    Ring(
+        &'static dyn ring::signature::VerificationAlgorithm,
+        &'k [u8],
+    ),
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(aws_lc_rs::signature::ParsedPublicKey),
+}
+
+impl<'k> Bare<'k> {
+    fn new(kind: &str, backend: CryptoBackend, key: &'k [u8]) -> Self {
+        match backend {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLcRs => {
+                use aws_lc_rs::signature as sig;
+                let alg: &'static dyn sig::VerificationAlgorithm = match kind {
+                    "rsa2048" => &sig::RSA_PKCS1_2048_8192_SHA256,
+                    "p256" => &sig::ECDSA_P256_SHA256_ASN1,
+                    _ => &sig::ED25519,
+                };
+                Bare::AwsLc(sig::ParsedPublicKey::new(alg, key).unwrap())
+            }
+            _ => Bare::Ring(
+                match kind {
+                    "rsa2048" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                    "p256" => &ring::signature::ECDSA_P256_SHA256_ASN1,
+                    _ => &ring::signature::ED25519,
+                },
+                key,
+            ),
+        }
+    }
+}
+
+/// N bare verifications.
 #[inline(never)]
-fn base_loop(
-    alg: &'static dyn ring::signature::VerificationAlgorithm,
-    key: &[u8],
-    real: &[(Vec<u8>, Vec<u8>)],
-) {
+fn base_loop(bare: &Bare<'_>, real: &[(Vec<u8>, Vec<u8>)]) {
     for (m, sg) in real {
-        ring::signature::UnparsedPublicKey::new(alg, key)
-            .verify(m, sg)
-            .unwrap();
+        match bare {
+            Bare::Ring(alg, key) => ring::signature::UnparsedPublicKey::new(*alg, key)
+                .verify(m, sg)
+                .unwrap(),
+            #[cfg(feature = "aws-lc-rs")]
+            Bare::AwsLc(parsed) => parsed.verify_sig(m, sg).unwrap(),
+        }
     }
 }
 
@@ -106,7 +145,14 @@ fn laid_out(reqs: &[Vec<(String, Vec<u8>)>]) -> Vec<Vec<(&str, &[u8])>> {
 }
 
 fn main() {
-    let kind = std::env::args().nth(1).unwrap_or("ed25519".into());
+    let arg = std::env::args().nth(1).unwrap_or("ed25519".into());
+    let (kind, backend) = match arg.strip_suffix("-awslc") {
+        #[cfg(feature = "aws-lc-rs")]
+        Some(kind) => (kind.to_owned(), CryptoBackend::AwsLcRs),
+        #[cfg(not(feature = "aws-lc-rs"))]
+        Some(_) => panic!("{arg} needs feature aws-lc-rs"),
+        None => (arg.clone(), CryptoBackend::Ring),
+    };
     let n: usize = std::env::args()
         .nth(2)
         .and_then(|x| x.parse().ok())
@@ -118,6 +164,7 @@ fn main() {
     t.add_intermediates_pem(&std::fs::read(format!("{d}/intermediate.pem")).unwrap())
         .unwrap();
     let v = Verifier::builder(t)
+        .crypto_backend(backend)
         .audience("api.exchange.example")
         .routes("POST /v1/trades submit_limit_order trade".parse().unwrap())
         .clock(Arc::new(ManualClock::new(NOW_MS)))
@@ -179,12 +226,10 @@ fn main() {
             (m, sg)
         })
         .collect();
-    let alg: &'static dyn ring::signature::VerificationAlgorithm = match kind.as_str() {
-        "rsa2048" => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        "p256" => &ring::signature::ECDSA_P256_SHA256_ASN1,
-        _ => &ring::signature::ED25519,
-    };
-    base_loop(alg, s.certificate().public_key(), &real);
+    base_loop(
+        &Bare::new(&kind, backend, s.certificate().public_key()),
+        &real,
+    );
     let ok = hot_loop(&v, &reqs);
     assert_eq!(ok, n);
 }

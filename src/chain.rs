@@ -15,13 +15,27 @@ use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
 use crate::certificate::{profile, serial_text, AgentCertificate};
+use crate::crypto::CryptoBackend;
 use crate::error::{ConfigError, Error};
 
 /// SPEC 2: at most 4 intermediates in a path.
 pub const MAX_INTERMEDIATES_IN_PATH: usize = 4;
-/// Signature algorithms accepted on path certificates (ring provider).
+/// Signature algorithms accepted on path certificates, from the build's
+/// default backend ([`CryptoBackend::default`]): `webpki::ring`'s, or with
+/// feature `aws-lc-rs` `webpki::aws_lc_rs`'s (the same list). Path
+/// validation itself uses the trust store's backend
+/// ([`signature_algorithms`]).
 pub static SUPPORTED_SIGNATURE_ALGORITHMS:
-    &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+    &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = {
+    #[cfg(feature = "aws-lc-rs")]
+    let set = AWS_LC_RS_SIGNATURE_ALGORITHMS;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let set = RING_SIGNATURE_ALGORITHMS;
+    set
+};
+
+/// The path signature algorithms of `webpki::ring`.
+pub static RING_SIGNATURE_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
     webpki::ring::ECDSA_P256_SHA256,
     webpki::ring::ECDSA_P256_SHA384,
     webpki::ring::ECDSA_P384_SHA256,
@@ -38,13 +52,46 @@ pub static SUPPORTED_SIGNATURE_ALGORITHMS:
     webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
 
+/// The same list from `webpki::aws_lc_rs` (feature `aws-lc-rs`).
+#[cfg(feature = "aws-lc-rs")]
+pub static AWS_LC_RS_SIGNATURE_ALGORITHMS:
+    &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+    webpki::aws_lc_rs::ECDSA_P256_SHA256,
+    webpki::aws_lc_rs::ECDSA_P256_SHA384,
+    webpki::aws_lc_rs::ECDSA_P384_SHA256,
+    webpki::aws_lc_rs::ECDSA_P384_SHA384,
+    webpki::aws_lc_rs::ED25519,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA384,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA512,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+];
+
+/// The path signature algorithms `backend` verifies with (the same list
+/// for every backend).
+pub fn signature_algorithms(
+    backend: CryptoBackend,
+) -> &'static [&'static dyn rustls_pki_types::SignatureVerificationAlgorithm] {
+    match backend {
+        CryptoBackend::Ring => RING_SIGNATURE_ALGORITHMS,
+        #[cfg(feature = "aws-lc-rs")]
+        CryptoBackend::AwsLcRs => AWS_LC_RS_SIGNATURE_ALGORITHMS,
+    }
+}
+
 /// Most parsed CA certificates kept for reuse across agents.
 pub const MAX_PARSED_CAS: usize = 256;
 
 /// Most roots or configured intermediates a trust store holds.
 pub const MAX_CONFIGURED_CERTIFICATES: usize = 1024;
 
-/// Pinned roots and configured intermediates.
+/// Pinned roots and configured intermediates, and the crypto backend that
+/// checks path signatures ([`CryptoBackend::default`] unless set).
 ///
 /// ```
 /// use kakunin_verify::chain::TrustStore;
@@ -61,6 +108,7 @@ pub struct TrustStore {
     anchors: Vec<TrustAnchor<'static>>,
     roots: Vec<CertificateDer<'static>>,
     intermediates: Vec<CertificateDer<'static>>,
+    backend: CryptoBackend,
 }
 
 fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
@@ -78,6 +126,18 @@ impl TrustStore {
     /// An empty store (trusts nothing).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The crypto backend of path validation ([`verify_chain`]) and of the
+    /// mutual-TLS handshake (`tls`); a verifier built from this store also
+    /// checks request signatures with it.
+    pub fn crypto_backend(&self) -> CryptoBackend {
+        self.backend
+    }
+
+    /// Chooses the crypto backend (default: [`CryptoBackend::default`]).
+    pub fn set_crypto_backend(&mut self, backend: CryptoBackend) {
+        self.backend = backend;
     }
 
     /// Pins every root certificate of a PEM bundle; returns how many.
@@ -395,6 +455,8 @@ fn check_path_length(path: &webpki::VerifiedPath<'_>) -> Result<(), webpki::Erro
 /// every CA certificate, the pinned root included, valid at `now_ms`, with
 /// `cA` TRUE and, when it has keyUsage, `keyCertSign` (RFC 5280 6.1.4 (k),
 /// (n)). The result is cached by the verifier, so these run once per path.
+/// Path signatures are checked by the store's
+/// [`crypto_backend`](TrustStore::crypto_backend).
 pub fn verify_chain(
     store: &TrustStore,
     leaf: &AgentCertificate,
@@ -424,7 +486,7 @@ pub fn verify_chain(
     let time = UnixTime::since_unix_epoch(Duration::from_millis(now_ms));
     let path = ee
         .verify_for_usage(
-            SUPPORTED_SIGNATURE_ALGORITHMS,
+            signature_algorithms(store.backend),
             &store.anchors,
             &intermediates,
             time,

@@ -57,7 +57,8 @@
 //! 5.3–5.6 [`authorization`]; 5.5 rate [`ratelimit`]; 6 [`error`]; 7
 //! [`revocation`]; 8 [`audit`]; 9 the `kakunin-verify` binary (feature `cli`)
 //! with [`rawhttp`]. Stores shared by a fleet (4.5, 5.3, 5.5): [`stores`],
-//! in Redis with feature `redis` (`stores::redis`).
+//! in Redis with feature `redis` (`stores::redis`). Signatures are checked
+//! by `ring`, or with feature `aws-lc-rs` by aws-lc ([`crypto`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -67,6 +68,7 @@ pub mod canonical;
 pub mod certificate;
 pub mod chain;
 pub mod clock;
+pub mod crypto;
 pub mod decimal;
 pub mod digest;
 pub mod error;
@@ -93,5 +95,6 @@ pub mod tls;
 pub mod verifier;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use crypto::CryptoBackend;
 pub use error::{Code, ConfigError, Error};
 pub use verifier::{Denial, HttpRequest, Revocation, VerifiedRequest, Verifier, VerifierBuilder};

@@ -1,6 +1,7 @@
 //! SPEC 4.6: the agent's certificate as the TLS client certificate (mutual
-//! TLS), with `rustls` and the *ring* provider passed explicitly (no
-//! process-wide default provider is installed).
+//! TLS), with `rustls` and the crypto provider of the trust store's
+//! [`CryptoBackend`] passed explicitly (*ring*, or aws-lc with feature
+//! `aws-lc-rs`; no process-wide default provider is installed).
 //!
 //! [`client_cert_verifier`] refuses the handshake unless the client
 //! certificate chains to a pinned root of the [`TrustStore`] (through the
@@ -66,7 +67,17 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Signatu
 use crate::certificate::profile::{self, ProfileOptions};
 use crate::certificate::{AgentCertificate, CertificateProfile, ExtensionOids};
 use crate::chain::TrustStore;
+use crate::crypto::CryptoBackend;
 use crate::error::ConfigError;
+
+// The rustls provider of `backend`.
+fn provider(backend: CryptoBackend) -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(match backend {
+        CryptoBackend::Ring => rustls::crypto::ring::default_provider(),
+        #[cfg(feature = "aws-lc-rs")]
+        CryptoBackend::AwsLcRs => rustls::crypto::aws_lc_rs::default_provider(),
+    })
+}
 
 /// The rustls client-certificate verifier of SPEC 4.6: `WebPkiClientVerifier`
 /// over the pinned roots (client authentication mandatory), with the
@@ -218,7 +229,8 @@ impl ClientCertVerifier for AgentClientVerifier {
 /// SPEC 4.6: a rustls client-certificate verifier for agents.
 ///
 /// Wraps `rustls`' `WebPkiClientVerifier`, built from the store's pinned
-/// roots only with the *ring* provider and client authentication mandatory;
+/// roots only with the provider of the store's
+/// [`crypto_backend`](TrustStore::crypto_backend) and client authentication mandatory;
 /// the store's configured intermediates are usable for path building even
 /// when the client does not send them. On top, the leaf must parse as an
 /// agent certificate (default SPEC 1 OIDs) and pass the SPEC 2 usage rules
@@ -256,10 +268,10 @@ pub fn client_cert_verifier_for(
     cert_profile: Option<Arc<dyn CertificateProfile>>,
 ) -> Result<Arc<dyn ClientCertVerifier>, ConfigError> {
     let roots = Arc::new(root_store(trust)?);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let inner = WebPkiClientVerifier::builder_with_provider(roots, provider)
-        .build()
-        .map_err(|e| ConfigError::new(format!("client certificate verifier: {e}")))?;
+    let inner =
+        WebPkiClientVerifier::builder_with_provider(roots, provider(trust.crypto_backend()))
+            .build()
+            .map_err(|e| ConfigError::new(format!("client certificate verifier: {e}")))?;
     Ok(Arc::new(AgentClientVerifier {
         inner,
         trust: trust.clone(),
@@ -271,8 +283,9 @@ pub fn client_cert_verifier_for(
 
 /// SPEC 4.6: a `rustls::ServerConfig` that requires an agent client
 /// certificate ([`client_cert_verifier`]) and presents `cert_chain` / `key`
-/// as the server's identity; *ring* provider, rustls' safe default protocol
-/// versions, the system clock for certificate validity.
+/// as the server's identity; the provider of the store's
+/// [`crypto_backend`](TrustStore::crypto_backend), rustls' safe default
+/// protocol versions, the system clock for certificate validity.
 ///
 /// Errors: no pinned root, or the server certificate or key is refused.
 pub fn server_config(
@@ -292,18 +305,21 @@ pub fn server_config_with_time(
     key: PrivateKeyDer<'static>,
     time: Arc<dyn TimeProvider>,
 ) -> Result<rustls::ServerConfig, ConfigError> {
-    server_config_for(client_cert_verifier(trust)?, cert_chain, key, time)
+    let verifier = client_cert_verifier(trust)?;
+    server_config_with(trust.crypto_backend(), verifier, cert_chain, key, time)
 }
 
-/// A `rustls::ServerConfig` around a given client-certificate verifier.
-pub(crate) fn server_config_for(
+/// A `rustls::ServerConfig` around a given client-certificate verifier,
+/// with `backend`'s provider (`Verifier::tls_server_config` passes its own
+/// backend, so the handshake and the client-certificate checks use one).
+pub(crate) fn server_config_with(
+    backend: CryptoBackend,
     verifier: Arc<dyn ClientCertVerifier>,
     cert_chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     time: Arc<dyn TimeProvider>,
 ) -> Result<rustls::ServerConfig, ConfigError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ServerConfig::builder_with_details(provider, time)
+    rustls::ServerConfig::builder_with_details(provider(backend), time)
         .with_safe_default_protocol_versions()
         .map_err(|e| ConfigError::new(format!("TLS protocol versions: {e}")))?
         .with_client_cert_verifier(verifier)

@@ -115,7 +115,8 @@ impl Verifier {
         key: rustls_pki_types::PrivateKeyDer<'static>,
     ) -> Result<rustls::ServerConfig, crate::error::ConfigError> {
         let verifier = self.tls_client_cert_verifier()?;
-        crate::tls::server_config_for(
+        crate::tls::server_config_with(
+            self.trust.crypto_backend(),
             verifier,
             cert_chain,
             key,

@@ -515,6 +515,28 @@ async fn every_leaf_key_type_is_allowed_over_mtls() {
     server.stop().await;
 }
 
+// SPEC 4.6 with the ring backend chosen explicitly (the tests above use the
+// build's default, aws-lc with feature `aws-lc-rs`): handshake (rustls' ring
+// provider, webpki's ring algorithms) and verification both succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_leaf_key_type_is_allowed_over_mtls_with_the_ring_backend() {
+    let mut trust = trust(true);
+    trust.set_crypto_backend(kakunin_verify::CryptoBackend::Ring);
+    let server = Server::start(trust).await;
+    for kind in KEY_TYPES {
+        let (status, body) = one_request(
+            &server,
+            Some(kind),
+            &trade_request(&signer(kind), CertHeader::Omit),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!((status, body), (200, format!("sample_{kind}")), "{kind}");
+    }
+    assert_eq!(server.verify_calls(), KEY_TYPES.len());
+    server.stop().await;
+}
+
 // (b) SPEC 4.6: on one connection, a header equal to the TLS certificate is
 // fine, another certificate is malformed_request (400, SPEC 6 body), and the
 // next request on the same connection is judged on its own.

@@ -1,6 +1,8 @@
 //! Every case of `../shared/testvectors/v1/cases.json` and `v1_2/cases.json`
 //! (SPEC revision 1.2: `dailyLimit`, p26–p28), through the library API (the
-//! CLI runs the same cases through `run_vectors.py` in `.ci/run`).
+//! CLI runs the same cases through `run_vectors.py` in `.ci/run`), once
+//! with every crypto backend of the build (`ring`; with feature
+//! `aws-lc-rs`, aws-lc too).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use kakunin_verify::chain::TrustStore;
 use kakunin_verify::rawhttp::RawRequest;
 use kakunin_verify::revocation::crl::CrlSource;
 use kakunin_verify::routes::RouteTable;
-use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
+use kakunin_verify::{CryptoBackend, HttpRequest, ManualClock, Revocation, Verifier};
 
 fn vectors_dir(set: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,7 +24,7 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
 }
 
 /// Builds a verifier from a case's `kakunin-verify request` arguments.
-fn verifier_for(dir: &Path, args: &[String]) -> Verifier {
+fn verifier_for(dir: &Path, args: &[String], backend: CryptoBackend) -> Verifier {
     let mut trust = TrustStore::new();
     let mut audiences = Vec::new();
     let mut routes = None;
@@ -63,6 +65,7 @@ fn verifier_for(dir: &Path, args: &[String]) -> Verifier {
         other => panic!("revocation {other:?} not handled by this test"),
     };
     let mut b = Verifier::builder(trust)
+        .crypto_backend(backend)
         .clock(Arc::new(ManualClock::new(now.expect("--now"))))
         .revocation(revocation)
         .routes(routes.expect("--routes"));
@@ -74,9 +77,17 @@ fn verifier_for(dir: &Path, args: &[String]) -> Verifier {
 
 /// Runs every case of one set — one verifier per case, so that the
 /// requests of a case share its state (replay, the daily total), as in one
-/// CLI run — and returns the codes checked.
+/// CLI run — and returns the codes checked, with every backend.
 fn run_set(set: &str) -> Vec<Option<&'static str>> {
+    CryptoBackend::ALL
+        .iter()
+        .flat_map(|backend| run_set_with(set, *backend))
+        .collect()
+}
+
+fn run_set_with(set: &str, backend: CryptoBackend) -> Vec<Option<&'static str>> {
     let dir = vectors_dir(set);
+    let set = format!("{set} ({})", backend.name());
     let cases: serde_json::Value = serde_json::from_slice(&read(&dir, "cases.json")).unwrap();
     let cases = cases.as_array().unwrap();
     let mut checked = Vec::new();
@@ -88,7 +99,7 @@ fn run_set(set: &str) -> Vec<Option<&'static str>> {
             .iter()
             .map(|a| a.as_str().unwrap().to_owned())
             .collect();
-        let verifier = verifier_for(&dir, &args);
+        let verifier = verifier_for(&dir, &args, backend);
         let expects = case["expect"].as_array().unwrap();
         let requests = case["requests"].as_array().unwrap();
         assert_eq!(expects.len(), requests.len());

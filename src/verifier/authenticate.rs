@@ -193,5 +193,5 @@ fn check_signature(
     let mut stack = [0u8; SIGNING_INPUT_STACK_BYTES];
     let mut heap = Vec::new();
     let message = input.write_to_buffer(&mut stack, &mut heap);
-    signature::verify_signature(algorithm, certificate.cert.public_key(), message, sig)
+    certificate.verify_signature(algorithm, message, sig)
 }

@@ -15,6 +15,7 @@ use crate::certificate::profile::ProfileOptions;
 use crate::certificate::{CertificateProfile, ExtensionOids};
 use crate::chain::TrustStore;
 use crate::clock::{Clock, SystemClock};
+use crate::crypto::CryptoBackend;
 use crate::error::ConfigError;
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::replay::{MemoryNonceStore, NonceStore};
@@ -75,6 +76,15 @@ impl VerifierBuilder {
     /// The route table (SPEC 5.2). Without one, every action is refused.
     pub fn routes(mut self, routes: RouteTable) -> Self {
         self.routes = Some(routes);
+        self
+    }
+    /// The crypto backend of request signatures, path signatures and the
+    /// mutual-TLS handshake. Sets the trust store's backend
+    /// ([`TrustStore::set_crypto_backend`]); by default the store's, which is
+    /// [`CryptoBackend::default`] unless set: `AwsLcRs` with feature
+    /// `aws-lc-rs`, else `Ring`.
+    pub fn crypto_backend(mut self, backend: CryptoBackend) -> Self {
+        self.trust.set_crypto_backend(backend);
         self
     }
     /// The clock every time rule reads (default: the system clock).

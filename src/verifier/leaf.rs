@@ -15,6 +15,7 @@ use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain;
 use crate::error::Error;
 use crate::request::{self, AgentHeaders};
+use crate::signature::VerifyingKey;
 
 impl Verifier {
     /// The certificate cache's key: a keyed (per-process random) hash of
@@ -81,12 +82,19 @@ impl Verifier {
         // Step 5: profile and extensions.
         profile::check_profile(&cert, &self.profile)?;
         let agent_id = cert.agent_id()?.to_owned();
+        // SPEC 5.1 step 6, prepared: the key parsed once for the backend.
+        let verifying_key = VerifyingKey::new(
+            self.trust.crypto_backend(),
+            cert.key_algorithm(),
+            cert.public_key(),
+        );
         let cached = Arc::new(CachedCertificate {
             agent_urn: format!("{AGENT_URN_PREFIX}{agent_id}"),
             der_base64: base64::engine::general_purpose::STANDARD.encode(cert.der()),
             cert,
             chain,
             agent_id,
+            key: verifying_key,
         });
         self.cert_cache.insert(key, Arc::clone(&cached));
         Ok(cached)

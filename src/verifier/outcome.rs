@@ -11,6 +11,7 @@ use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain::VerifiedChain;
 use crate::error::Error;
 use crate::revocation::RevocationSource;
+use crate::signature::{SignatureAlgorithm, VerifyingKey};
 
 /// How revocation is checked (SPEC 7). There is no default: running
 /// without revocation is an explicit, named opt-out.
@@ -135,4 +136,19 @@ pub struct CachedCertificate {
     pub(crate) agent_urn: String,
     /// The canonical base64 of the DER, as `X-Agent-Certificate` carries it.
     pub(crate) der_base64: String,
+    /// The leaf's public key, prepared once by the configured backend.
+    pub(crate) key: VerifyingKey,
+}
+
+impl CachedCertificate {
+    /// SPEC 5.1 step 6: `signature` over `message` with this leaf's key.
+    pub(crate) fn verify_signature(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        self.key
+            .verify(algorithm, self.cert.public_key(), message, signature)
+    }
 }

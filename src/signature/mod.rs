@@ -1,10 +1,17 @@
 //! SPEC 4.4 and 4.1: the signing input and the signature check.
 //!
 //! The algorithm always comes from the leaf's key; the optional
-//! `X-Agent-Signature-Algorithm` header may only confirm it. Verification is
-//! `ring`'s, with the subjectPublicKey BIT STRING contents as the key.
+//! `X-Agent-Signature-Algorithm` header may only confirm it. Verification is by the
+//! configured [`CryptoBackend`](crate::crypto::CryptoBackend)
+//! ([`verify_signature_with`], or a [`VerifyingKey`] prepared once per cached
+//! certificate), with the subjectPublicKey BIT STRING contents as the key;
+//! [`verify_signature`] is always `ring`'s.
 
 use ring::signature::{self as sig, UnparsedPublicKey};
+
+mod backend;
+
+pub use backend::{verify_signature_with, VerifyingKey};
 
 use crate::certificate::KeyAlgorithm;
 use crate::error::Error;
@@ -77,7 +84,7 @@ impl SignatureAlgorithm {
         )
     }
 
-    fn ring_algorithm(self) -> &'static dyn sig::VerificationAlgorithm {
+    pub(crate) fn ring_algorithm(self) -> &'static dyn sig::VerificationAlgorithm {
         match self {
             Self::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
             Self::RsaPssSha256 => &sig::RSA_PSS_2048_8192_SHA256,
@@ -243,7 +250,8 @@ pub(crate) fn sha256_hex(digest: &[u8; 32]) -> [u8; 64] {
 }
 
 /// SPEC 5.1 step 6: verifies `signature` over `message` with `public_key`
-/// (the subjectPublicKey BIT STRING contents).
+/// (the subjectPublicKey BIT STRING contents), with `ring` whatever the
+/// build's features (see [`verify_signature_with`] to choose the backend).
 pub fn verify_signature(
     algorithm: SignatureAlgorithm,
     public_key: &[u8],
@@ -252,5 +260,10 @@ pub fn verify_signature(
 ) -> Result<(), Error> {
     UnparsedPublicKey::new(algorithm.ring_algorithm(), public_key)
         .verify(message, signature)
-        .map_err(|_| Error::SignatureInvalid("the signature does not verify".into()))
+        .map_err(|_| signature_invalid())
+}
+
+/// The one error of a signature that does not verify, whatever the backend.
+pub(crate) fn signature_invalid() -> Error {
+    Error::SignatureInvalid("the signature does not verify".into())
 }
