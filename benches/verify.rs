@@ -127,21 +127,25 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// Signs one request; the p256 sample agent certifies its model and
 /// prompt (SHA-256 of "weights" and "prompt"), so it sends both hashes.
-fn sign_one(s: &AgentSigner, nonce: &str) -> Owned {
+/// Calls `f` with the request `sign_one` signs; the p256 sample agent
+/// certifies its model and prompt, so its requests carry both hashes.
+fn with_request<R>(s: &AgentSigner, nonce: &str, f: impl FnOnce(&RequestToSign<'_>) -> R) -> R {
     let has_provenance = s.certificate().claimed_agent_id() == Some("sample_p256");
     let (model, prompt) = (sha256_hex(b"weights"), sha256_hex(b"prompt"));
-    let h = s
-        .sign(&RequestToSign {
-            audience: AUDIENCE,
-            method: "POST",
-            target: "/v1/trades",
-            body: BODY.as_bytes(),
-            timestamp_ms: NOW_MS,
-            nonce: Some(nonce),
-            model_sha256: has_provenance.then_some(model.as_str()),
-            prompt_sha256: has_provenance.then_some(prompt.as_str()),
-        })
-        .unwrap();
+    f(&RequestToSign {
+        audience: AUDIENCE,
+        method: "POST",
+        target: "/v1/trades",
+        body: BODY.as_bytes(),
+        timestamp_ms: NOW_MS,
+        nonce: Some(nonce),
+        model_sha256: has_provenance.then_some(model.as_str()),
+        prompt_sha256: has_provenance.then_some(prompt.as_str()),
+    })
+}
+
+fn sign_one(s: &AgentSigner, nonce: &str) -> Owned {
+    let h = with_request(s, nonce, |r| s.sign(r)).unwrap();
     Owned {
         headers: h
             .into_iter()
@@ -300,34 +304,13 @@ fn bench_cold(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &'static str
 /// agent's carry the model and prompt lines), signed by the same key.
 fn baseline_input(kind: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let s = signer(kind);
-    let message = vec![b'x'; signing_input_len(&sign_pool_one(&s))];
+    let len = with_request(&s, "bench-warmup-nonce-0001", |r| {
+        s.signing_input(r).unwrap().len()
+    });
+    let message = vec![b'x'; len];
     let sig = s.sign_bytes(&message).unwrap();
     let key = s.certificate().public_key().to_vec();
     (message, sig, key)
-}
-
-/// The length of a signed request's SPEC 4.4 signing input (the two hashes
-/// have a fixed length, so zeros stand in for them).
-fn signing_input_len(r: &Owned) -> usize {
-    let value = |name: &str| {
-        r.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map_or("", |(_, v)| std::str::from_utf8(v).unwrap())
-    };
-    kakunin_verify::signature::SigningInput {
-        audience: AUDIENCE,
-        method: "POST",
-        target: "/v1/trades",
-        timestamp: value("X-Agent-Timestamp"),
-        nonce: value("X-Agent-Nonce"),
-        cert_sha256: &[0; 32],
-        body_sha256: &[0; 32],
-        model_sha256: value("X-Agent-Model-Sha256"),
-        prompt_sha256: value("X-Agent-Prompt-Sha256"),
-    }
-    .to_bytes()
-    .len()
 }
 
 fn bench_baseline(c: &mut BenchmarkGroup<'_, WallTime>, id: &str, kind: &str) {

@@ -194,21 +194,8 @@ impl AgentSigner {
     /// body: send the headers as they are and do not add another
     /// `Content-Type` (two are `malformed_request`).
     pub fn sign(&self, req: &RequestToSign<'_>) -> Result<Vec<(&'static str, String)>, Error> {
-        let body = crate::canonical::canonicalize(req.body)?;
-        let body_sha256 = crate::digest::sha256(body.canonical_bytes());
+        let input = self.signing_input(req)?;
         let timestamp = req.timestamp_ms.to_string();
-        let input = SigningInput {
-            audience: req.audience,
-            method: req.method,
-            target: req.target,
-            timestamp: &timestamp,
-            nonce: req.nonce.unwrap_or(""),
-            cert_sha256: self.cert.sha256(),
-            body_sha256: &body_sha256,
-            model_sha256: req.model_sha256.unwrap_or(""),
-            prompt_sha256: req.prompt_sha256.unwrap_or(""),
-        }
-        .to_bytes();
         let signature = self.sign_bytes(&input)?;
         let mut h = vec![("X-Agent-Certificate", STANDARD.encode(self.cert.der()))];
         if let Some(c) = &self.chain_b64 {
@@ -235,6 +222,40 @@ impl AgentSigner {
             h.push(("Content-Type", JSON_CONTENT_TYPE.to_owned()));
         }
         Ok(h)
+    }
+}
+
+impl AgentSigner {
+    /// The SPEC 4.4 signing input [`sign`](Self::sign) signs for `req`
+    /// (`malformed_request` if the body is not valid I-JSON).
+    ///
+    /// ```
+    /// # use kakunin_verify::signer::{AgentSigner, RequestToSign};
+    /// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/ed25519");
+    /// # let s = AgentSigner::from_pem(&std::fs::read(format!("{dir}/leaf.key"))?,
+    /// #     &std::fs::read(format!("{dir}/leaf.pem"))?, None)?;
+    /// let req = RequestToSign { audience: "api.exchange.example", method: "GET",
+    ///     target: "/v1/orderbook", body: b"", timestamp_ms: 1_782_897_300_000,
+    ///     nonce: None, model_sha256: None, prompt_sha256: None };
+    /// let input = s.signing_input(&req)?;
+    /// assert!(input.starts_with(b"KAKUNIN-SIG-V1\napi.exchange.example\nGET\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn signing_input(&self, req: &RequestToSign<'_>) -> Result<Vec<u8>, Error> {
+        let body_sha256 = crate::canonical::canonicalize(req.body)?.sha256();
+        let timestamp = req.timestamp_ms.to_string();
+        Ok(SigningInput {
+            audience: req.audience,
+            method: req.method,
+            target: req.target,
+            timestamp: &timestamp,
+            nonce: req.nonce.unwrap_or(""),
+            cert_sha256: self.cert.sha256(),
+            body_sha256: &body_sha256,
+            model_sha256: req.model_sha256.unwrap_or(""),
+            prompt_sha256: req.prompt_sha256.unwrap_or(""),
+        }
+        .to_bytes())
     }
 }
 

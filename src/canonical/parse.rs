@@ -108,6 +108,16 @@ fn string_stop(c: u8) -> bool {
 }
 
 impl<'a> Parser<'a> {
+    /// Advances over string bytes that need no attention (no quote,
+    /// backslash, control or non-ASCII byte).
+    fn skip_plain_string_bytes(&mut self) {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        self.pos += rest
+            .iter()
+            .position(|&c| string_stop(c))
+            .unwrap_or(rest.len());
+    }
+
     /// The tape so far, texts still in the input.
     fn tape(&self) -> Tape<'_> {
         Tape {
@@ -300,11 +310,7 @@ impl<'a> Parser<'a> {
         let start = open + 1;
         self.pos = start;
         loop {
-            let rest = self.b.get(self.pos..).unwrap_or_default();
-            self.pos += rest
-                .iter()
-                .position(|&c| string_stop(c))
-                .unwrap_or(rest.len());
+            self.skip_plain_string_bytes();
             match self.peek() {
                 None => return Err(malformed_at("unterminated string", open)),
                 Some(b'"') => {
@@ -349,11 +355,7 @@ impl<'a> Parser<'a> {
         let mut run = start;
         let mut extra = 0usize; // bytes JCS adds when escaping
         loop {
-            let rest = self.b.get(self.pos..).unwrap_or_default();
-            self.pos += rest
-                .iter()
-                .position(|&c| string_stop(c))
-                .unwrap_or(rest.len());
+            self.skip_plain_string_bytes();
             match self.peek() {
                 None => return Err(malformed_at("unterminated string", open)),
                 Some(b'"') => {
