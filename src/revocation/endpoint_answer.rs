@@ -2,7 +2,7 @@
 //! (`GET {base}/v1/verify/{SERIAL}`, 200 body), read strictly. Pure — no
 //! network — so it is compiled without the `fetch` feature and fuzzed
 //! directly (target `endpoint_answer`); the networked source is
-//! [`super::endpoint`] (feature `fetch`).
+//! `revocation::endpoint` (feature `fetch`).
 
 use serde::Deserialize;
 

@@ -200,8 +200,8 @@ impl VerifierBuilder {
     }
 
     /// SPEC 7.3 with a fleet: keeps this verifier's revoked set equal to the
-    /// fleet's (for example [`RedisRevokedSet`](crate::stores::redis::RedisRevokedSet),
-    /// feature `redis`). Pushed revocations are recorded there before the
+    /// fleet's (for example `stores::redis::RedisRevokedSet`, feature
+    /// `redis`). Pushed revocations are recorded there before the
     /// webhook is answered, fetched ones announced; while the shared set
     /// cannot vouch that the local one is current, every request is
     /// `overloaded`.
