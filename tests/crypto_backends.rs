@@ -121,16 +121,21 @@ const MATRIX: [(&str, SignatureAlgorithm); 5] = [
     ("ed25519", SignatureAlgorithm::Ed25519),
 ];
 
+/// The leaf's key type and subjectPublicKey bytes.
+fn key_of(s: &AgentSigner) -> (KeyAlgorithm, &[u8]) {
+    (
+        s.certificate().key_algorithm(),
+        s.certificate().public_key(),
+    )
+}
+
 // SPEC 4.1 / 5.1 step 6: the signature matrix, identical under every backend.
 #[test]
 fn spec_5_1_step_6_signature_matrix_is_the_same_under_every_backend() {
     const INVALID: Outcome = Some("signature_invalid");
     for (kind, algorithm) in MATRIX {
         let s = signer(kind, algorithm);
-        let (key, public_key) = (
-            s.certificate().key_algorithm(),
-            s.certificate().public_key(),
-        );
+        let (key, public_key) = key_of(&s);
         let sig = s.sign_bytes(MESSAGE).unwrap();
         let name = algorithm.name();
         let check = |message: &[u8], signature: &[u8]| {
@@ -261,10 +266,7 @@ fn spki_der(rel: &str) -> Vec<u8> {
 fn spec_5_1_step_6_key_encodings_ring_refuses_are_refused_by_every_backend() {
     for (kind, algorithm) in MATRIX {
         let s = signer(kind, algorithm);
-        let (key, public_key) = (
-            s.certificate().key_algorithm(),
-            s.certificate().public_key(),
-        );
+        let (key, public_key) = key_of(&s);
         let sig = s.sign_bytes(MESSAGE).unwrap();
         let spki = spki_der(&format!("{kind}/leaf.pem"));
         assert_ne!(spki.as_slice(), public_key);
@@ -423,10 +425,7 @@ fn spec_5_1_step_6_ecdsa_high_s_and_non_minimal_der_are_the_same_under_every_bac
         ("p384", SignatureAlgorithm::EcdsaP384Sha384, P384_ORDER),
     ] {
         let s = signer(kind, algorithm);
-        let (key, public_key) = (
-            s.certificate().key_algorithm(),
-            s.certificate().public_key(),
-        );
+        let (key, public_key) = key_of(&s);
         let sig = s.sign_bytes(MESSAGE).unwrap();
         let (r, s_value) = ecdsa_parts(&sig);
         assert_eq!(ecdsa_der(&r, &s_value), sig, "the DER helpers round-trip");

@@ -74,11 +74,22 @@ impl RevocationCache {
         serial_hex: &str,
         not_after_ms: Option<u64>,
     ) -> Result<(), RevokeError> {
+        self.record_pushed(serial_hex, not_after_ms).map(|_| ())
+    }
+
+    // SPEC 7.3: a pushed revocation in the local set, kept until the later
+    // of the retention and the notAfter; returns (now, until).
+    fn record_pushed(
+        &self,
+        serial_hex: &str,
+        not_after_ms: Option<u64>,
+    ) -> Result<(u64, u64), RevokeError> {
         let now = self.now();
         let until = pushed_until_ms(now, self.inner.config.pushed_retention_ms, not_after_ms);
         self.inner
             .revoked
-            .insert(serial_hex, until, PUSH_SOURCE_NAME, now)
+            .insert(serial_hex, until, PUSH_SOURCE_NAME, now)?;
+        Ok((now, until))
     }
 
     /// SPEC 7.3 with a fleet: [`Self::mark_revoked`], then the revocation
@@ -94,12 +105,8 @@ impl RevocationCache {
         serial_hex: &str,
         not_after_ms: Option<u64>,
     ) -> Result<(), RevokeError> {
-        let now = self.now();
-        let until = pushed_until_ms(now, self.inner.config.pushed_retention_ms, not_after_ms);
         let serial = normalize_serial_hex(serial_hex).ok_or(RevokeError::InvalidSerial)?;
-        self.inner
-            .revoked
-            .insert(&serial, until, PUSH_SOURCE_NAME, now)?;
+        let (now, until) = self.record_pushed(&serial, not_after_ms)?;
         let Some(shared) = self.inner.shared.get() else {
             return Ok(());
         };
