@@ -20,6 +20,29 @@ const MAX_NUMBER_JCS: usize = 25;
 /// many characters without a trailing zero or a tiny magnitude.
 const SHORT_NUMBER: usize = 15;
 
+/// Bodies up to this size skip the pre-scan: their buffer is sized by
+/// [`SMALL_BODY_FACTOR`] alone. A scan costs about ten instructions per
+/// byte, which on a typical order (~200 bytes) is more than the allocation
+/// it would trim.
+pub(super) const SMALL_BODY_BYTES: usize = 1024;
+
+/// Bytes of buffer per body byte for a small body: above what any
+/// well-formed shape needs per byte (a value per two bytes, `[0,0,…]`,
+/// takes 5; a short number JCS writes long, `[9e20,…]`, about 6.6; see
+/// `rule_tests`), so a small body never grows its buffer.
+pub(super) const SMALL_BODY_FACTOR: usize = 8;
+
+/// The capacity the parser allocates for `body`: a flat bound for a small
+/// body, else the pre-scan's [`buffer_bound`]. Either way at most about 8
+/// times the body, so the allocation before authentication stays bounded.
+pub(super) fn capacity(body: &[u8]) -> usize {
+    if body.len() <= SMALL_BODY_BYTES {
+        body.len() * SMALL_BODY_FACTOR + 2 * HEADER
+    } else {
+        buffer_bound(body)
+    }
+}
+
 /// The buffer capacity a well-formed `body` needs (tape, inline text and
 /// canonical bytes), from above.
 pub(super) fn buffer_bound(body: &[u8]) -> usize {

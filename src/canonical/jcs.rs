@@ -34,18 +34,43 @@ pub(super) fn utf16_cmp(a: &[u8], b: &[u8]) -> Ordering {
 /// names (each name's record read once, not on every comparison).
 const SMALL_OBJECT: usize = 16;
 
+/// A name's first 8 bytes, big-endian (zero-padded), whose numeric order is
+/// the names' RFC 8785 order wherever the two differ in those bytes; `None`
+/// if one of them is a lead byte `EE`–`F4`, where byte order and UTF-16
+/// order part (see [`utf16_cmp`]).
+fn prefix_key(name: &[u8]) -> Option<u64> {
+    let mut key = [0u8; 8];
+    for (slot, &c) in key.iter_mut().zip(name) {
+        if c >= 0xEE {
+            return None;
+        }
+        *slot = c;
+    }
+    Some(u64::from_be_bytes(key))
+}
+
 /// RFC 8785 3.2.3: sorts an object's member index (the offsets of its
 /// member-name records) by the names' UTF-16 code units, in place, without
-/// allocating.
+/// allocating. A small object is sorted on a stack array of its names with
+/// their [`prefix_key`]s, so most comparisons are one integer compare (a
+/// tie, e.g. a zero-padded prefix, falls back to the full comparison).
 pub(super) fn sort_members(tape: Tape<'_>, index: &mut [[u8; WORD]]) {
-    let mut small: [(&[u8], [u8; WORD]); SMALL_OBJECT] = [(&[], [0; WORD]); SMALL_OBJECT];
+    let mut small: [(u64, &[u8], [u8; WORD]); SMALL_OBJECT] = [(0, &[], [0; WORD]); SMALL_OBJECT];
     match small.get_mut(..index.len()) {
         Some(names) => {
+            let mut keyed = true;
             for (slot, &m) in names.iter_mut().zip(index.iter()) {
-                *slot = (tape.bytes_at(member(m)), m);
+                let name = tape.bytes_at(member(m));
+                let key = prefix_key(name);
+                keyed &= key.is_some();
+                *slot = (key.unwrap_or(0), name, m);
             }
-            names.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
-            for (m, &(_, sorted)) in index.iter_mut().zip(names.iter()) {
+            if keyed {
+                names.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| utf16_cmp(a.1, b.1)));
+            } else {
+                names.sort_unstable_by(|a, b| utf16_cmp(a.1, b.1));
+            }
+            for (m, &(_, _, sorted)) in index.iter_mut().zip(names.iter()) {
                 *m = sorted;
             }
         }

@@ -1,13 +1,14 @@
 //! The strict I-JSON (RFC 7493) parser of SPEC 4.3, writing a tape.
 //!
-//! Cost, whatever the body's shape: one pre-scan sizes the body's one
-//! buffer ([`buffer_bound`]), one pass parses into it; per object one
+//! Cost, whatever the body's shape: the body's one buffer is sized from
+//! above (a flat factor for a small body, else a pre-scan,
+//! [`estimate::capacity`]), one pass parses into it; per object one
 //! in-place sort of its member index. No allocation per value, string or
 //! member, and none at all beyond that buffer for a well-formed body.
 
 use std::borrow::Cow;
 
-use super::estimate::buffer_bound;
+use super::estimate;
 use super::jcs::{escape_extra, short_integer_jcs, sort_members};
 use super::number::same_decimal;
 use super::rules::{check_case_twins, check_exact_duplicates, is_noncharacter, noncharacter_utf8};
@@ -57,7 +58,7 @@ pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Parsed, Error> 
         b: input,
         pos: 0,
         exact_numbers: mode == Mode::RequestBody,
-        buf: Vec::with_capacity(buffer_bound(input)),
+        buf: Vec::with_capacity(estimate::capacity(input)),
         canonical_len: 0,
     };
     p.skip_ws();

@@ -103,6 +103,11 @@ fn spec_4_3_ascii_case_twins_found_in_any_position() {
     rejected(br#"{"x":1,"y":2,"X":3}"#);
     ok(r#"{"ab":1,"abc":2,"ABD":3,"a":4,"b_":5,"B-":6}"#);
     ok(r#"{"":1,"a":2,"A ":3}"#);
+    // No upper-case letter anywhere: no twins (exact duplicates are refused
+    // on their own); an escaped capital still counts as one.
+    ok(r#"{"market":1,"size":2,"price_1":3,"side-x":4}"#);
+    rejected(br#"{"\u0041":1,"a":2}"#);
+    rejected(br#"{"a":1,"a":2}"#);
 }
 
 // SPEC 4.3 case twins among many top-level members: found wherever their
@@ -225,11 +230,23 @@ fn canonical_buffer_is_allocated_once_and_never_grown() {
                 continue;
             };
             let bound = estimate::buffer_bound(body.as_bytes());
-            assert_eq!(parsed.buf.capacity(), bound, "grown while parsing: {body}");
+            let capacity = estimate::capacity(body.as_bytes());
+            assert!(capacity >= bound, "{body}");
+            assert_eq!(
+                parsed.buf.capacity(),
+                capacity,
+                "grown while parsing: {body}"
+            );
             let canonical_len = parsed.canonical_len;
             let written = jcs::write(parsed, body.as_bytes(), true);
-            assert_eq!(written.buf.capacity(), bound, "grown while writing: {body}");
+            assert_eq!(
+                written.buf.capacity(),
+                capacity,
+                "grown while writing: {body}"
+            );
             assert_eq!(written.buf.len() - written.start, canonical_len, "{body}");
+            // The pre-scan's bound is tight: above the need by less than the body.
+            assert!(bound >= written.buf.len(), "{body}");
             assert!(bound - written.buf.len() <= body.len(), "{body}");
         }
     }
@@ -347,5 +364,115 @@ fn canonical_short_integer_fast_path_matches_ryu() {
     }
     for text in ["1000000000000000", "1.5", "1e5", "-", ""] {
         assert_eq!(jcs::short_integer_jcs(text), None, "{text}");
+    }
+}
+
+/// The flat capacity of a small body (no pre-scan) covers the shapes that
+/// need the most buffer per byte, up to the small-body limit: values two
+/// bytes apart, short numbers JCS writes long, members, nested empty
+/// containers and escapes. A miss would only cost a reallocation; this
+/// checks there is none.
+#[test]
+fn small_body_capacity_covers_the_densest_shapes() {
+    let fill = |unit: &str| {
+        let mut body = String::from(r#"{"a":["#);
+        while body.len() + unit.len() + 3 <= estimate::SMALL_BODY_BYTES {
+            if !body.ends_with('[') {
+                body.push(',');
+            }
+            body.push_str(unit);
+        }
+        body.push_str("]}");
+        body
+    };
+    let mut members = String::from("{");
+    for i in 0.. {
+        let m = format!(r#""{i:x}":0"#);
+        if members.len() + m.len() + 2 > estimate::SMALL_BODY_BYTES {
+            break;
+        }
+        if i > 0 {
+            members.push(',');
+        }
+        members.push_str(&m);
+    }
+    members.push('}');
+    let bodies = [
+        fill("0"),
+        fill("9e20"),
+        fill("1e9"),
+        fill("[]"),
+        fill("{}"),
+        fill(r#""\u0001""#),
+        fill(r#""\"""#),
+        fill("1.50"),
+        members,
+    ];
+    for body in &bodies {
+        assert!(body.len() <= estimate::SMALL_BODY_BYTES, "{}", body.len());
+        let parsed = parse::parse_document(body.as_bytes(), parse::Mode::RequestBody)
+            .unwrap_or_else(|e| panic!("{e}: {body}"));
+        let capacity = estimate::capacity(body.as_bytes());
+        let written = jcs::write(parsed, body.as_bytes(), true);
+        assert!(
+            written.buf.len() <= capacity && written.buf.capacity() == capacity,
+            "{} bytes needed {} of {capacity}",
+            body.len(),
+            written.buf.len()
+        );
+    }
+}
+
+/// RFC 8785 3.2.3 member order, for objects sorted on the stack (with
+/// integer prefix keys) and past that size: names that tie on their first
+/// eight bytes, zero bytes against the zero padding, and the lead bytes
+/// where UTF-8 byte order and UTF-16 order part (U+E000 and up against
+/// supplementary characters), in every rotation.
+#[test]
+fn rfc_8785_member_order_is_utf16_order_in_small_and_large_objects() {
+    let pool = [
+        "",
+        "a",
+        "a\u{0}",
+        "\u{0}",
+        "abcdefgh",
+        "abcdefgh0",
+        "abcdefgh\u{0}",
+        "abcdefgi",
+        "ab\u{e000}",
+        "ab\u{1f600}",
+        "\u{fffd}",
+        "\u{10000}",
+        "\u{e9}",
+        "Z",
+        "zzzzzzzzz",
+        "zzzzzzzz\u{e000}",
+        "zzzzzzzz\u{10400}",
+        "\u{7f}x",
+    ];
+    for size in [2, 5, 16, pool.len()] {
+        for shift in 0..pool.len() {
+            let names: Vec<&str> = pool
+                .iter()
+                .cycle()
+                .skip(shift)
+                .take(size)
+                .copied()
+                .collect();
+            let json = |names: &[&str]| {
+                let members: Vec<String> = names
+                    .iter()
+                    .map(|n| format!("{}:0", serde_json::to_string(n).unwrap()))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            };
+            let mut sorted = names.clone();
+            sorted.sort_by_key(|n| n.encode_utf16().collect::<Vec<u16>>());
+            assert_eq!(
+                canonicalize_rfc8785(json(&names).as_bytes()).unwrap(),
+                json(&sorted).into_bytes(),
+                "{names:?}"
+            );
+        }
     }
 }

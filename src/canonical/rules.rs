@@ -151,31 +151,38 @@ pub(super) fn check_case_twins(buf: &mut Vec<u8>, refs: &[u8]) -> Result<(), Err
 // SPEC 4.3, the usual body: at most `INLINE_NAMES` top-level members, all
 // with ASCII names. Unicode upper- then lower-casing maps an ASCII name to
 // its ASCII lower case, and no non-ASCII name is present to fold onto it, so
-// twins are names equal ignoring ASCII case: sorted in that order on the
-// stack, they are neighbours. No hashing, no allocation; `None` when the
-// body is not of this kind (the general check then runs).
+// twins are names equal ignoring ASCII case. With no upper-case letter in
+// any name there are none (equal names were refused already, RFC 7493
+// 2.3); otherwise the names are compared pairwise (at most 496 pairs,
+// nearly all settled by their lengths). No hashing, no sort, no
+// allocation; `None` when the body is not of this kind (the general check
+// then runs).
 fn check_ascii_twins(tape: Tape<'_>) -> Option<Result<(), Error>> {
     let names = tape.members(0);
     if names.len() > INLINE_NAMES {
         return None;
     }
-    let mut sorted = [""; INLINE_NAMES];
-    for (slot, &m) in sorted.iter_mut().zip(names) {
-        let name = tape.text_at(member(m));
-        if !name.is_ascii() {
-            return None;
-        }
-        *slot = name;
-    }
-    let sorted = sorted.get_mut(..names.len())?;
-    sorted.sort_unstable_by(|a, b| {
-        a.bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    // One branch-free pass over the names: any byte with bit 7 set (not
+    // ASCII), any upper-case letter.
+    let (high, upper) = names.iter().fold((0u8, false), |(high, upper), &m| {
+        tape.bytes_at(member(m))
+            .iter()
+            .fold((high, upper), |(h, u), &c| {
+                (h | (c & 0x80), u | c.is_ascii_uppercase())
+            })
     });
-    let twins = sorted.windows(2).any(|pair| match pair {
-        [a, b] => a.eq_ignore_ascii_case(b),
-        _ => false,
+    if high != 0 {
+        return None;
+    }
+    if !upper {
+        return Some(Ok(()));
+    }
+    let twins = names.iter().enumerate().any(|(i, &a)| {
+        let a = tape.bytes_at(member(a));
+        names.iter().skip(i + 1).any(|&b| {
+            let b = tape.bytes_at(member(b));
+            a.len() == b.len() && a.eq_ignore_ascii_case(b)
+        })
     });
     Some(if twins { Err(twin_error()) } else { Ok(()) })
 }
