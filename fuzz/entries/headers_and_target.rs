@@ -95,7 +95,9 @@ pub fn headers_and_target(data: &[u8]) {
                 check_chain(c);
             }
             if let Some(c) = h.certificate {
-                if let Err(e) = kakunin_verify::request::decode_base64(c) {
+                if let Err(e) = kakunin_verify::request::header_text(c)
+                    .and_then(kakunin_verify::request::decode_base64)
+                {
                     check_err(&e);
                 }
             }

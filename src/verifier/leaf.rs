@@ -27,7 +27,7 @@ impl Verifier {
     fn cache_key(&self, presented: &Presented<'_>) -> u64 {
         use std::hash::BuildHasher;
         let (tag, bytes) = match presented {
-            Presented::Header { base64, .. } => (0u8, base64.as_bytes()),
+            Presented::Header { base64, .. } => (0u8, *base64),
             Presented::Tls { der, .. } => (1u8, *der),
         };
         let tail = bytes
@@ -116,12 +116,11 @@ const CACHE_KEY_TAIL_BYTES: usize = 64;
 /// The leaf as presented: the `X-Agent-Certificate` header, or the TLS
 /// client certificate (SPEC 4.6) with the header it may also carry.
 pub(super) enum Presented<'a> {
-    Header {
-        base64: &'a str,
-    },
+    /// The header's raw bytes (SPEC 4.1's text rule is checked on decoding).
+    Header { base64: &'a [u8] },
     Tls {
         der: &'a [u8],
-        header: Option<&'a str>,
+        header: Option<&'a [u8]>,
     },
 }
 
@@ -141,13 +140,14 @@ impl<'a> Presented<'a> {
     /// beside a TLS certificate must name the same certificate.
     fn matches(&self, entry: &CachedCertificate) -> Result<bool, Error> {
         match self {
-            Presented::Header { base64 } => Ok(entry.der_base64 == *base64),
+            // Equal to a header that was checked and decoded: valid text.
+            Presented::Header { base64 } => Ok(entry.der_base64.as_bytes() == *base64),
             Presented::Tls { der, header } => {
                 if entry.cert.der() != *der {
                     return Ok(false);
                 }
                 match header {
-                    Some(h) if *h != entry.der_base64 => Err(tls_header_mismatch()),
+                    Some(h) if *h != entry.der_base64.as_bytes() => Err(tls_header_mismatch()),
                     _ => Ok(true),
                 }
             }
@@ -157,10 +157,12 @@ impl<'a> Presented<'a> {
     /// The DER (decoding the header; checking it against the TLS certificate).
     fn der(&self) -> Result<std::borrow::Cow<'a, [u8]>, Error> {
         match self {
-            Presented::Header { base64 } => Ok(request::decode_base64(base64)?.into()),
+            Presented::Header { base64 } => {
+                Ok(request::decode_base64(request::header_text(base64)?)?.into())
+            }
             Presented::Tls { der, header } => {
                 if let Some(h) = header {
-                    if request::decode_base64(h)? != *der {
+                    if request::decode_base64(request::header_text(h)?)? != *der {
                         return Err(tls_header_mismatch());
                     }
                 }
