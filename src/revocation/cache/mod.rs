@@ -299,8 +299,10 @@ impl RevocationCache {
                 return result;
             }
         }
-        self.fetch_shared(source, cert, &issuer, key, limits, now)
-            .await
+        // Boxed: the miss path (a fetch over the network) is rare and its
+        // state is ~2.3 KB; unboxed it would size every verification's
+        // future, which is moved on every request, hit or miss.
+        Box::pin(self.fetch_shared(source, cert, &issuer, key, limits, now)).await
     }
 
     fn now(&self) -> u64 {
