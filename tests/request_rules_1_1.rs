@@ -214,3 +214,59 @@ fn spec_5_1_target_before_body() {
     t.body = b"{\"a\":1,\"a\":2}".to_vec();
     assert_eq!(t.code(&v), Some("malformed_body"));
 }
+
+// SPEC 4.1 / 5.1 step 1: the certificate header's text rule (visible ASCII,
+// spaces and tabs) and its at-most-once rule hold whether or not its
+// certificate is cached, and before the audience. The header is checked as
+// text when it is decoded; a cached certificate is recognised only by the
+// exact bytes of a header that was checked, so a changed byte is a miss.
+#[test]
+fn spec_4_1_certificate_header_rules_hold_cached_or_not() {
+    let v = verifier();
+    let cert = String::from_utf8(
+        trade()
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("x-agent-certificate"))
+            .map(|(_, c)| c.clone())
+            .unwrap(),
+    )
+    .unwrap();
+    for cached in [false, true] {
+        if cached {
+            assert!(trade().verify(&v).is_ok(), "caches the certificate");
+        }
+        for (what, t) in [
+            (
+                "control byte",
+                trade().set_header("X-Agent-Certificate", &format!("{cert}\u{1}")),
+            ),
+            (
+                "DEL",
+                trade().set_header("X-Agent-Certificate", &format!("{cert}\u{7f}")),
+            ),
+            (
+                "non-ASCII",
+                trade().set_header("X-Agent-Certificate", &format!("{cert}\u{e9}")),
+            ),
+            (
+                "tab",
+                trade().set_header("X-Agent-Certificate", &format!("{cert}\t")),
+            ),
+            ("twice", trade().add_header("X-Agent-Certificate", &cert)),
+        ] {
+            assert_eq!(
+                t.code(&v),
+                Some("malformed_request"),
+                "{what}, cached: {cached}"
+            );
+            let t = t.set_header("X-Agent-Audience", "api.other.example");
+            assert_eq!(
+                t.code(&v),
+                Some("malformed_request"),
+                "{what} (other audience), cached: {cached}"
+            );
+        }
+        assert!(trade().verify(&v).is_ok(), "cached: {cached}");
+    }
+}
