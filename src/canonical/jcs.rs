@@ -30,54 +30,84 @@ pub(super) fn utf16_cmp(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
-/// Objects of up to this many members are sorted on a stack array of their
-/// names (each name's record read once, not on every comparison).
+/// Objects of up to this many members are sorted by integer keys on the
+/// stack.
 const SMALL_OBJECT: usize = 16;
 
-/// A name's first 8 bytes, big-endian (zero-padded), whose numeric order is
-/// the names' RFC 8785 order wherever the two differ in those bytes; `None`
-/// if one of them is a lead byte `EE`–`F4`, where byte order and UTF-16
-/// order part (see [`utf16_cmp`]).
-fn prefix_key(name: &[u8]) -> Option<u64> {
+/// A name's first 8 bytes, big-endian and zero-padded, when they are
+/// ASCII. Where two names differ within those bytes, the keys' numeric
+/// order is their RFC 8785 order (for ASCII, UTF-8 byte order is UTF-16
+/// order); where they do not, the keys are equal and the names are compared
+/// in full. `None` for a name with a non-ASCII byte among its first 8.
+fn ascii_prefix_key(name: &[u8]) -> Option<u64> {
     let mut key = [0u8; 8];
-    for (slot, &c) in key.iter_mut().zip(name) {
-        if c >= 0xEE {
-            return None;
-        }
-        *slot = c;
+    let n = name.len().min(8);
+    if let (Some(to), Some(from)) = (key.get_mut(..n), name.get(..n)) {
+        to.copy_from_slice(from);
     }
-    Some(u64::from_be_bytes(key))
+    let key = u64::from_be_bytes(key);
+    (key & 0x8080_8080_8080_8080 == 0).then_some(key)
 }
 
 /// RFC 8785 3.2.3: sorts an object's member index (the offsets of its
 /// member-name records) by the names' UTF-16 code units, in place, without
-/// allocating. A small object is sorted on a stack array of its names with
-/// their [`prefix_key`]s, so most comparisons are one integer compare (a
-/// tie, e.g. a zero-padded prefix, falls back to the full comparison).
+/// allocating. A small object whose names start with ASCII (the usual
+/// case) is insertion-sorted on integer keys ([`ascii_prefix_key`]), the
+/// names compared in full only when two keys tie; any other object by
+/// comparing the names.
 pub(super) fn sort_members(tape: Tape<'_>, index: &mut [[u8; WORD]]) {
-    let mut small: [(u64, &[u8], [u8; WORD]); SMALL_OBJECT] = [(0, &[], [0; WORD]); SMALL_OBJECT];
-    match small.get_mut(..index.len()) {
-        Some(names) => {
-            let mut keyed = true;
-            for (slot, &m) in names.iter_mut().zip(index.iter()) {
-                let name = tape.bytes_at(member(m));
-                let key = prefix_key(name);
-                keyed &= key.is_some();
-                *slot = (key.unwrap_or(0), name, m);
-            }
-            if keyed {
-                names.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| utf16_cmp(a.1, b.1)));
-            } else {
-                names.sort_unstable_by(|a, b| utf16_cmp(a.1, b.1));
-            }
-            for (m, &(_, _, sorted)) in index.iter_mut().zip(names.iter()) {
-                *m = sorted;
-            }
-        }
-        None => index.sort_unstable_by(|&x, &y| {
+    if !sort_by_prefix_keys(tape, index) {
+        index.sort_unstable_by(|&x, &y| {
             utf16_cmp(tape.bytes_at(member(x)), tape.bytes_at(member(y)))
-        }),
+        });
     }
+}
+
+/// The integer-key insertion sort of [`sort_members`]; `false`, the index
+/// untouched, for an object past `SMALL_OBJECT` or with a name that has no
+/// key.
+fn sort_by_prefix_keys(tape: Tape<'_>, index: &mut [[u8; WORD]]) -> bool {
+    let mut keys = [0u64; SMALL_OBJECT];
+    let Some(keys) = keys.get_mut(..index.len()) else {
+        return false;
+    };
+    for (key, &m) in keys.iter_mut().zip(index.iter()) {
+        let Some(k) = ascii_prefix_key(tape.bytes_at(member(m))) else {
+            return false;
+        };
+        *key = k;
+    }
+    let before = |a: (u64, [u8; WORD]), b: (u64, [u8; WORD])| {
+        a.0 < b.0
+            || (a.0 == b.0
+                && utf16_cmp(tape.bytes_at(member(a.1)), tape.bytes_at(member(b.1)))
+                    == Ordering::Less)
+    };
+    for i in 1..index.len() {
+        let (Some(&key), Some(&m)) = (keys.get(i), index.get(i)) else {
+            break;
+        };
+        let mut j = i;
+        // Shift the greater entries one place up.
+        while j > 0 {
+            let (Some(&pk), Some(&pm)) = (keys.get(j - 1), index.get(j - 1)) else {
+                break;
+            };
+            if !before((key, m), (pk, pm)) {
+                break;
+            }
+            if let (Some(k), Some(x)) = (keys.get_mut(j), index.get_mut(j)) {
+                *k = pk;
+                *x = pm;
+            }
+            j -= 1;
+        }
+        if let (Some(k), Some(x)) = (keys.get_mut(j), index.get_mut(j)) {
+            *k = key;
+            *x = m;
+        }
+    }
+    true
 }
 
 /// How many bytes RFC 8785 3.2.2.2 adds when it writes `c` (1 byte stored):
