@@ -150,7 +150,7 @@ pub struct AuditDigest(pub [u8; 32]);
 
 impl AuditDigest {
     fn with_hex<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        let hex = crate::signature::sha256_hex(&self.0);
+        let hex = crate::hex::sha256_hex(&self.0);
         // Hex digits are ASCII.
         f(std::str::from_utf8(&hex).unwrap_or_default())
     }

@@ -15,6 +15,7 @@ pub use backend::{verify_signature_with, VerifyingKey};
 
 use crate::certificate::KeyAlgorithm;
 use crate::error::Error;
+use crate::hex;
 
 pub use crate::digest::sha256;
 
@@ -152,7 +153,10 @@ impl SigningInput<'_> {
     /// assert!(text.ends_with("\n\n"));
     /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        let (cert_hex, body_hex) = (sha256_hex(self.cert_sha256), sha256_hex(self.body_sha256));
+        let (cert_hex, body_hex) = (
+            hex::sha256_hex(self.cert_sha256),
+            hex::sha256_hex(self.body_sha256),
+        );
         let lines = self.lines(&cert_hex, &body_hex);
         out.clear();
         out.reserve(joined_len(&lines));
@@ -180,7 +184,10 @@ impl SigningInput<'_> {
     /// assert_eq!(input.write_to_buffer(&mut small, &mut heap), input.to_bytes());
     /// ```
     pub fn write_to_buffer<'b>(&self, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> &'b [u8] {
-        let (cert_hex, body_hex) = (sha256_hex(self.cert_sha256), sha256_hex(self.body_sha256));
+        let (cert_hex, body_hex) = (
+            hex::sha256_hex(self.cert_sha256),
+            hex::sha256_hex(self.body_sha256),
+        );
         let lines = self.lines(&cert_hex, &body_hex);
         let Some(out) = stack.get_mut(..joined_len(&lines)) else {
             self.write_to(heap);
@@ -234,19 +241,6 @@ fn put<'o>(out: &'o mut [u8], bytes: &[u8]) -> &'o mut [u8] {
     let (head, tail) = out.split_at_mut(n);
     head.copy_from_slice(bytes.get(..n).unwrap_or_default());
     tail
-}
-
-/// A SHA-256 digest as 64 lowercase hex digits, on the stack.
-pub(crate) fn sha256_hex(digest: &[u8; 32]) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 64];
-    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
-        if let [hi, lo] = pair {
-            *hi = DIGITS[usize::from(byte >> 4)];
-            *lo = DIGITS[usize::from(byte & 0x0f)];
-        }
-    }
-    out
 }
 
 /// SPEC 5.1 step 6: verifies `signature` over `message` with `public_key`
