@@ -40,13 +40,25 @@ const SMALL_OBJECT: usize = 16;
 /// order); where they do not, the keys are equal and the names are compared
 /// in full. `None` for a name with a non-ASCII byte among its first 8.
 fn ascii_prefix_key(name: &[u8]) -> Option<u64> {
-    let mut key = [0u8; 8];
-    let n = name.len().min(8);
-    if let (Some(to), Some(from)) = (key.get_mut(..n), name.get(..n)) {
-        to.copy_from_slice(from);
-    }
-    let key = u64::from_be_bytes(key);
+    let key = match name.first_chunk::<8>() {
+        Some(first) => u64::from_be_bytes(*first),
+        // Shorter: byte `i` (`i < 8`) into its big-endian place.
+        None => name
+            .iter()
+            .enumerate()
+            .fold(0, |key, (i, &c)| key | u64::from(c) << (56 - 8 * i)),
+    };
     (key & 0x8080_8080_8080_8080 == 0).then_some(key)
+}
+
+/// Whether a sorted member index may hold two equal names: `Unknown`
+/// unless the sort saw every pair of neighbours differ in their keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Distinct {
+    /// Every name differs from its neighbours within its first 8 bytes.
+    Proven,
+    /// The names must be compared for duplicates.
+    Unknown,
 }
 
 /// RFC 8785 3.2.3: sorts an object's member index (the offsets of its
@@ -55,22 +67,25 @@ fn ascii_prefix_key(name: &[u8]) -> Option<u64> {
 /// case) is insertion-sorted on integer keys ([`ascii_prefix_key`]), the
 /// names compared in full only when two keys tie; any other object by
 /// comparing the names.
-pub(super) fn sort_members(tape: Tape<'_>, index: &mut [[u8; WORD]]) {
-    if !sort_by_prefix_keys(tape, index) {
-        index.sort_unstable_by(|&x, &y| {
-            utf16_cmp(tape.bytes_at(member(x)), tape.bytes_at(member(y)))
-        });
+pub(super) fn sort_members(tape: Tape<'_>, index: &mut [[u8; WORD]]) -> Distinct {
+    let mut keys = [0u64; SMALL_OBJECT];
+    if let Some(keys) = keys.get_mut(..index.len()) {
+        if sort_by_prefix_keys(tape, index, keys) {
+            return if keys.windows(2).all(|pair| matches!(pair, [a, b] if a != b)) {
+                Distinct::Proven
+            } else {
+                Distinct::Unknown
+            };
+        }
     }
+    index.sort_unstable_by(|&x, &y| utf16_cmp(tape.bytes_at(member(x)), tape.bytes_at(member(y))));
+    Distinct::Unknown
 }
 
-/// The integer-key insertion sort of [`sort_members`]; `false`, the index
-/// untouched, for an object past `SMALL_OBJECT` or with a name that has no
-/// key.
-fn sort_by_prefix_keys(tape: Tape<'_>, index: &mut [[u8; WORD]]) -> bool {
-    let mut keys = [0u64; SMALL_OBJECT];
-    let Some(keys) = keys.get_mut(..index.len()) else {
-        return false;
-    };
+/// The integer-key insertion sort of [`sort_members`], leaving the sorted
+/// keys in `keys` (as long as `index`); `false`, the index untouched, when
+/// a name has no key.
+fn sort_by_prefix_keys(tape: Tape<'_>, index: &mut [[u8; WORD]], keys: &mut [u64]) -> bool {
     for (key, &m) in keys.iter_mut().zip(index.iter()) {
         let Some(k) = ascii_prefix_key(tape.bytes_at(member(m))) else {
             return false;

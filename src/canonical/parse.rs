@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use super::estimate;
-use super::jcs::{escape_extra, short_integer_jcs, sort_members};
+use super::jcs::{escape_extra, short_integer_jcs, sort_members, Distinct};
 use super::number::same_decimal;
 use super::rules::{check_case_twins, check_exact_duplicates, is_noncharacter, noncharacter_utf8};
 use super::tape::{offset, Kind, Node, Tape, FALSE, HEADER, MAX_INPUT_BYTES, NULL, TRUE};
@@ -299,9 +299,12 @@ impl<'a> Parser<'a> {
             refs: self.b,
         };
         let sorted = index.as_chunks_mut().0;
-        sort_members(tape, sorted);
-        check_exact_duplicates(tape, sorted)
-            .map_err(|_| malformed_at("duplicate member name", self.pos))
+        match sort_members(tape, sorted) {
+            // Equal names have equal prefix keys: none to look for.
+            Distinct::Proven => Ok(()),
+            Distinct::Unknown => check_exact_duplicates(tape, sorted)
+                .map_err(|_| malformed_at("duplicate member name", self.pos)),
+        }
     }
 
     /// Parses a string at `"`: a record pointing into the input if it has

@@ -476,3 +476,35 @@ fn rfc_8785_member_order_is_utf16_order_in_small_and_large_objects() {
         }
     }
 }
+
+/// RFC 7493 2.3: duplicate names are refused whichever way the object was
+/// sorted: short names (zero-padded keys), names equal in their first 8
+/// bytes, non-ASCII names (compared in full), a duplicate made by an
+/// escape, in nested objects, and past the small-object size; and names
+/// that differ only past their first 8 bytes or in their padding are not
+/// duplicates.
+#[test]
+fn rfc_7493_duplicates_found_on_every_sort_path() {
+    let filler = |n: usize| -> String { (0..n).map(|i| format!(r#""f{i:02}":0,"#)).collect() };
+    for extra in [0, 20] {
+        let object = |members: &str| format!("{{{}{members}}}", filler(extra));
+        for dup in [
+            r#""a":1,"a":2"#,
+            r#""abcdefghX":1,"abcdefghX":2"#,
+            r#""é":1,"é":2"#,
+            r#""\u0061bc":1,"abc":2"#,
+            r#""x":{"k":1,"k":2}"#,
+        ] {
+            rejected(object(dup).as_bytes());
+            rejected(format!(r#"{{"z":{}}}"#, object(dup)).as_bytes());
+        }
+        for distinct in [
+            r#""a":1,"a\u0000":2"#,
+            r#""abcdefghX":1,"abcdefghY":2"#,
+            r#""é":1,"è":2"#,
+            r#""x":{"k":1,"K":2}"#,
+        ] {
+            ok(&object(distinct));
+        }
+    }
+}
