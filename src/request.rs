@@ -121,15 +121,11 @@ pub fn header_text(value: &[u8]) -> Result<&str, Error> {
     std::str::from_utf8(value).map_err(|_| bad("a header value is not ASCII"))
 }
 
-fn set_once<'a>(slot: &mut Option<&'a str>, value: &'a str) -> Result<(), Error> {
+fn set_once<'a, T: ?Sized>(slot: &mut Option<&'a T>, value: &'a T) -> Result<(), Error> {
     if slot.replace(value).is_some() {
-        return Err(duplicate());
+        return Err(bad("an agent header appears more than once"));
     }
     Ok(())
-}
-
-fn duplicate() -> Error {
-    bad("an agent header appears more than once")
 }
 
 // SPEC 4.1: timestamp is 1-15 decimal digits, no sign.
@@ -308,9 +304,7 @@ impl<'a> AgentHeaders<'a> {
             let is = |n: &str| name.eq_ignore_ascii_case(n);
             let slot = if is(names::CERTIFICATE) {
                 // Checked as text when decoded (see the field).
-                if h.certificate.replace(value).is_some() {
-                    return Err(duplicate());
-                }
+                set_once(&mut h.certificate, value)?;
                 continue;
             } else if is(names::CHAIN) {
                 &mut h.chain
@@ -437,8 +431,7 @@ fn check_percent_escapes(path: &str) -> Result<(), Error> {
 // SPEC 4.2: no '.', '..' or empty segments, no ';' or '\', no trailing '/'
 // (except the path "/").
 fn check_segments(path: &str) -> Result<(), Error> {
-    // One byte loop: for a path this short, cheaper than two searches.
-    if path.bytes().any(|c| c == b';' || c == b'\\') {
+    if path.contains(';') || path.contains('\\') {
         return Err(bad("';' or '\\' in path"));
     }
     if path == "/" {
@@ -469,11 +462,7 @@ fn check_segments(path: &str) -> Result<(), Error> {
 /// ```
 pub fn check_target(target: &str) -> Result<&str, Error> {
     check_target_bytes(target)?;
-    let path = target
-        .bytes()
-        .position(|c| c == b'?')
-        .and_then(|q| target.get(..q))
-        .unwrap_or(target);
+    let path = target.split_once('?').map_or(target, |(p, _)| p);
     if !path.starts_with('/') {
         return Err(bad("request-target is not in origin form"));
     }
