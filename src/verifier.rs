@@ -91,9 +91,12 @@ pub struct Verifier {
 impl Verifier {
     /// Forgets every cached certificate validation: the next request of each
     /// agent parses and path-validates its certificate again (e.g. after the
-    /// trust configuration changed, or to measure the cold path).
+    /// trust configuration changed, or to measure the cold path). The
+    /// entries are dropped before it returns (moka would otherwise drop them
+    /// lazily, during later requests).
     pub fn clear_certificate_cache(&self) {
         self.cert_cache.invalidate_all();
+        self.cert_cache.run_pending_tasks();
     }
 
     /// The verifier's clock.

@@ -186,7 +186,22 @@ fn heap_per_cached_agent_is_within_the_bound() {
         per_agent <= MAX_BYTES_PER_CACHED_AGENT,
         "{per_agent} bytes per cached agent, bound {MAX_BYTES_PER_CACHED_AGENT}"
     );
+
+    // Clearing the cache frees its entries before it returns (each holds the
+    // certificate's DER and header form, over 2 KiB), not lazily during
+    // later requests.
+    verifier.clear_certificate_cache();
+    let freed = after.saturating_sub(live()) / AGENTS;
+    println!("heap freed per agent by clear_certificate_cache: {freed} bytes");
+    assert!(
+        freed >= MIN_BYTES_PER_CACHE_ENTRY,
+        "clear_certificate_cache freed {freed} bytes per agent, at least {MIN_BYTES_PER_CACHE_ENTRY} expected"
+    );
 }
+
+/// Less than a cached certificate entry holds: its DER (≈ 1 KiB) and the
+/// base64 header form (≈ 1.4 KiB) alone exceed it.
+const MIN_BYTES_PER_CACHE_ENTRY: usize = 2048;
 
 /// The heap a default `MemoryNonceStore` keeps per agent for its first live
 /// nonce (AGENTS agents, one nonce each): the nonce store's part of the

@@ -82,8 +82,8 @@ impl Verifier {
                 trace.cert_serial = Some(AuditText::from(hit.cert.serial_hex()));
                 hit
             }
-            Leaf::New { der, key } => {
-                self.validate_leaf(&der, key, presented_chain, now_ms, trace)?
+            Leaf::New { der, base64, key } => {
+                self.validate_leaf(&der, base64, key, presented_chain, now_ms, trace)?
             }
         };
         let cert_sha256 = *certificate.cert.sha256();

@@ -53,6 +53,7 @@ impl Verifier {
         }
         Ok(Leaf::New {
             der: presented.der()?,
+            base64: presented.header(),
             key,
         })
     }
@@ -61,6 +62,7 @@ impl Verifier {
     pub(super) fn validate_leaf(
         &self,
         leaf_der: &[u8],
+        leaf_base64: Option<&[u8]>,
         key: u64,
         presented_chain: Option<Vec<Vec<u8>>>,
         now_ms: u64,
@@ -90,7 +92,7 @@ impl Verifier {
         );
         let cached = Arc::new(CachedCertificate {
             agent_urn: format!("{AGENT_URN_PREFIX}{agent_id}"),
-            der_base64: base64::engine::general_purpose::STANDARD.encode(cert.der()),
+            der_base64: der_base64(leaf_base64, cert.der()),
             cert,
             chain,
             agent_id,
@@ -101,11 +103,24 @@ impl Verifier {
     }
 }
 
-/// The leaf after step 1: validated before (cached), or its DER to validate.
+/// The certificate's header form, which a cache hit compares: the header
+/// that was just decoded when there is one — the STANDARD engine decodes
+/// only canonical padded base64 (no trailing bits, no whitespace), so that
+/// header is the one encoding of its DER — else the DER encoded.
+fn der_base64(header: Option<&[u8]>, der: &[u8]) -> String {
+    match header.map(std::str::from_utf8) {
+        Some(Ok(text)) => text.to_owned(),
+        _ => base64::engine::general_purpose::STANDARD.encode(der),
+    }
+}
+
+/// The leaf after step 1: validated before (cached), or its DER to validate
+/// (with the header it was decoded from, if any).
 pub(super) enum Leaf<'a> {
     Cached(Arc<CachedCertificate>),
     New {
         der: std::borrow::Cow<'a, [u8]>,
+        base64: Option<&'a [u8]>,
         key: u64,
     },
 }
@@ -151,6 +166,15 @@ impl<'a> Presented<'a> {
                     _ => Ok(true),
                 }
             }
+        }
+    }
+
+    /// The `X-Agent-Certificate` header, if presented (beside or instead of
+    /// a TLS certificate); checked by [`der`](Self::der) first.
+    fn header(&self) -> Option<&'a [u8]> {
+        match self {
+            Presented::Header { base64 } => Some(base64),
+            Presented::Tls { header, .. } => *header,
         }
     }
 
