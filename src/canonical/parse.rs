@@ -39,8 +39,18 @@ fn too_large() -> Error {
     Error::BodyTooLarge("the body is larger than the canonicalizer indexes".into())
 }
 
-/// Parses and verifies a whole document.
+/// Parses and verifies a whole document into a new buffer.
 pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Parsed, Error> {
+    parse_document_into(input, mode, Vec::new())
+}
+
+/// Parses and verifies a whole document into `buf` (emptied first), which
+/// is given the estimated capacity of [`estimate::capacity`] if it has less.
+pub(super) fn parse_document_into(
+    input: &[u8],
+    mode: Mode,
+    mut buf: Vec<u8>,
+) -> Result<Parsed, Error> {
     if input.len() > MAX_INPUT_BYTES {
         return Err(too_large());
     }
@@ -58,7 +68,11 @@ pub(super) fn parse_document(input: &[u8], mode: Mode) -> Result<Parsed, Error> 
         b: input,
         pos: 0,
         exact_numbers: mode == Mode::RequestBody,
-        buf: Vec::with_capacity(estimate::capacity(input)),
+        buf: {
+            buf.clear();
+            buf.reserve_exact(estimate::capacity(input));
+            buf
+        },
         canonical_len: 0,
     };
     p.skip_ws();
