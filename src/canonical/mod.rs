@@ -13,7 +13,8 @@
 //!
 //! The body is parsed at step 1 of SPEC 5.1, before any authentication, so
 //! its shape is the attacker's to choose. Nothing here allocates per value,
-//! string or member: a verified body is **one allocation**, sized from
+//! string or member: a verified body is **one buffer** (at most one
+//! allocation; none when a dropped body left its thread a spare), sized from
 //! above (a flat 8 bytes per body byte up to 1 KiB, past that by a
 //! pre-scan), holding an 8-byte record per value and member name, a 4-byte
 //! index entry per member, the text of strings with escapes and of numbers

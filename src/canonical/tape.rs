@@ -3,7 +3,7 @@
 //!
 //! SPEC 4.3 parses the body before any authentication, so the shape of this
 //! representation is chosen for its worst case, not its average one. A
-//! verified body is **one allocation**:
+//! verified body is **one buffer** (at most one allocation):
 //!
 //! ```text
 //! [ tape: records in source order (pre-order) | canonical bytes (RFC 8785) ]
