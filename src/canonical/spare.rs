@@ -25,12 +25,10 @@ thread_local! {
     static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// This thread's spare buffer (empty, possibly with capacity), or a new
-/// empty one.
+/// This thread's spare buffer (empty: [`give_back`] clears it, possibly
+/// with capacity), or a new empty one.
 pub(super) fn take() -> Vec<u8> {
-    let mut buf = SPARE.try_with(Cell::take).unwrap_or_default();
-    buf.clear();
-    buf
+    SPARE.try_with(Cell::take).unwrap_or_default()
 }
 
 /// Keeps `buf` as this thread's spare if it is within the bound (replacing,

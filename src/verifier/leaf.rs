@@ -51,18 +51,15 @@ impl Verifier {
                 return Ok(Leaf::Cached(hit));
             }
         }
-        Ok(Leaf::New {
-            der: presented.der()?,
-            base64: presented.header(),
-            key,
-        })
+        let (der, base64) = presented.der()?;
+        Ok(Leaf::New { der, base64, key })
     }
 
     // SPEC 5.1 steps 3-5 for a certificate not (or no longer) cached.
     pub(super) fn validate_leaf(
         &self,
         leaf_der: &[u8],
-        leaf_base64: Option<&[u8]>,
+        leaf_base64: Option<&str>,
         key: u64,
         presented_chain: Option<Vec<Vec<u8>>>,
         now_ms: u64,
@@ -107,11 +104,11 @@ impl Verifier {
 /// that was just decoded when there is one — the STANDARD engine decodes
 /// only canonical padded base64 (no trailing bits, no whitespace), so that
 /// header is the one encoding of its DER — else the DER encoded.
-fn der_base64(header: Option<&[u8]>, der: &[u8]) -> String {
-    match header.map(std::str::from_utf8) {
-        Some(Ok(text)) => text.to_owned(),
-        _ => base64::engine::general_purpose::STANDARD.encode(der),
-    }
+fn der_base64(header: Option<&str>, der: &[u8]) -> String {
+    header.map_or_else(
+        || base64::engine::general_purpose::STANDARD.encode(der),
+        str::to_owned,
+    )
 }
 
 /// The leaf after step 1: validated before (cached), or its DER to validate
@@ -120,7 +117,7 @@ pub(super) enum Leaf<'a> {
     Cached(Arc<CachedCertificate>),
     New {
         der: std::borrow::Cow<'a, [u8]>,
-        base64: Option<&'a [u8]>,
+        base64: Option<&'a str>,
         key: u64,
     },
 }
@@ -169,28 +166,22 @@ impl<'a> Presented<'a> {
         }
     }
 
-    /// The `X-Agent-Certificate` header, if presented (beside or instead of
-    /// a TLS certificate); checked by [`der`](Self::der) first.
-    fn header(&self) -> Option<&'a [u8]> {
-        match self {
-            Presented::Header { base64 } => Some(base64),
-            Presented::Tls { header, .. } => *header,
-        }
-    }
-
-    /// The DER (decoding the header; checking it against the TLS certificate).
-    fn der(&self) -> Result<std::borrow::Cow<'a, [u8]>, Error> {
+    /// The DER (decoding the header; checking it against the TLS
+    /// certificate), with the header's text once checked, if one was sent.
+    fn der(&self) -> Result<(std::borrow::Cow<'a, [u8]>, Option<&'a str>), Error> {
         match self {
             Presented::Header { base64 } => {
-                Ok(request::decode_base64(request::header_text(base64)?)?.into())
+                let text = request::header_text(base64)?;
+                Ok((request::decode_base64(text)?.into(), Some(text)))
             }
             Presented::Tls { der, header } => {
-                if let Some(h) = header {
-                    if request::decode_base64(request::header_text(h)?)? != *der {
+                let text = header.map(request::header_text).transpose()?;
+                if let Some(t) = text {
+                    if request::decode_base64(t)? != *der {
                         return Err(tls_header_mismatch());
                     }
                 }
-                Ok(std::borrow::Cow::Borrowed(der))
+                Ok((std::borrow::Cow::Borrowed(der), text))
             }
         }
     }
