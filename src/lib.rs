@@ -62,6 +62,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod ascii;
 pub mod audit;
 pub mod authorization;
 pub mod canonical;

@@ -4,6 +4,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use crate::ascii;
 use crate::error::Error;
 use crate::signature::SignatureAlgorithm;
 
@@ -206,7 +207,7 @@ fn trim_ows(s: &str) -> &str {
 // `charset=utf-8`; no quoted value, no whitespace around `=`, no empty or
 // repeated parameter.
 fn is_json_media_type(value: &str) -> bool {
-    let mut parts = value.split(';');
+    let mut parts = ascii::split(value, b';');
     let media = parts.next().map(trim_ows).unwrap_or("");
     if !media.eq_ignore_ascii_case("application/json") {
         return false;
@@ -431,7 +432,7 @@ fn check_percent_escapes(path: &str) -> Result<(), Error> {
 // SPEC 4.2: no '.', '..' or empty segments, no ';' or '\', no trailing '/'
 // (except the path "/").
 fn check_segments(path: &str) -> Result<(), Error> {
-    if path.contains(';') || path.contains('\\') {
+    if path.bytes().any(|c| c == b';' || c == b'\\') {
         return Err(bad("';' or '\\' in path"));
     }
     if path == "/" {
@@ -440,7 +441,7 @@ fn check_segments(path: &str) -> Result<(), Error> {
     let rest = path
         .strip_prefix('/')
         .ok_or_else(|| bad("path is not absolute"))?;
-    for seg in rest.split('/') {
+    for seg in ascii::split(rest, b'/') {
         match seg {
             "" => return Err(bad("empty path segment or trailing '/'")),
             "." | ".." => return Err(bad("dot segment in path")),
@@ -462,7 +463,7 @@ fn check_segments(path: &str) -> Result<(), Error> {
 /// ```
 pub fn check_target(target: &str) -> Result<&str, Error> {
     check_target_bytes(target)?;
-    let path = target.split_once('?').map_or(target, |(p, _)| p);
+    let path = ascii::split_once(target, b'?').map_or(target, |(p, _)| p);
     if !path.starts_with('/') {
         return Err(bad("request-target is not in origin form"));
     }

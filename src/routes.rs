@@ -140,7 +140,7 @@ impl PathPattern {
         if self.segments.is_empty() {
             return rest.is_empty();
         }
-        let mut parts = rest.split('/');
+        let mut parts = crate::ascii::split(rest, b'/');
         let last = self.segments.len() - 1;
         for (i, seg) in self.segments.iter().enumerate() {
             if i == last && *seg == Segment::Wildcard {

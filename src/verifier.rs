@@ -195,8 +195,8 @@ impl Verifier {
             Err(error) => (Err(error), None),
         };
         let code = outcome.as_ref().err().map(Error::code);
-        let audit = self.audit_record(req, trace, code, now_ms, started);
-        let (result, audit) = self.record_audit(outcome, audit);
+        let mut audit = self.audit_record(req, trace, code, now_ms, started);
+        let result = self.record_audit(outcome, &mut audit);
         if let (Err(_), Some(charge)) = (&result, daily_charge) {
             // SPEC 5.3 (1.2): only allowed trades count.
             self.refund_daily(charge).await;

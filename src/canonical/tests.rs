@@ -97,6 +97,47 @@ fn canonical_object_members_are_sorted_and_get_finds_them() {
 }
 
 #[test]
+fn get_finds_every_member_of_small_and_large_objects_alike() {
+    // Names whose byte order and UTF-16 order differ (U+FF61 against
+    // U+1F600), prefixes of each other, escapes and plain ASCII; the small
+    // object is searched linearly, the large one (with 20 more members) by
+    // binary search, and both must answer the same.
+    let names = [
+        ("a", "a"),
+        ("ab", "ab"),
+        ("b", "b"),
+        ("\\uff61", "\u{ff61}"),
+        ("\\ud83d\\ude00", "\u{1f600}"),
+        ("é", "é"),
+        ("\\u0000x", "\u{0}x"),
+        ("Z", "Z"),
+    ];
+    for extra in [0, 20] {
+        let mut members: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, (json, _))| format!("\"{json}\":{i}"))
+            .collect();
+        members.extend((0..extra).map(|i| format!("\"pad{i:02}\":true")));
+        let c = ok(&format!("{{{}}}", members.join(",")));
+        for (i, (_, name)) in names.iter().enumerate() {
+            let got = c.get(name).and_then(JsonValue::as_number);
+            let want = i.to_string();
+            assert_eq!(
+                got.map(|n| n.source_text()),
+                Some(want.as_str()),
+                "{name:?} among {extra} more"
+            );
+        }
+        for missing in ["", "A", "abc", "\u{ff60}", "\u{1f601}", "pad", "pad20"] {
+            assert!(c.get(missing).is_none(), "{missing:?} among {extra} more");
+        }
+        let pad = c.get("pad00").and_then(JsonValue::as_bool);
+        assert_eq!(pad, (extra > 0).then_some(true));
+    }
+}
+
+#[test]
 fn canonical_numbers_keep_source_text_and_sign() {
     let c = ok(r#"{"a":50000.00,"b":-0,"c":-1.5e3,"d":-0.000e5,"e":1E2}"#);
     let n = |k: &str| c.get(k).and_then(JsonValue::as_number).unwrap();

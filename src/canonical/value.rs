@@ -134,6 +134,9 @@ pub struct JsonObject<'a> {
     at: u32,
 }
 
+/// Objects of up to this many members are searched by one linear pass.
+const LINEAR_LOOKUP: usize = 16;
+
 impl<'a> JsonObject<'a> {
     /// The number of members.
     pub fn len(&self) -> usize {
@@ -145,14 +148,24 @@ impl<'a> JsonObject<'a> {
         self.len() == 0
     }
 
-    /// The member named `name` (exact, case-sensitive): a binary search.
+    /// The member named `name` (exact, case-sensitive): one pass over a
+    /// small object, a binary search in RFC 8785 order over a larger one.
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
         let members = self.tape.members(self.at);
-        let found = members
-            .binary_search_by(|&m| self.tape.cmp_name(m, name.as_bytes()))
-            .ok()?;
-        let name = member(*members.get(found)?);
-        Some(JsonValue::at(self.tape, self.tape.next(name)))
+        let entry = if members.len() <= LINEAR_LOOKUP {
+            // Names are distinct, so the one equal to `name` is the one a
+            // binary search finds; for a small object one pass comparing
+            // lengths first costs less than the search's ordered compares.
+            members
+                .iter()
+                .find(|&&m| self.tape.bytes_at(member(m)) == name.as_bytes())?
+        } else {
+            let found = members
+                .binary_search_by(|&m| self.tape.cmp_name(m, name.as_bytes()))
+                .ok()?;
+            members.get(found)?
+        };
+        Some(JsonValue::at(self.tape, self.tape.next(member(*entry))))
     }
 
     /// The members as `(name, value)`, in RFC 8785 order.
