@@ -223,14 +223,12 @@ fn main() {
             .map(|(a, b)| (a.to_owned(), b.into_bytes()))
             .collect()
     };
-    let warm = mk(999_999);
+    let warm_signed = [mk(999_999)];
+    let warm = laid_out(&warm_signed);
     let verifiers: Vec<Verifier> = (0..n.div_ceil(PER_VERIFIER).max(1))
         .map(|_| {
             let v = verifier();
-            assert!(
-                warm_up(&v, &laid_out(std::slice::from_ref(&warm))[0]),
-                "warm-up allowed"
-            );
+            assert!(warm_up(&v, &warm[0]), "warm-up allowed");
             v
         })
         .collect();
