@@ -86,8 +86,10 @@ pub struct AgentHeaders<'a> {
     pub timestamp: Option<&'a str>,
     /// `X-Agent-Nonce`.
     pub nonce: Option<&'a str>,
-    /// `X-Agent-Signature` (base64).
-    pub signature: Option<&'a str>,
+    /// `X-Agent-Signature` (base64), as raw bytes that passed the SPEC 4.1
+    /// text rule ([`header_bytes`]): its one use is to be decoded, and
+    /// strict base64 accepts only ASCII, so it is never made a `str`.
+    pub signature: Option<&'a [u8]>,
     /// `X-Agent-Signature-Algorithm`, parsed.
     pub algorithm: Option<SignatureAlgorithm>,
     /// `X-Agent-Model-Sha256`.
@@ -112,6 +114,20 @@ fn bad(msg: &'static str) -> Error {
 /// assert!(header_text(b"a\nb").is_err());
 /// ```
 pub fn header_text(value: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(header_bytes(value)?).map_err(|_| bad("a header value is not ASCII"))
+}
+
+/// SPEC 4.1: [`header_text`]'s rule alone, the value kept as bytes — for a
+/// value that is only ever decoded (`X-Agent-Signature`), which then skips
+/// a second, UTF-8 pass over its bytes.
+///
+/// ```
+/// use kakunin_verify::request::header_bytes;
+/// assert_eq!(header_bytes(b"MEUC+/==").unwrap(), b"MEUC+/==");
+/// assert!(header_bytes(b"caf\xc3\xa9").is_err());
+/// assert!(header_bytes(b"a\rb").is_err());
+/// ```
+pub fn header_bytes(value: &[u8]) -> Result<&[u8], Error> {
     // A branch-free fold over every byte vectorizes.
     let clean = value.iter().fold(true, |ok, &c| {
         ok & ((0x20..0x7f).contains(&c) | (c == b'\t'))
@@ -119,7 +135,7 @@ pub fn header_text(value: &[u8]) -> Result<&str, Error> {
     if !clean {
         return Err(bad("a header value has control or non-ASCII bytes"));
     }
-    std::str::from_utf8(value).map_err(|_| bad("a header value is not ASCII"))
+    Ok(value)
 }
 
 fn set_once<'a, T: ?Sized>(slot: &mut Option<&'a T>, value: &'a T) -> Result<(), Error> {
@@ -230,7 +246,7 @@ fn is_json_media_type(value: &str) -> bool {
 }
 
 /// SPEC 4.1: strict base64 (RFC 4648 section 4, padded, canonical, no whitespace).
-pub fn decode_base64(v: &str) -> Result<Vec<u8>, Error> {
+pub fn decode_base64(v: impl AsRef<[u8]>) -> Result<Vec<u8>, Error> {
     STANDARD
         .decode(v)
         .map_err(|_| bad("base64 is not canonical padded RFC 4648"))
@@ -266,7 +282,11 @@ impl Decoded<'_> {
 /// assert_eq!(decode_base64_into("AAECAwQF", &mut buf).unwrap().as_bytes(), [0, 1, 2, 3, 4, 5]);
 /// assert!(decode_base64_into("AAF=", &mut buf).is_err());
 /// ```
-pub fn decode_base64_into<'b>(v: &str, buffer: &'b mut [u8]) -> Result<Decoded<'b>, Error> {
+pub fn decode_base64_into<'b>(
+    v: impl AsRef<[u8]>,
+    buffer: &'b mut [u8],
+) -> Result<Decoded<'b>, Error> {
+    let v = v.as_ref();
     match STANDARD.decode_slice(v, buffer) {
         Ok(n) => Ok(Decoded::InBuffer(buffer.get(..n).unwrap_or_default())),
         // Too long for the buffer (or found so before an invalid byte): the
@@ -326,7 +346,8 @@ impl<'a> AgentHeaders<'a> {
             } else if is(names::NONCE) {
                 &mut h.nonce
             } else if is(names::SIGNATURE) {
-                &mut h.signature
+                set_once(&mut h.signature, header_bytes(value)?)?;
+                continue;
             } else if is(names::SIGNATURE_ALGORITHM) {
                 &mut algorithm
             } else if is(names::MODEL_SHA256) {

@@ -39,7 +39,7 @@ struct RequiredParts<'h> {
     audience: &'h str,
     timestamp: &'h str,
     timestamp_ms: u64,
-    signature: &'h str,
+    signature: &'h [u8],
 }
 
 impl Verifier {
