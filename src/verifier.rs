@@ -26,6 +26,7 @@ use crate::error::Error;
 use crate::replay::NonceRecord;
 use crate::revocation::cache::RevocationCache;
 use crate::routes::RouteTable;
+use crate::stores::nonce::PreparedAgent;
 
 mod audit_trail;
 mod authenticate;
@@ -236,7 +237,8 @@ impl Verifier {
                 nonce,
                 keep_until_ms: signed.timestamp_ms.saturating_add(self.max_age_ms),
             };
-            self.record_nonce(record, now_ms).await?;
+            self.record_nonce(record, cached.nonce_agent, now_ms)
+                .await?;
         }
 
         // Step 9: authorization.
@@ -247,9 +249,19 @@ impl Verifier {
     }
 
     // SPEC 4.5 / 5.1 step 8: the agent's share counted by its URN.
-    async fn record_nonce(&self, record: NonceRecord<'_>, now_ms: u64) -> Result<(), Error> {
+    // The in-memory store takes the agent's key it prepared when the
+    // certificate was cached.
+    async fn record_nonce(
+        &self,
+        record: NonceRecord<'_>,
+        agent: Option<PreparedAgent>,
+        now_ms: u64,
+    ) -> Result<(), Error> {
         match &self.replay {
-            Replay::Memory(m) => m.check_and_record_now(&record, now_ms),
+            Replay::Memory(m) => match agent {
+                Some(agent) => m.check_and_record_prepared(agent, &record, now_ms),
+                None => m.check_and_record_now(&record, now_ms),
+            },
             Replay::Shared(s) => s.check_and_record(record, now_ms).await,
         }
     }

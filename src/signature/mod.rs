@@ -184,11 +184,21 @@ impl SigningInput<'_> {
     /// assert_eq!(input.write_to_buffer(&mut small, &mut heap), input.to_bytes());
     /// ```
     pub fn write_to_buffer<'b>(&self, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> &'b [u8] {
-        let (cert_hex, body_hex) = (
-            hex::sha256_hex(self.cert_sha256),
-            hex::sha256_hex(self.body_sha256),
-        );
-        let lines = self.lines(&cert_hex, &body_hex);
+        self.write_with_cert_hex(&hex::sha256_hex(self.cert_sha256), stack, heap)
+    }
+
+    /// [`write_to_buffer`](Self::write_to_buffer) with the hex of
+    /// `cert_sha256` already made (the verifier keeps it with the cached
+    /// certificate, so it is not re-encoded on every request).
+    pub(crate) fn write_with_cert_hex<'b>(
+        &self,
+        cert_hex: &[u8; 64],
+        stack: &'b mut [u8],
+        heap: &'b mut Vec<u8>,
+    ) -> &'b [u8] {
+        debug_assert!(*cert_hex == hex::sha256_hex(self.cert_sha256));
+        let body_hex = hex::sha256_hex(self.body_sha256);
+        let lines = self.lines(cert_hex, &body_hex);
         let Some(out) = stack.get_mut(..joined_len(&lines)) else {
             self.write_to(heap);
             return heap;

@@ -192,6 +192,6 @@ fn check_signature(
     }
     let mut stack = [0u8; SIGNING_INPUT_STACK_BYTES];
     let mut heap = Vec::new();
-    let message = input.write_to_buffer(&mut stack, &mut heap);
+    let message = input.write_with_cert_hex(&certificate.cert_sha256_hex, &mut stack, &mut heap);
     certificate.verify_signature(algorithm, message, sig)
 }

@@ -8,6 +8,7 @@ use base64::Engine;
 use rustls_pki_types::CertificateDer;
 
 use super::audit_trail::Trace;
+use super::builder::Replay;
 use super::{CachedCertificate, HttpRequest, Verifier};
 use crate::audit::AuditText;
 use crate::certificate::profile;
@@ -87,8 +88,15 @@ impl Verifier {
             cert.key_algorithm(),
             cert.public_key(),
         );
+        let agent_urn = format!("{AGENT_URN_PREFIX}{agent_id}");
+        let nonce_agent = match &self.replay {
+            Replay::Memory(store) => Some(store.prepare_agent(&agent_urn)),
+            Replay::Shared(_) => None,
+        };
         let cached = Arc::new(CachedCertificate {
-            agent_urn: format!("{AGENT_URN_PREFIX}{agent_id}"),
+            agent_urn,
+            nonce_agent,
+            cert_sha256_hex: crate::hex::sha256_hex(cert.sha256()),
             der_base64: der_base64(leaf_base64, cert.der()),
             cert,
             chain,

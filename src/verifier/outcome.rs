@@ -12,6 +12,7 @@ use crate::chain::VerifiedChain;
 use crate::error::Error;
 use crate::revocation::RevocationSource;
 use crate::signature::{SignatureAlgorithm, VerifyingKey};
+use crate::stores::nonce::PreparedAgent;
 
 /// How revocation is checked (SPEC 7). There is no default: running
 /// without revocation is an explicit, named opt-out.
@@ -138,6 +139,11 @@ pub struct CachedCertificate {
     pub(crate) der_base64: String,
     /// The leaf's public key, prepared once by the configured backend.
     pub(crate) key: VerifyingKey,
+    /// The leaf's SHA-256 as the signing input's hex line (SPEC 4.4).
+    pub(crate) cert_sha256_hex: [u8; 64],
+    /// The agent's key in the verifier's in-memory nonce store, computed
+    /// once (`None` with a shared store).
+    pub(crate) nonce_agent: Option<PreparedAgent>,
 }
 
 impl CachedCertificate {

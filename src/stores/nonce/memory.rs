@@ -68,6 +68,13 @@ struct Shard {
     expiry: BinaryHeap<Reverse<(u64, AgentKey, PairKey)>>,
 }
 
+/// An agent's [`AgentKey`] in one store, computed once per cached
+/// certificate (the URN is hashed once, not on every request). Crate-only:
+/// the verifier prepares it with its own store, at the moment it caches the
+/// certificate, and hands it back to that store alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PreparedAgent(AgentKey);
+
 /// The result of one attempt under a shard lock.
 enum Attempt {
     /// A final answer.
@@ -108,7 +115,34 @@ impl MemoryNonceStore {
     /// verifier's hot path (no boxed future). Same answers.
     pub fn check_and_record_now(&self, record: &NonceRecord<'_>, now_ms: u64) -> Result<(), Error> {
         check_record(record)?;
-        let agent = self.agent_key(record.agent_urn);
+        self.record_checked(self.agent_key(record.agent_urn), record, now_ms)
+    }
+
+    /// `record.agent_urn`'s key in this store, for
+    /// [`check_and_record_prepared`](Self::check_and_record_prepared).
+    pub(crate) fn prepare_agent(&self, agent_urn: &str) -> PreparedAgent {
+        PreparedAgent(self.agent_key(agent_urn))
+    }
+
+    /// [`check_and_record_now`](Self::check_and_record_now) with the agent's
+    /// key prepared by this store from `record.agent_urn`. Same answers.
+    pub(crate) fn check_and_record_prepared(
+        &self,
+        PreparedAgent(agent): PreparedAgent,
+        record: &NonceRecord<'_>,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        check_record(record)?;
+        self.record_checked(agent, record, now_ms)
+    }
+
+    // SPEC 4.5, for a record `check_record` accepted.
+    fn record_checked(
+        &self,
+        agent: AgentKey,
+        record: &NonceRecord<'_>,
+        now_ms: u64,
+    ) -> Result<(), Error> {
         let key = self
             .pair_keys
             .hash(&[record.cert_sha256, record.nonce.as_bytes()]);

@@ -255,3 +255,41 @@ fn overlong_urn_is_malformed() {
     let r = put_as(&s, &urn, &A, "n-0123456789abcdef", NOW + KEEP, NOW);
     assert_eq!(code(r), Some(Code::MalformedRequest));
 }
+
+// The verifier's path: the agent's key prepared once per cached
+// certificate. It must be the same agent, for the share and for replays, as
+// the URN hashed on each call.
+#[test]
+fn prepared_agent_is_the_same_agent_as_its_urn() {
+    let s = store(100, 10);
+    let urn = "urn:kakunin:agent:desk_bot_1";
+    let agent = s.prepare_agent(urn);
+    let prepared = |cert: &[u8; 32], n: &str| {
+        let record = NonceRecord {
+            agent_urn: urn,
+            cert_sha256: cert,
+            nonce: n,
+            keep_until_ms: NOW + KEEP,
+        };
+        s.check_and_record_prepared(agent, &record, NOW)
+    };
+    for i in 0..5 {
+        assert_eq!(prepared(&A, &nonce(i)), Ok(()));
+    }
+    for i in 5..10 {
+        assert_eq!(put_as(&s, urn, &A, &nonce(i), NOW + KEEP, NOW), Ok(()));
+    }
+    // A pair recorded either way is a replay either way.
+    assert_eq!(code(prepared(&A, &nonce(7))), Some(Code::ReplayedRequest));
+    let r = put_as(&s, urn, &A, &nonce(2), NOW + KEEP, NOW);
+    assert_eq!(code(r), Some(Code::ReplayedRequest));
+    // Ten live nonces, five each way: one share, used up both ways.
+    assert_eq!(code(prepared(&B, &nonce(10))), Some(Code::RateLimited));
+    let r = put_as(&s, urn, &B, &nonce(10), NOW + KEEP, NOW);
+    assert_eq!(code(r), Some(Code::RateLimited));
+    // The record is still checked: an overlong nonce is malformed.
+    let long = "a".repeat(MAX_NONCE_LEN + 1);
+    assert_eq!(code(prepared(&A, &long)), Some(Code::MalformedRequest));
+    // Another store prepares another key for the same URN (its own secret).
+    assert_ne!(store(100, 10).prepare_agent(urn), agent);
+}

@@ -31,6 +31,7 @@
 mod memory;
 
 pub use memory::MemoryNonceStore;
+pub(crate) use memory::PreparedAgent;
 
 use crate::error::Error;
 use crate::future::BoxFuture;
