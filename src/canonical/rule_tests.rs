@@ -110,6 +110,27 @@ fn spec_4_3_ascii_case_twins_found_in_any_position() {
     rejected(br#"{"a":1,"a":2}"#);
 }
 
+// SPEC 4.3: the parser lets through without the case check only bodies
+// whose member names are all ASCII, without an upper-case letter or an
+// escape; every byte of every name counts, also past a byte its scanner
+// stops at (a possible noncharacter's lead byte) or after an escape.
+#[test]
+fn spec_4_3_case_check_gate_sees_every_byte_of_each_name() {
+    // The upper-case letter after a stop byte (U+FFFD: EF BF BD).
+    rejected("{\"\u{fffd}A\":1,\"\u{fffd}a\":2}".as_bytes());
+    rejected("{\"x\u{fffd}\u{fffd}yA\":1,\"x\u{fffd}\u{fffd}ya\":2}".as_bytes());
+    // After an escape, and only there.
+    rejected(br#"{"a\u0062C":1,"abc":2}"#);
+    rejected(br#"{"\u004d":1,"m":2}"#);
+    // Non-ASCII and not a stop byte (U+00E9: C3 A9; U+017F: C5 BF).
+    rejected("{\"\u{e9}\u{17f}\":1,\"\u{e9}s\":2}".as_bytes());
+    // The check itself still passes what is no twin.
+    ok("{\"\u{fffd}A\":1,\"\u{fffd}b\":2,\"x\":{\"B\":1}}");
+    // Lower-case ASCII names at the top, upper-case ones only below it:
+    // checked, and allowed.
+    ok(r#"{"market":1,"x":{"SIZE":1,"size":2}}"#);
+}
+
 // SPEC 4.3 case twins among many top-level members: found wherever their
 // hashes are kept (a stack array up to 32 names; past that the buffer's
 // spare capacity when the values leave enough room, else a vector).
