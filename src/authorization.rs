@@ -179,13 +179,14 @@ pub(crate) fn read_trade_fields<'b>(
     required: bool,
 ) -> Result<TradeAction<'b>, Error> {
     let bad = |m: &'static str| Error::MalformedBody(m.into());
-    let market = match body.get(&fields.market) {
+    let (market, size) = body.get_pair(&fields.market, &fields.size);
+    let market = match market {
         Some(JsonValue::String(s)) => Some(s),
         Some(_) => return Err(bad("market must be a string")),
         None if required => return Err(bad("a trade needs a market")),
         None => None,
     };
-    let size_text = match body.get(&fields.size) {
+    let size_text = match size {
         Some(JsonValue::Number(n)) if !n.is_negative() || n.as_f64() == 0.0 => {
             Some(n.source_text())
         }

@@ -324,7 +324,8 @@ impl<'a> AgentHeaders<'a> {
     {
         let mut h = AgentHeaders::default();
         let mut content_encoding: Option<&str> = None;
-        let mut algorithm: Option<&str> = None;
+        // Kept as bytes: only ever matched against the SPEC 4.1 names.
+        let mut algorithm: Option<&[u8]> = None;
         for (count, (name, value)) in headers.into_iter().enumerate() {
             if count >= MAX_HEADER_COUNT {
                 return Err(bad("too many headers"));
@@ -349,7 +350,8 @@ impl<'a> AgentHeaders<'a> {
                 set_once(&mut h.signature, header_bytes(value)?)?;
                 continue;
             } else if is(names::SIGNATURE_ALGORITHM) {
-                &mut algorithm
+                set_once(&mut algorithm, header_bytes(value)?)?;
+                continue;
             } else if is(names::MODEL_SHA256) {
                 &mut h.model_sha256
             } else if is(names::PROMPT_SHA256) {
@@ -493,6 +495,55 @@ fn check_segments(path: &str) -> Result<(), Error> {
 /// assert!(check_target("/v1/trades;x").is_err());
 /// ```
 pub fn check_target(target: &str) -> Result<&str, Error> {
+    match plain_target_path(target) {
+        Some(path) => Ok(path),
+        None => check_target_rules(target),
+    }
+}
+
+// SPEC 4.2, the usual target in one pass: a path of segments of ASCII
+// letters, digits, `-`, `_` and `~` (no escape, no dot, no `;` or `\`, so
+// no rule to apply beyond no empty segment), then any query of visible
+// ASCII without `#`. `None` for any other target, which the rules then
+// check one by one ([`check_target_rules`]); so this only ever accepts
+// what those accept, with the same path.
+fn plain_target_path(target: &str) -> Option<&str> {
+    let b = target.as_bytes();
+    if b.first() != Some(&b'/') || b.len() > MAX_TARGET_BYTES {
+        return None;
+    }
+    let mut after_slash = true;
+    let mut end = b.len();
+    for (i, &c) in b.iter().enumerate().skip(1) {
+        match c {
+            b'/' if after_slash => return None,
+            b'/' => after_slash = true,
+            b'?' => {
+                end = i;
+                break;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'~' => {
+                after_slash = false;
+            }
+            _ => return None,
+        }
+    }
+    // A trailing `/` ends an empty segment, except in the path `/`.
+    if after_slash && end > 1 {
+        return None;
+    }
+    let query = b.get(end..)?;
+    if query
+        .iter()
+        .any(|&c| !(0x21..=0x7e).contains(&c) || c == b'#')
+    {
+        return None;
+    }
+    target.get(..end)
+}
+
+// SPEC 4.2, rule by rule (see [`check_target`]).
+fn check_target_rules(target: &str) -> Result<&str, Error> {
     check_target_bytes(target)?;
     let path = ascii::split_once(target, b'?').map_or(target, |(p, _)| p);
     if !path.starts_with('/') {
@@ -506,6 +557,42 @@ pub fn check_target(target: &str) -> Result<&str, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The one-pass form accepts only targets the rules accept, with the
+    // same path: every target of up to 5 bytes over an alphabet of the
+    // characters the rules care about.
+    #[test]
+    fn plain_target_path_agrees_with_the_rules() {
+        const ALPHABET: &[u8] = b"/a.%2e?#;-\\ Z~\x01";
+        let mut accepted = 0;
+        let mut target = Vec::new();
+        for len in 0..=5u32 {
+            for n in 0..ALPHABET.len().pow(len) {
+                target.clear();
+                let mut k = n;
+                for _ in 0..len {
+                    target.push(ALPHABET[k % ALPHABET.len()]);
+                    k /= ALPHABET.len();
+                }
+                let Ok(t) = std::str::from_utf8(&target) else {
+                    continue;
+                };
+                if let Some(path) = plain_target_path(t) {
+                    accepted += 1;
+                    assert_eq!(check_target_rules(t).ok(), Some(path), "{t:?}");
+                }
+                assert_eq!(check_target(t).ok(), check_target_rules(t).ok(), "{t:?}");
+            }
+        }
+        // It takes the common shapes, so the comparison is not vacuous.
+        assert!(accepted > 1_000, "{accepted}");
+        for t in ["/", "/v1/trades", "/v1/orders/42?x=../y#", "/a-b_c~d"] {
+            assert_eq!(plain_target_path(t).is_some(), !t.ends_with('#'), "{t}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_TARGET_BYTES));
+        assert_eq!(plain_target_path(&long), None);
+        assert!(check_target(&long).is_err());
+    }
 
     #[test]
     fn target_rules() {

@@ -123,6 +123,19 @@ impl CanonicalBody {
         self.value()?.get(top_level_name)
     }
 
+    /// [`get`](Self::get) for two top-level names, in one pass over a small
+    /// object.
+    pub(crate) fn get_pair(
+        &self,
+        a: &str,
+        b: &str,
+    ) -> (Option<JsonValue<'_>>, Option<JsonValue<'_>>) {
+        match self.value() {
+            Some(JsonValue::Object(object)) => object.get_pair(a, b),
+            _ => (None, None),
+        }
+    }
+
     /// The verified value for the application (`Value::Null` for an empty
     /// body). See [`JsonValue::to_serde_json`] for numbers.
     pub fn to_serde_json(&self) -> serde_json::Value {

@@ -112,6 +112,10 @@ struct Parser<'a> {
     name_flags: u8,
 }
 
+/// Objects of up to this many members have their member-name offsets noted
+/// while they are parsed.
+const SMALL_INDEX: usize = 16;
+
 /// Bytes the string scanner stops at: the closing quote, an escape, a C0
 /// control (refused), and the lead bytes of characters that may be
 /// noncharacters (`EF`–`F4`, checked).
@@ -307,6 +311,9 @@ impl<'a> Parser<'a> {
         self.pos += 1; // '{'
         let at = self.push(Node::new(Kind::Object, 0, 0))?;
         let mut members: u32 = 0;
+        // A small object's member-name offsets, noted as they are parsed
+        // (a larger one's are found again by walking its tape).
+        let mut names = [0u32; SMALL_INDEX];
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -316,7 +323,11 @@ impl<'a> Parser<'a> {
                 if self.peek() != Some(b'"') {
                     return Err(malformed_at("expected a member name", self.pos));
                 }
+                let name = offset(self.buf.len()).ok_or_else(too_large)?;
                 self.parse_string_as::<true>()?;
+                if let Some(slot) = names.get_mut(members as usize) {
+                    *slot = name;
+                }
                 self.skip_ws();
                 if self.peek() != Some(b':') {
                     return Err(malformed_at("expected ':'", self.pos));
@@ -336,7 +347,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        self.index_members(at, members)?;
+        self.index_members(at, members, names.get(..members as usize))?;
         let end = self.end()?;
         self.set(at, Node::new(Kind::Object, end, members));
         // `{`, `}`, the colons and the commas.
@@ -346,14 +357,26 @@ impl<'a> Parser<'a> {
     }
 
     /// Appends the object's member index (the offsets of its member names,
-    /// sorted in RFC 8785 order) and refuses duplicate names.
-    fn index_members(&mut self, object: u32, members: u32) -> Result<(), Error> {
+    /// sorted in RFC 8785 order) and refuses duplicate names. `noted`: the
+    /// offsets, when the object was small enough to note them all.
+    fn index_members(
+        &mut self,
+        object: u32,
+        members: u32,
+        noted: Option<&[u32]>,
+    ) -> Result<(), Error> {
         let start = self.buf.len();
-        let mut name = object.saturating_add(HEADER as u32);
-        for _ in 0..members {
-            self.buf.extend_from_slice(&name.to_le_bytes());
-            let value = self.tape().next(name);
-            name = self.tape().next(value);
+        if let Some(names) = noted {
+            for name in names {
+                self.buf.extend_from_slice(&name.to_le_bytes());
+            }
+        } else {
+            let mut name = object.saturating_add(HEADER as u32);
+            for _ in 0..members {
+                self.buf.extend_from_slice(&name.to_le_bytes());
+                let value = self.tape().next(name);
+                name = self.tape().next(value);
+            }
         }
         // The names lie before the index: sort the index in place while
         // reading them.

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::number::JsonNumber;
-use super::tape::{member, Kind, Tape, FALSE, TRUE};
+use super::tape::{member, Kind, Tape, FALSE, TRUE, WORD};
 
 /// A verified JSON value, borrowed from a [`CanonicalBody`](super::CanonicalBody).
 ///
@@ -166,6 +166,34 @@ impl<'a> JsonObject<'a> {
             members.get(found)?
         };
         Some(JsonValue::at(self.tape, self.tape.next(member(*entry))))
+    }
+
+    /// [`get`](Self::get) for two names at once (equal ones allowed): a
+    /// small object is scanned once, until both are found.
+    pub(crate) fn get_pair(
+        &self,
+        a: &str,
+        b: &str,
+    ) -> (Option<JsonValue<'a>>, Option<JsonValue<'a>>) {
+        let members = self.tape.members(self.at);
+        if members.len() > LINEAR_LOOKUP {
+            return (self.get(a), self.get(b));
+        }
+        let (mut found_a, mut found_b) = (None, None);
+        for &m in members {
+            let name = self.tape.bytes_at(member(m));
+            if found_a.is_none() && name == a.as_bytes() {
+                found_a = Some(m);
+            }
+            if found_b.is_none() && name == b.as_bytes() {
+                found_b = Some(m);
+            }
+            if found_a.is_some() && found_b.is_some() {
+                break;
+            }
+        }
+        let value = |m: [u8; WORD]| JsonValue::at(self.tape, self.tape.next(member(m)));
+        (found_a.map(value), found_b.map(value))
     }
 
     /// The members as `(name, value)`, in RFC 8785 order.

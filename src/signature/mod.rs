@@ -38,14 +38,22 @@ pub enum SignatureAlgorithm {
 }
 
 impl SignatureAlgorithm {
-    /// Parses a SPEC 4.1 algorithm name (case-sensitive).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "rsa-pkcs1-sha256" => Self::RsaPkcs1Sha256,
-            "rsa-pss-sha256" => Self::RsaPssSha256,
-            "ecdsa-p256-sha256" => Self::EcdsaP256Sha256,
-            "ecdsa-p384-sha384" => Self::EcdsaP384Sha384,
-            "ed25519" => Self::Ed25519,
+    /// Parses a SPEC 4.1 algorithm name (case-sensitive), as text or as
+    /// the header's bytes.
+    ///
+    /// ```
+    /// use kakunin_verify::signature::SignatureAlgorithm;
+    /// assert_eq!(SignatureAlgorithm::from_name("ed25519"), Some(SignatureAlgorithm::Ed25519));
+    /// assert_eq!(SignatureAlgorithm::from_name(b"ed25519"), Some(SignatureAlgorithm::Ed25519));
+    /// assert_eq!(SignatureAlgorithm::from_name("Ed25519"), None);
+    /// ```
+    pub fn from_name(name: impl AsRef<[u8]>) -> Option<Self> {
+        Some(match name.as_ref() {
+            b"rsa-pkcs1-sha256" => Self::RsaPkcs1Sha256,
+            b"rsa-pss-sha256" => Self::RsaPssSha256,
+            b"ecdsa-p256-sha256" => Self::EcdsaP256Sha256,
+            b"ecdsa-p384-sha384" => Self::EcdsaP384Sha384,
+            b"ed25519" => Self::Ed25519,
             _ => return None,
         })
     }

@@ -151,25 +151,35 @@ impl MemoryRateLimiter {
                     )));
                 }
                 window.make_room(limit, &self.stamps);
+                // The usual case: a known agent under the cap is recorded
+                // in place (its URN is not looked up again).
+                if self.try_reserve(true) {
+                    window.push(now);
+                    return Attempt::Done(Ok(()));
+                }
                 true
             }
             None => false,
         };
-        if !self.reserve(&mut shard, known, now) {
+        let Some(known) = self.reserve(&mut shard, urn, known, now) else {
             return Attempt::Full;
-        }
+        };
         shard.record(urn, known, period, now);
         Attempt::Done(Ok(()))
     }
 
     // Bounded memory: one timestamp (and, for a new agent, one agent) must
     // fit under the caps, after dropping this shard's idle agents if needed.
-    fn reserve(&self, shard: &mut Shard, known: bool, now: u64) -> bool {
+    // Answers whether the agent is still known then: the purge may have
+    // dropped its window, when that was empty, and it is then recorded as
+    // new (its timestamp is never reserved for a window that is gone).
+    fn reserve(&self, shard: &mut Shard, urn: &str, known: bool, now: u64) -> Option<bool> {
         if self.try_reserve(known) {
-            return true;
+            return Some(known);
         }
         shard.purge(now, usize::MAX, &self.agents, &self.stamps);
-        self.try_reserve(known)
+        let known = known && shard.windows.contains_key(urn);
+        self.try_reserve(known).then_some(known)
     }
 
     fn try_reserve(&self, known: bool) -> bool {
@@ -215,6 +225,13 @@ impl Window {
         }
     }
 
+    // Records an allowed action; times stay sorted (a clock that stepped
+    // back records at the newest time so far).
+    fn push(&mut self, now: u64) {
+        let at = self.times.back().map_or(now, |&last| last.max(now));
+        self.times.push_back(at);
+    }
+
     // SPEC 5.5: allowed actions in `(now − period, now]` (times are sorted,
     // so those out of the window are a prefix).
     fn count_in(&self, period: u64, now: u64) -> usize {
@@ -234,8 +251,7 @@ impl Shard {
     fn record(&mut self, urn: &str, known: bool, period: u64, now: u64) {
         if known {
             if let Some(window) = self.windows.get_mut(urn) {
-                let at = window.times.back().map_or(now, |&last| last.max(now));
-                window.times.push_back(at);
+                window.push(now);
             }
             return;
         }
