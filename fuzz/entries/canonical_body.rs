@@ -29,6 +29,24 @@ pub fn canonical_body(data: &[u8]) {
                     serde_json::from_str(text).expect("canonical bytes are JSON");
                 assert!(parsed.is_object(), "canonical body is not an object");
                 let _ = body.to_serde_json();
+                // SPEC 4.3: an accepted body has no two top-level names equal
+                // after Unicode upper- then lower-casing (a naive oracle for
+                // the parser's shortcut and the check's own fast paths).
+                if let serde_json::Value::Object(members) = &parsed {
+                    let folded: Vec<String> = members
+                        .keys()
+                        .map(|k| {
+                            k.chars()
+                                .flat_map(char::to_uppercase)
+                                .flat_map(char::to_lowercase)
+                                .collect()
+                        })
+                        .collect();
+                    let mut sorted = folded.clone();
+                    sorted.sort();
+                    sorted.dedup();
+                    assert_eq!(sorted.len(), folded.len(), "accepted case twins: {text}");
+                }
                 let again = canonicalize(bytes).expect("canonical bytes re-canonicalize");
                 assert_eq!(
                     again.canonical_bytes(),
