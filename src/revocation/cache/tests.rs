@@ -571,3 +571,55 @@ fn serials_normalize() {
     assert_eq!(normalize_serial_hex(""), None);
     assert_eq!(normalize_serial_hex(&"a".repeat(400)), None);
 }
+
+// The one-pass form gives the same answers as the rule written out (strip
+// `:`, lower-case, even number of hex digits, one leading `00` dropped when
+// more follows), on every text of up to 5 characters over an alphabet of
+// the cases that matter.
+#[test]
+fn normalize_serial_hex_agrees_with_the_rule() {
+    fn by_the_rule(text: &str) -> Option<String> {
+        if text.len() > MAX_SERIAL_TEXT_LEN {
+            return None;
+        }
+        let hex: String = text
+            .chars()
+            .filter(|c| *c != ':')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let well_formed = !hex.is_empty()
+            && hex.len().is_multiple_of(2)
+            && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        if !well_formed {
+            return None;
+        }
+        match hex.strip_prefix("00") {
+            Some(rest) if !rest.is_empty() => Some(rest.to_owned()),
+            _ => Some(hex),
+        }
+    }
+    let alphabet = ['0', 'a', 'F', ':', 'g', '\u{e9}', ' '];
+    let mut accepted = 0;
+    for len in 0..=5u32 {
+        for n in 0..alphabet.len().pow(len) {
+            let mut k = n;
+            let text: String = (0..len)
+                .map(|_| {
+                    let c = alphabet[k % alphabet.len()];
+                    k /= alphabet.len();
+                    c
+                })
+                .collect();
+            let got = normalize_serial_hex(&text);
+            accepted += usize::from(got.is_some());
+            assert_eq!(got, by_the_rule(&text), "{text:?}");
+        }
+    }
+    assert!(accepted > 100, "{accepted}");
+    let long = "0".repeat(MAX_SERIAL_TEXT_LEN + 2);
+    assert_eq!(normalize_serial_hex(&long), None);
+    assert_eq!(
+        normalize_serial_hex(&"0".repeat(MAX_SERIAL_TEXT_LEN)).map(|h| h.len()),
+        Some(MAX_SERIAL_TEXT_LEN - 2)
+    );
+}
