@@ -45,6 +45,7 @@ use crate::stores::revoked::{RevocationNotice, SharedRevokedSet};
 mod answers;
 mod push;
 mod revoked;
+mod serial;
 #[cfg(test)]
 mod tests;
 
@@ -53,6 +54,7 @@ use answers::{slot_from_fetch, use_slot, Limits, Slot};
 use answers::{usable_until_ms, SlotKind};
 pub use push::RevokedMirror;
 pub use revoked::{RevokeError, RevokedLookup, RevokedSet};
+pub use serial::normalize_serial_hex;
 
 /// SPEC 7.2: default reuse time (TTL) of a fetched answer, counted from the fetch (5 s).
 pub const DEFAULT_TTL_MS: u64 = 5_000;
@@ -71,49 +73,10 @@ pub const DEFAULT_MAX_REVOKED: usize = 1_000_000;
 /// (365 days by default; the verifier raises it to its profile's
 /// `max_validity_seconds`).
 pub const DEFAULT_PUSHED_RETENTION_MS: u64 = 365 * 24 * 60 * 60 * 1_000;
-/// Longest serial text accepted (64 octets with `:` separators).
-const MAX_SERIAL_TEXT_LEN: usize = 64 * 3;
 /// Slack added to moka's memory backstop beyond the longest reuse.
 const BACKSTOP_SLACK_MS: u64 = 60_000;
 /// The source name recorded for revocations pushed by [`RevocationCache::mark_revoked`].
 pub const PUSH_SOURCE_NAME: &str = "push";
-
-/// SPEC 7.1: the serial's text form for comparisons: lowercase hex without
-/// `:` separators and without a leading `00` sign octet. `None` when the
-/// text is not an even number of hex digits (after removing `:`), or too long.
-///
-/// ```
-/// use kakunin_verify::revocation::cache::normalize_serial_hex;
-/// assert_eq!(normalize_serial_hex("0A:3F").as_deref(), Some("0a3f"));
-/// assert_eq!(normalize_serial_hex("0080ff").as_deref(), Some("80ff"));
-/// assert_eq!(normalize_serial_hex("a3f"), None);
-/// assert_eq!(normalize_serial_hex("zz"), None);
-/// ```
-pub fn normalize_serial_hex(text: &str) -> Option<String> {
-    if text.len() > MAX_SERIAL_TEXT_LEN {
-        return None;
-    }
-    // One pass over the bytes into one allocation, never grown: the cache
-    // runs this on every request whose answer it holds (it was ≈ 2 000
-    // instructions and three allocations per request by `chars()`).
-    let mut hex = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b == b':' {
-            continue;
-        }
-        if !b.is_ascii_hexdigit() {
-            return None;
-        }
-        hex.push(char::from(b.to_ascii_lowercase()));
-    }
-    if hex.is_empty() || !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    if hex.len() > 2 && hex.starts_with("00") {
-        hex.drain(..2);
-    }
-    Some(hex)
-}
 
 /// Settings of a [`RevocationCache`].
 ///
