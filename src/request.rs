@@ -123,8 +123,8 @@ pub fn header_text(value: &[u8]) -> Result<&str, Error> {
 }
 
 /// SPEC 4.1: [`header_text`]'s rule alone, the value kept as bytes — for a
-/// value that is only ever decoded (`X-Agent-Signature`), which then skips
-/// a second, UTF-8 pass over its bytes.
+/// value only ever decoded or matched as bytes (`X-Agent-Signature`,
+/// `X-Agent-Signature-Algorithm`), which then skips a second, UTF-8 pass.
 ///
 /// ```
 /// use kakunin_verify::request::header_bytes;

@@ -31,8 +31,8 @@ pub(super) fn utf16_cmp(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 /// Objects of up to this many members are sorted by integer keys on the
-/// stack.
-const SMALL_OBJECT: usize = 16;
+/// stack (and the parser notes their member-name offsets as it goes).
+pub(super) const SMALL_OBJECT: usize = 16;
 
 /// A name's first 8 bytes, big-endian and zero-padded, when they are
 /// ASCII. Where two names differ within those bytes, the keys' numeric

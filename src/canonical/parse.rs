@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use super::estimate;
-use super::jcs::{short_integer_jcs, sort_members, Distinct};
+use super::jcs::{short_integer_jcs, sort_members, Distinct, SMALL_OBJECT};
 use super::number::same_decimal;
 use super::rules::{check_case_twins, check_exact_duplicates};
 use super::tape::{offset, Kind, Node, Tape, FALSE, HEADER, MAX_INPUT_BYTES, NULL, TRUE};
@@ -88,12 +88,10 @@ pub(super) fn parse_document_into(
     if p.pos != p.b.len() {
         return Err(malformed_at("trailing data after the JSON value", p.pos));
     }
-    // SPEC 4.3: member names that are all ASCII without an upper-case
-    // letter or an escape (the usual body; here names at every depth, a
-    // superset of the top level's) are their own Unicode case mapping, so
-    // distinct ones — equal names were refused — cannot be twins.
-    if mode == Mode::RequestBody && p.name_flags & (NAME_UPPER | NAME_HIGH | NAME_ESCAPED) != 0 {
-        check_case_twins(&mut p.buf, p.b)?;
+    if mode == Mode::RequestBody {
+        // Names at every depth: a superset of the top level's.
+        let plain_lower_names = p.name_flags & (NAME_UPPER | NAME_HIGH | NAME_ESCAPED) == 0;
+        check_case_twins(&mut p.buf, p.b, plain_lower_names)?;
     }
     // The canonical bytes follow the tape, and every offset is 32 bits.
     offset(p.buf.len().saturating_add(p.canonical_len)).ok_or_else(too_large)?;
@@ -114,10 +112,6 @@ struct Parser<'a> {
     /// name (at any depth) had.
     name_flags: u8,
 }
-
-/// Objects of up to this many members have their member-name offsets noted
-/// while they are parsed.
-const SMALL_INDEX: usize = 16;
 
 impl<'a> Parser<'a> {
     /// The tape so far, texts still in the input.
@@ -244,7 +238,7 @@ impl<'a> Parser<'a> {
         let mut members: u32 = 0;
         // A small object's member-name offsets, noted as they are parsed
         // (a larger one's are found again by walking its tape).
-        let mut names = [0u32; SMALL_INDEX];
+        let mut names = [0u32; SMALL_OBJECT];
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;

@@ -116,7 +116,19 @@ type FoldedHash = [u8; 8];
 // members), else in the buffer's spare capacity (reserved for the canonical
 // bytes, which are written later), and only when that is too small in a
 // vector of their own.
-pub(super) fn check_case_twins(buf: &mut Vec<u8>, refs: &[u8]) -> Result<(), Error> {
+//
+// `plain_lower_names`: the parser saw every member name and none had an
+// upper-case letter, a non-ASCII byte or an escape. Such names are their
+// own Unicode case mapping, so distinct ones (equal names were refused,
+// RFC 7493 2.3) cannot be twins, and nothing is read.
+pub(super) fn check_case_twins(
+    buf: &mut Vec<u8>,
+    refs: &[u8],
+    plain_lower_names: bool,
+) -> Result<(), Error> {
+    if plain_lower_names {
+        return Ok(());
+    }
     let tape_len = buf.len();
     let n = Tape { buf, refs }.members(0).len();
     if n < 2 {

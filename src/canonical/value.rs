@@ -165,7 +165,12 @@ impl<'a> JsonObject<'a> {
                 .ok()?;
             members.get(found)?
         };
-        Some(JsonValue::at(self.tape, self.tape.next(member(*entry))))
+        Some(self.value_of(*entry))
+    }
+
+    /// The value of the member at index entry `m` (the record after its name).
+    fn value_of(&self, m: [u8; WORD]) -> JsonValue<'a> {
+        JsonValue::at(self.tape, self.tape.next(member(m)))
     }
 
     /// [`get`](Self::get) for two names at once (equal ones allowed): a
@@ -192,8 +197,10 @@ impl<'a> JsonObject<'a> {
                 break;
             }
         }
-        let value = |m: [u8; WORD]| JsonValue::at(self.tape, self.tape.next(member(m)));
-        (found_a.map(value), found_b.map(value))
+        (
+            found_a.map(|m| self.value_of(m)),
+            found_b.map(|m| self.value_of(m)),
+        )
     }
 
     /// The members as `(name, value)`, in RFC 8785 order.

@@ -161,22 +161,32 @@ impl MemoryRateLimiter {
             }
             None => false,
         };
-        let Some(known) = self.reserve(&mut shard, urn, known, now) else {
-            return Attempt::Full;
+        // A known agent tried above; a new one tries now.
+        let known = if !known && self.try_reserve(false) {
+            false
+        } else {
+            match self.reserve_after_purge(&mut shard, urn, known, now) {
+                Some(known) => known,
+                None => return Attempt::Full,
+            }
         };
         shard.record(urn, known, period, now);
         Attempt::Done(Ok(()))
     }
 
     // Bounded memory: one timestamp (and, for a new agent, one agent) must
-    // fit under the caps, after dropping this shard's idle agents if needed.
-    // Answers whether the agent is still known then: the purge may have
-    // dropped its window, when that was empty, and it is then recorded as
-    // new (its timestamp is never reserved for a window that is gone).
-    fn reserve(&self, shard: &mut Shard, urn: &str, known: bool, now: u64) -> Option<bool> {
-        if self.try_reserve(known) {
-            return Some(known);
-        }
+    // fit under the caps; they did not, so this shard's idle agents are
+    // dropped first. Answers whether the agent is still known then: the
+    // purge may have dropped its window, when that was empty, and it is
+    // then recorded as new (its timestamp is never reserved for a window
+    // that is gone).
+    fn reserve_after_purge(
+        &self,
+        shard: &mut Shard,
+        urn: &str,
+        known: bool,
+        now: u64,
+    ) -> Option<bool> {
         shard.purge(now, usize::MAX, &self.agents, &self.stamps);
         let known = known && shard.windows.contains_key(urn);
         self.try_reserve(known).then_some(known)
