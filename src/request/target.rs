@@ -161,7 +161,7 @@ mod tests {
     // same path: every target of up to 5 bytes over an alphabet of the
     // characters the rules care about.
     #[test]
-    fn plain_target_path_agrees_with_the_rules() {
+    fn spec_4_2_plain_target_path_agrees_with_the_rules() {
         const ALPHABET: &[u8] = b"/a.%2e?#;-\\ Z~\x01";
         let mut accepted = 0;
         let mut target = Vec::new();

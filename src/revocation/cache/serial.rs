@@ -58,7 +58,7 @@ mod tests {
     // more follows), on every text of up to 5 characters over an alphabet of
     // the cases that matter.
     #[test]
-    fn normalize_serial_hex_agrees_with_the_rule() {
+    fn spec_7_1_normalize_serial_hex_agrees_with_the_rule() {
         fn by_the_rule(text: &str) -> Option<String> {
             if text.len() > MAX_SERIAL_TEXT_LEN {
                 return None;

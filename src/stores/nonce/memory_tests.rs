@@ -260,7 +260,7 @@ fn overlong_urn_is_malformed() {
 // certificate. It must be the same agent, for the share and for replays, as
 // the URN hashed on each call.
 #[test]
-fn prepared_agent_is_the_same_agent_as_its_urn() {
+fn spec_4_5_prepared_agent_is_the_same_agent_as_its_urn() {
     let s = store(100, 10);
     let urn = "urn:kakunin:agent:desk_bot_1";
     let agent = s.prepare_agent(urn);
