@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 
 use crate::audit::sink::AuditSink;
-use crate::audit::{AuditAction, AuditText};
+use crate::audit::{AuditAction, AuditRecord, AuditText};
 use crate::authorization::{self, ModelInventory, TradeFields};
 use crate::canonical::CanonicalBody;
 use crate::certificate::profile::ProfileOptions;
@@ -39,7 +39,7 @@ mod revocation;
 pub use builder::VerifierBuilder;
 pub use outcome::{CachedCertificate, Denial, HttpRequest, Revocation, VerifiedRequest};
 
-use audit_trail::Trace;
+use audit_trail::begin_record;
 use authenticate::Authenticated;
 use builder::{Daily, Rate, Replay};
 use limits::DailyCharge;
@@ -190,21 +190,20 @@ impl Verifier {
     async fn verify_inner(&self, req: &HttpRequest<'_>) -> Result<VerifiedRequest, Denial> {
         let started = Instant::now();
         let now_ms = self.clock.now_ms();
-        let mut trace = Trace::default();
-        let (outcome, daily_charge) = match self.run(req, now_ms, &mut trace).await {
-            Ok((cached, scope, body, charge)) => (Ok((cached, scope, body)), charge),
+        let mut audit = begin_record();
+        let (outcome, daily_charge) = match self.run(req, now_ms, &mut audit).await {
+            Ok((cached, body, charge)) => (Ok((cached, body)), charge),
             Err(error) => (Err(error), None),
         };
         let code = outcome.as_ref().err().map(Error::code);
-        let mut audit = self.audit_record(req, trace, code, now_ms, started);
+        self.conclude_record(&mut audit, req, code, now_ms, started);
         let result = self.record_audit(outcome, &mut audit);
         if let (Err(_), Some(charge)) = (&result, daily_charge) {
             // SPEC 5.3 (1.2): only allowed trades count.
             self.refund_daily(charge).await;
         }
         match result {
-            Ok((cached, scope, body)) => Ok(VerifiedRequest {
-                scope,
+            Ok((cached, body)) => Ok(VerifiedRequest {
                 certificate: cached,
                 body,
                 audit,
@@ -220,14 +219,14 @@ impl Verifier {
         &self,
         req: &HttpRequest<'_>,
         now_ms: u64,
-        trace: &mut Trace,
+        record: &mut AuditRecord,
     ) -> Result<Allowed, Error> {
         // Steps 1-6 (no I/O): form, freshness, leaf, signature.
-        let signed = self.authenticate(req, now_ms, trace)?;
+        let signed = self.authenticate(req, now_ms, record)?;
         let cached = &signed.certificate;
 
         // Step 7: revocation (only after the signature verified).
-        self.check_revocation(cached, now_ms, trace).await?;
+        self.check_revocation(cached, now_ms, record).await?;
 
         // Step 8: replay.
         if let Some(nonce) = signed.headers.nonce {
@@ -242,10 +241,10 @@ impl Verifier {
         }
 
         // Step 9: authorization.
-        let scope = self.authorize(req, &signed, now_ms, trace).await;
-        trace.scope_check_passed = Some(scope.is_ok());
-        let (scope, daily_charge) = scope?;
-        Ok((signed.certificate, scope, signed.body, daily_charge))
+        let charge = self.authorize(req, &signed, now_ms, record).await;
+        record.scope_check_passed = Some(charge.is_ok());
+        let daily_charge = charge?;
+        Ok((signed.certificate, signed.body, daily_charge))
     }
 
     // SPEC 4.5 / 5.1 step 8: the agent's share counted by its URN.
@@ -273,14 +272,13 @@ impl Verifier {
         req: &HttpRequest<'_>,
         signed: &Authenticated<'_>,
         now_ms: u64,
-        trace: &mut Trace,
-    ) -> Result<(AuditText, Option<DailyCharge>), Error> {
+        record: &mut AuditRecord,
+    ) -> Result<Option<DailyCharge>, Error> {
         let (path, h, body) = (signed.path, &signed.headers, &signed.body);
         let cached = &signed.certificate;
         let policy = authorization::require_policy(&cached.cert)?;
         let route = authorization::find_route(&self.routes, req.method, path)?;
-        let scope = AuditText::from(route.scope.as_str());
-        trace.scope = Some(scope.clone());
+        record.scope = Some(AuditText::from(route.scope.as_str()));
         authorization::check_scope(policy, route)?;
         authorization::check_venue(policy)?;
         let provenance = cached.cert.provenance().as_result()?;
@@ -292,7 +290,7 @@ impl Verifier {
         )?;
         let trade = authorization::read_trade_fields(body, &self.trade_fields, route.trade)?;
         if trade.market.is_some() || trade.size_text.is_some() {
-            trace.action = Some(AuditAction {
+            record.action = Some(AuditAction {
                 market: trade.market.map(AuditText::from),
                 size: trade.size_text.map(AuditText::from),
             });
@@ -314,19 +312,14 @@ impl Verifier {
             }
             return Err(denied);
         }
-        Ok((scope, charge))
+        Ok(charge)
     }
 }
 
 /// What [`Verifier::run`] hands back for an allowed request: the certificate,
-/// the route's scope, the body, and the daily-limit charge to take back if the
+/// the body, and the daily-limit charge to take back if the
 /// decision still ends denied (SPEC 5.3, 1.2).
-type Allowed = (
-    Arc<CachedCertificate>,
-    AuditText,
-    CanonicalBody,
-    Option<DailyCharge>,
-);
+type Allowed = (Arc<CachedCertificate>, CanonicalBody, Option<DailyCharge>);
 
 #[allow(dead_code)]
 fn _assert_send_sync() {

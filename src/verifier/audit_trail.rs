@@ -1,35 +1,46 @@
-//! SPEC 8: what each step establishes about a request ([`Trace`]), the
-//! audit record made from it for every decision, and its way to the audit
-//! sink (fail closed: an allowed decision the trail cannot show is denied).
+//! SPEC 8: the audit record of every decision — begun blank, filled by each
+//! step with what it establishes, concluded with the decision — and its way
+//! to the audit sink (fail closed: an allowed decision the trail cannot show
+//! is denied).
 
 use std::time::Instant;
 
 use super::{Denial, HttpRequest, Verifier};
-use crate::audit::{
-    AuditAction, AuditDigest, AuditRecord, AuditText, AuditTime, RevocationOutcome,
-};
+use crate::audit::{AuditRecord, AuditText, AuditTime, RevocationOutcome};
 use crate::error::{Code, Error};
 
-/// What is known so far about a request, for the audit record. Every field
+/// A record with nothing established yet, its decision a denial until
+/// [`Verifier::conclude_record`] writes the real one. The steps write what
+/// they establish straight into it (the `record` each takes): every field
 /// is a fixed-size value (short text inline, digests as bytes), so filling
-/// it on the hot path allocates nothing.
-#[derive(Default)]
-pub(super) struct Trace {
-    pub(super) claimed_agent_id: Option<AuditText>,
-    pub(super) agent_id: Option<AuditText>,
-    pub(super) cert_serial: Option<AuditText>,
-    pub(super) cert_sha256: Option<[u8; 32]>,
-    pub(super) audience: Option<AuditText>,
-    pub(super) scope: Option<AuditText>,
-    pub(super) action: Option<AuditAction>,
-    pub(super) nonce: Option<AuditText>,
-    pub(super) body_sha256: Option<[u8; 32]>,
-    pub(super) signature_valid: Option<bool>,
-    pub(super) scope_check_passed: Option<bool>,
-    pub(super) revocation: RevocationOutcome,
-    pub(super) revocation_source: Option<&'static str>,
-    pub(super) revocation_age_ms: Option<u64>,
-    pub(super) request_timestamp_ms: Option<u64>,
+/// it allocates nothing, and the record (nearly 1 KiB) is never copied from
+/// a separate trace.
+pub(super) fn begin_record() -> AuditRecord {
+    AuditRecord {
+        event_type: "action.denied",
+        decision: "deny",
+        code: None,
+        http_status: 0,
+        agent_id: None,
+        claimed_agent_id: None,
+        cert_serial: None,
+        cert_sha256: None,
+        audience: None,
+        method: None,
+        target: None,
+        scope: None,
+        action: None,
+        nonce: None,
+        body_sha256: None,
+        signature_valid: None,
+        scope_check_passed: None,
+        revocation: RevocationOutcome::NotChecked,
+        revocation_source: None,
+        revocation_age_ms: None,
+        request_timestamp_ms: None,
+        verified_at: AuditTime(0),
+        duration_us: 0,
+    }
 }
 
 impl Verifier {
@@ -40,8 +51,8 @@ impl Verifier {
     pub fn refuse(&self, req: &HttpRequest<'_>, error: Error) -> Denial {
         let started = Instant::now();
         let now_ms = self.clock.now_ms();
-        let mut audit =
-            self.audit_record(req, Trace::default(), Some(error.code()), now_ms, started);
+        let mut audit = begin_record();
+        self.conclude_record(&mut audit, req, Some(error.code()), now_ms, started);
         let result = self.record_audit::<()>(Err(error), &mut audit);
         let error = match result {
             Err(e) => e,
@@ -53,45 +64,28 @@ impl Verifier {
         }
     }
 
-    // SPEC 8: the record of one decision, from what the steps established.
-    pub(super) fn audit_record(
+    // SPEC 8: the decision, written into the record the steps filled.
+    pub(super) fn conclude_record(
         &self,
+        record: &mut AuditRecord,
         req: &HttpRequest<'_>,
-        trace: Trace,
         code: Option<Code>,
         now_ms: u64,
         started: Instant,
-    ) -> AuditRecord {
+    ) {
         let allowed = code.is_none();
-        AuditRecord {
-            event_type: if allowed {
-                "action.allowed"
-            } else {
-                "action.denied"
-            },
-            decision: if allowed { "allow" } else { "deny" },
-            code,
-            http_status: code.map_or(200, Code::http_status),
-            agent_id: trace.agent_id,
-            claimed_agent_id: trace.claimed_agent_id,
-            cert_serial: trace.cert_serial,
-            cert_sha256: trace.cert_sha256.map(AuditDigest),
-            audience: trace.audience,
-            method: Some(AuditText::from(req.method)),
-            target: Some(AuditText::from(req.target)),
-            scope: trace.scope,
-            action: trace.action,
-            nonce: trace.nonce,
-            body_sha256: trace.body_sha256.map(AuditDigest),
-            signature_valid: trace.signature_valid,
-            scope_check_passed: trace.scope_check_passed,
-            revocation: trace.revocation,
-            revocation_source: trace.revocation_source,
-            revocation_age_ms: trace.revocation_age_ms,
-            request_timestamp_ms: trace.request_timestamp_ms,
-            verified_at: AuditTime(now_ms),
-            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        }
+        record.event_type = if allowed {
+            "action.allowed"
+        } else {
+            "action.denied"
+        };
+        record.decision = if allowed { "allow" } else { "deny" };
+        record.code = code;
+        record.http_status = code.map_or(200, Code::http_status);
+        record.method = Some(AuditText::from(req.method));
+        record.target = Some(AuditText::from(req.target));
+        record.verified_at = AuditTime(now_ms);
+        record.duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     }
 
     // SPEC 8: every decision's record to the sink; an allowed decision the

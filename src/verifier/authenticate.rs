@@ -6,10 +6,9 @@
 
 use std::sync::Arc;
 
-use super::audit_trail::Trace;
 use super::leaf::{Leaf, Presented};
 use super::{CachedCertificate, HttpRequest, Verifier, MAX_SIGNATURE_BYTES};
-use crate::audit::AuditText;
+use crate::audit::{AuditDigest, AuditRecord, AuditText};
 use crate::canonical::{self, CanonicalBody};
 use crate::error::Error;
 use crate::request::{self, AgentHeaders};
@@ -56,7 +55,7 @@ impl Verifier {
         &self,
         req: &HttpRequest<'r>,
         now_ms: u64,
-        trace: &mut Trace,
+        record: &mut AuditRecord,
     ) -> Result<Authenticated<'r>, Error> {
         // Step 1 (SPEC 5.1, 1.1 order): every malformed_request rule of 4.1
         // (each header's syntax and canonical base64, each X-Agent-Chain
@@ -64,9 +63,9 @@ impl Verifier {
         // target; then the body.
         let headers = AgentHeaders::parse(req.headers.iter().map(|(n, v)| (*n, *v)))?;
         let parts = self.required_headers(req, &headers)?;
-        trace.audience = Some(AuditText::from(parts.audience));
-        trace.nonce = headers.nonce.map(AuditText::from);
-        trace.request_timestamp_ms = Some(parts.timestamp_ms);
+        record.audience = Some(AuditText::from(parts.audience));
+        record.nonce = headers.nonce.map(AuditText::from);
+        record.request_timestamp_ms = Some(parts.timestamp_ms);
         request::check_content_type(headers.content_type, req.body)?;
         let presented_chain = headers.chain.map(request::decode_chain).transpose()?;
         // SPEC 4.1: the certificate and signature headers are canonical base64
@@ -78,7 +77,7 @@ impl Verifier {
         let path = request::check_target(req.target)?;
         let body = self.check_body(req.body)?;
         let body_sha256 = body.sha256();
-        trace.body_sha256 = Some(body_sha256);
+        record.body_sha256 = Some(AuditDigest(body_sha256));
 
         // Step 2: freshness.
         self.check_freshness(parts.timestamp_ms, now_ms)?;
@@ -86,17 +85,17 @@ impl Verifier {
         // Steps 3-5: the leaf, its chain and its profile (cached).
         let certificate = match leaf {
             Leaf::Cached(hit) => {
-                trace.claimed_agent_id = Some(AuditText::from(hit.agent_id.as_str()));
-                trace.cert_serial = Some(AuditText::from(hit.cert.serial_hex()));
+                record.claimed_agent_id = Some(AuditText::from(hit.agent_id.as_str()));
+                record.cert_serial = Some(AuditText::from(hit.cert.serial_hex()));
                 hit
             }
             Leaf::New { der, base64, key } => {
-                self.validate_leaf(&der, base64, key, presented_chain, now_ms, trace)?
+                self.validate_leaf(&der, base64, key, presented_chain, now_ms, record)?
             }
         };
         let cert_sha256 = *certificate.cert.sha256();
-        trace.cert_sha256 = Some(cert_sha256);
-        trace.agent_id = Some(AuditText::from(certificate.agent_id.as_str()));
+        record.cert_sha256 = Some(AuditDigest(cert_sha256));
+        record.agent_id = Some(AuditText::from(certificate.agent_id.as_str()));
 
         // Step 6: signature.
         let input = SigningInput {
@@ -111,7 +110,7 @@ impl Verifier {
             prompt_sha256: headers.prompt_sha256.unwrap_or(""),
         };
         let verified = check_signature(&certificate, &headers, &input, sig.as_bytes());
-        trace.signature_valid = Some(verified.is_ok());
+        record.signature_valid = Some(verified.is_ok());
         verified?;
         Ok(Authenticated {
             timestamp_ms: parts.timestamp_ms,

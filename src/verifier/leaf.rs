@@ -7,10 +7,9 @@ use std::sync::Arc;
 use base64::Engine;
 use rustls_pki_types::CertificateDer;
 
-use super::audit_trail::Trace;
 use super::builder::Replay;
 use super::{CachedCertificate, HttpRequest, Verifier};
-use crate::audit::AuditText;
+use crate::audit::{AuditDigest, AuditRecord, AuditText};
 use crate::certificate::profile;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain;
@@ -64,14 +63,14 @@ impl Verifier {
         key: u64,
         presented_chain: Option<Vec<Vec<u8>>>,
         now_ms: u64,
-        trace: &mut Trace,
+        record: &mut AuditRecord,
     ) -> Result<Arc<CachedCertificate>, Error> {
         // Step 3: the leaf parses.
         let cert =
             AgentCertificate::from_der_with(leaf_der, &self.oids, self.cert_profile.as_deref())?;
-        trace.cert_sha256 = Some(*cert.sha256());
-        trace.claimed_agent_id = cert.claimed_agent_id().map(AuditText::from);
-        trace.cert_serial = Some(AuditText::from(cert.serial_hex()));
+        record.cert_sha256 = Some(AuditDigest(*cert.sha256()));
+        record.claimed_agent_id = cert.claimed_agent_id().map(AuditText::from);
+        record.cert_serial = Some(AuditText::from(cert.serial_hex()));
         // Step 4: validity, then the chain.
         let presented_chain: Vec<CertificateDer<'_>> = presented_chain
             .unwrap_or_default()

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::audit::{AuditRecord, AuditText};
+use crate::audit::AuditRecord;
 use crate::canonical::CanonicalBody;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain::VerifiedChain;
@@ -77,7 +77,6 @@ impl<'a> HttpRequest<'a> {
 /// A request that passed all of SPEC 5.1.
 #[derive(Debug, Clone)]
 pub struct VerifiedRequest {
-    pub(super) scope: AuditText,
     pub(super) certificate: Arc<CachedCertificate>,
     pub(super) body: CanonicalBody,
     pub(super) audit: AuditRecord,
@@ -94,7 +93,9 @@ impl VerifiedRequest {
     }
     /// The matched route's scope.
     pub fn scope(&self) -> &str {
-        self.scope.as_str()
+        // Step 9 records the route's scope before any of its checks, so an
+        // allowed request's record always has it.
+        self.audit.scope.as_deref().unwrap_or_default()
     }
     /// The agent's certificate.
     pub fn certificate(&self) -> &AgentCertificate {

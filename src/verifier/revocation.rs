@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::{CachedCertificate, Revocation, Trace, Verifier};
-use crate::audit::RevocationOutcome;
+use super::{CachedCertificate, Revocation, Verifier};
+use crate::audit::{AuditRecord, RevocationOutcome};
 use crate::error::Error;
 use crate::revocation::cache::{
     normalize_serial_hex, CachedAnswer, RevocationCache, RevokedLookup,
@@ -81,15 +81,15 @@ impl Verifier {
         &self,
         cached: &CachedCertificate,
         now_ms: u64,
-        trace: &mut Trace,
+        record: &mut AuditRecord,
     ) -> Result<(), Error> {
         self.check_shared_revoked_set_current()?;
-        self.check_pushed_revocations(cached, now_ms, trace)?;
+        self.check_pushed_revocations(cached, now_ms, record)?;
         let source = match &self.revocation {
             Revocation::Disabled => return Ok(()),
             Revocation::Source(s) => s,
         };
-        trace.revocation_source = Some(source.name());
+        record.revocation_source = Some(source.name());
         let issuer = cached
             .chain
             .issuer_of(cached.cert.issuer_name_der())
@@ -121,7 +121,7 @@ impl Verifier {
         let answer = self
             .revocation_answer(source, leaf, issuer.sha256(), timeout_ms, now_ms)
             .await;
-        self.apply_revocation_answer(answer, trace)?;
+        self.apply_revocation_answer(answer, record)?;
         if self.whole_chain {
             // SPEC 7.1: every certificate of the path but the pinned root.
             let cas = cached.chain.cas();
@@ -138,7 +138,7 @@ impl Verifier {
                 let answer = self
                     .revocation_answer(source, r, parent.sha256(), timeout_ms, now_ms)
                     .await;
-                self.apply_revocation_answer(answer, trace)?;
+                self.apply_revocation_answer(answer, record)?;
             }
         }
         Ok(())
@@ -180,20 +180,20 @@ impl Verifier {
         &self,
         cached: &CachedCertificate,
         now_ms: u64,
-        trace: &mut Trace,
+        record: &mut AuditRecord,
     ) -> Result<(), Error> {
         let set = self.revocation_cache.revoked_set();
         match set.lookup(cached.cert.serial_hex(), now_ms) {
             RevokedLookup::NotRevoked => Ok(()),
             RevokedLookup::Revoked { source, .. } => {
-                trace.revocation = RevocationOutcome::Revoked;
-                trace.revocation_source = Some(source);
+                record.revocation = RevocationOutcome::Revoked;
+                record.revocation_source = Some(source);
                 Err(Error::CertificateRevoked(
                     "the certificate was revoked (push)".into(),
                 ))
             }
             RevokedLookup::Full => {
-                trace.revocation = RevocationOutcome::Unavailable;
+                record.revocation = RevocationOutcome::Unavailable;
                 Err(Error::RevocationUnavailable(
                     "the revoked set is full: no revocation can be vouched for".into(),
                 ))
@@ -205,36 +205,36 @@ impl Verifier {
     fn apply_revocation_answer(
         &self,
         answer: Result<CachedAnswer, Unavailable>,
-        trace: &mut Trace,
+        record: &mut AuditRecord,
     ) -> Result<(), Error> {
         let (answer, age_ms) = match answer {
             Ok(a) => (a.answer, a.age_ms),
             Err(u) => {
-                trace.revocation = RevocationOutcome::Unavailable;
+                record.revocation = RevocationOutcome::Unavailable;
                 if self.fail_open {
                     return Ok(());
                 }
                 return Err(Error::RevocationUnavailable(u.0));
             }
         };
-        trace.revocation_source = Some(answer.source);
-        trace.revocation_age_ms = Some(age_ms);
+        record.revocation_source = Some(answer.source);
+        record.revocation_age_ms = Some(age_ms);
         match answer.status {
             RevocationStatus::Revoked => {
-                trace.revocation = RevocationOutcome::Revoked;
+                record.revocation = RevocationOutcome::Revoked;
                 Err(Error::CertificateRevoked(
                     "the certificate is revoked".into(),
                 ))
             }
             RevocationStatus::Unknown => {
-                trace.revocation = RevocationOutcome::Unknown;
+                record.revocation = RevocationOutcome::Unknown;
                 Err(Error::CertificateUnknown(
                     "the revocation source does not know the certificate".into(),
                 ))
             }
             RevocationStatus::Valid => {
-                if trace.revocation == RevocationOutcome::NotChecked {
-                    trace.revocation = RevocationOutcome::Valid;
+                if record.revocation == RevocationOutcome::NotChecked {
+                    record.revocation = RevocationOutcome::Valid;
                 }
                 let risky = answer.risk_band == Some(RiskBand::High)
                     || answer.risk_score.is_some_and(|s| s >= self.risk_threshold);
