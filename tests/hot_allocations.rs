@@ -11,12 +11,15 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use common::{sign, v1_builder, v1_signer, Signed, NOW_MS};
 use kakunin_verify::canonical::canonicalize;
 use kakunin_verify::decimal::Decimal;
-use kakunin_verify::{HttpRequest, ManualClock, Verifier};
+use kakunin_verify::revocation::{
+    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
+};
+use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
 
 /// Requests verified while counting.
 const REQUESTS: usize = 1_000;
@@ -79,7 +82,15 @@ fn pairs(s: &Signed) -> Vec<(&str, &[u8])> {
         .collect()
 }
 
-/// Allocations made while `f` runs (this binary holds this one test, so
+/// Held by each test for its whole run: the count is global, so no other
+/// test thread may allocate while one counts.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Allocations made while `f` runs (the caller holds `one_at_a_time`, so
 /// no other test thread allocates meanwhile).
 fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
     let before = ALLOCATIONS.load(Ordering::SeqCst);
@@ -92,6 +103,7 @@ fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
 // MAX_ALLOCATIONS_PER_REQUEST heap allocations in the verifier.
 #[test]
 fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
+    let _alone = one_at_a_time();
     let v = verifier();
     let signer = v1_signer("desk_bot_1");
     let signed: Vec<Signed> = (0..=REQUESTS)
@@ -165,6 +177,87 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     assert!(
         own < 1.0,
         "{own:.2} allocations per hot request: the body buffer is not reused"
+    );
+}
+
+/// A networked revocation source that answers valid and counts its calls:
+/// after the first request, the verifier answers from the SPEC 7.2 cache.
+struct CountingValid(AtomicUsize);
+
+impl RevocationSource for CountingValid {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+    fn is_networked(&self) -> bool {
+        true
+    }
+    fn check<'a>(
+        &'a self,
+        _c: CertificateRef<'a>,
+        now_ms: u64,
+    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(RevocationAnswer {
+            status: RevocationStatus::Valid,
+            produced_at_ms: now_ms,
+            next_update_ms: None,
+            risk_score: None,
+            risk_band: None,
+            source: "counting",
+        })))
+    }
+}
+
+// Issue 11 with SPEC 7.2: with a networked revocation source whose answer is
+// cached, a hot request still allocates nothing of its own on average — the
+// cache's key takes the serial the verifier normalized once per certificate.
+#[test]
+fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_own() {
+    let _alone = one_at_a_time();
+    let source = Arc::new(CountingValid(AtomicUsize::new(0)));
+    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .revocation(Revocation::Source(source.clone()))
+        .build()
+        .unwrap();
+    let signer = v1_signer("desk_bot_1");
+    let signed: Vec<Signed> = (0..=REQUESTS)
+        .map(|_| sign(&signer, "POST", "/v1/trades", BODY, NOW_MS))
+        .collect();
+    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
+    let requests: Vec<HttpRequest<'_>> = signed
+        .iter()
+        .zip(&headers)
+        .map(|(s, h)| HttpRequest::new(&s.method, &s.target, h, &s.body))
+        .collect();
+    let (warm, hot) = requests.split_first().unwrap();
+    let allowed = pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
+    assert_eq!(allowed.audit().revocation_source, Some("counting"));
+    assert_eq!(source.0.load(Ordering::SeqCst), 1, "the warm-up fetched");
+
+    let mut results = Vec::with_capacity(REQUESTS);
+    let (total, ()) = allocations_during(|| {
+        pollster::block_on(async {
+            for req in hot {
+                results.push(v.verify(req).await.map(drop));
+            }
+        })
+    });
+    for r in &results {
+        assert!(r.is_ok(), "every hot request is allowed: {r:?}");
+    }
+    assert_eq!(
+        source.0.load(Ordering::SeqCst),
+        1,
+        "every hot request's answer came from the cache"
+    );
+    let ring = ring_allocations(&signer);
+    let own = (total as f64 - ring as f64) / REQUESTS as f64;
+    println!(
+        "hot path, revocation answer cached: the verifier's own {own:.2} allocations per request"
+    );
+    assert!(
+        own < 1.0,
+        "{own:.2} allocations per hot request with a cached revocation answer"
     );
 }
 

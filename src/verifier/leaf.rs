@@ -8,13 +8,14 @@ use base64::Engine;
 use rustls_pki_types::CertificateDer;
 
 use super::builder::Replay;
-use super::{CachedCertificate, HttpRequest, Verifier};
+use super::{CachedCertificate, HttpRequest, Revocation, Verifier};
 use crate::audit::{AuditDigest, AuditRecord, AuditText};
 use crate::certificate::profile;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain;
 use crate::error::Error;
 use crate::request::{self, AgentHeaders};
+use crate::revocation::cache::RevocationSerial;
 use crate::signature::VerifyingKey;
 
 impl Verifier {
@@ -92,9 +93,14 @@ impl Verifier {
             Replay::Memory(store) => Some(store.prepare_agent(&agent_urn)),
             Replay::Shared(_) => None,
         };
+        let revocation_serial = match &self.revocation {
+            Revocation::Source(s) if s.is_networked() => RevocationSerial::of(cert.serial_hex()),
+            _ => None,
+        };
         let cached = Arc::new(CachedCertificate {
             agent_urn,
             nonce_agent,
+            revocation_serial,
             cert_sha256_hex: crate::hex::sha256_hex(cert.sha256()),
             der_base64: der_base64(leaf_base64, cert.der()),
             cert,

@@ -10,6 +10,7 @@ use crate::canonical::CanonicalBody;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
 use crate::chain::VerifiedChain;
 use crate::error::Error;
+use crate::revocation::cache::RevocationSerial;
 use crate::revocation::RevocationSource;
 use crate::signature::{SignatureAlgorithm, VerifyingKey};
 use crate::stores::nonce::PreparedAgent;
@@ -145,6 +146,11 @@ pub struct CachedCertificate {
     /// The agent's key in the verifier's in-memory nonce store, computed
     /// once (`None` with a shared store).
     pub(crate) nonce_agent: Option<PreparedAgent>,
+    /// The leaf's serial as the revocation cache keys it (SPEC 7.1),
+    /// normalized once when the verifier has a networked source (`None`
+    /// otherwise, or when the serial does not normalize: the cache then
+    /// answers as it always does, `revocation_unavailable`).
+    pub(crate) revocation_serial: Option<RevocationSerial>,
 }
 
 impl CachedCertificate {

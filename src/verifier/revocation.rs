@@ -118,9 +118,24 @@ impl Verifier {
             serial_form,
             root_der,
         };
-        let answer = self
-            .revocation_answer(source, leaf, issuer.sha256(), timeout_ms, now_ms)
-            .await;
+        let answer = match &cached.revocation_serial {
+            Some(serial) => {
+                self.revocation_cache
+                    .check_serial(
+                        source,
+                        leaf,
+                        issuer.sha256(),
+                        serial.clone(),
+                        timeout_ms,
+                        now_ms,
+                    )
+                    .await
+            }
+            None => {
+                self.revocation_answer(source, leaf, issuer.sha256(), timeout_ms, now_ms)
+                    .await
+            }
+        };
         self.apply_revocation_answer(answer, record)?;
         if self.whole_chain {
             // SPEC 7.1: every certificate of the path but the pinned root.

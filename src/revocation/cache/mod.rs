@@ -55,6 +55,7 @@ use answers::{usable_until_ms, SlotKind};
 pub use push::RevokedMirror;
 pub use revoked::{RevokeError, RevokedLookup, RevokedSet};
 pub use serial::normalize_serial_hex;
+pub(crate) use serial::RevocationSerial;
 
 /// SPEC 7.2: default reuse time (TTL) of a fetched answer, counted from the fetch (5 s).
 pub const DEFAULT_TTL_MS: u64 = 5_000;
@@ -143,8 +144,8 @@ pub struct CachedAnswer {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CacheKey {
     source: &'static str,
-    issuer_sha256: Box<[u8]>,
-    serial: String,
+    issuer_sha256: [u8; 32],
+    serial: RevocationSerial,
 }
 
 struct Inner {
@@ -245,11 +246,34 @@ impl RevocationCache {
         revocation_timeout_ms: Option<u64>,
         now_ms: u64,
     ) -> Result<CachedAnswer, Unavailable> {
+        let serial = RevocationSerial::of(cert.serial_hex)
+            .ok_or_else(|| Unavailable::new("unusable serial"))?;
+        self.check_serial(
+            source,
+            cert,
+            issuer_sha256,
+            serial,
+            revocation_timeout_ms,
+            now_ms,
+        )
+        .await
+    }
+
+    /// [`Self::check_with_issuer_hash`] with `cert`'s serial normalized
+    /// beforehand: the verifier does it once per cached certificate, so a
+    /// request whose answer is cached allocates nothing here.
+    pub(crate) async fn check_serial(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        issuer_sha256: &[u8; 32],
+        serial: RevocationSerial,
+        revocation_timeout_ms: Option<u64>,
+        now_ms: u64,
+    ) -> Result<CachedAnswer, Unavailable> {
         let issuer = *issuer_sha256;
         let now = now_ms;
-        let serial = normalize_serial_hex(cert.serial_hex)
-            .ok_or_else(|| Unavailable::new("unusable serial"))?;
-        if let Some(hit) = self.revoked_hit(&issuer, &serial, now)? {
+        if let Some(hit) = self.revoked_hit(&issuer, serial.as_str(), now)? {
             return Ok(hit);
         }
         if !source.is_networked() {
@@ -258,7 +282,7 @@ impl RevocationCache {
         let limits = self.limits(source.as_ref(), revocation_timeout_ms);
         let key = CacheKey {
             source: source.name(),
-            issuer_sha256: issuer.into(),
+            issuer_sha256: issuer,
             serial,
         };
         if let Some(slot) = self.inner.entries.get(&key).await {

@@ -1,6 +1,8 @@
 //! SPEC 7.1: a certificate serial's text form for comparisons, shared by
 //! the cache's keys, the revoked set, the webhooks and the shared stores.
 
+use std::sync::Arc;
+
 /// Longest serial text accepted (64 octets with `:` separators).
 const MAX_SERIAL_TEXT_LEN: usize = 64 * 3;
 
@@ -39,6 +41,25 @@ pub fn normalize_serial_hex(text: &str) -> Option<String> {
         hex.drain(..2);
     }
     Some(hex)
+}
+
+/// A serial in the SPEC 7.1 form of [`normalize_serial_hex`], the only way
+/// to make one: the revocation cache's key part. Shared, so the verifier
+/// normalizes a cached certificate's serial once and each request's lookup
+/// takes a reference count instead of a new string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct RevocationSerial(Arc<str>);
+
+impl RevocationSerial {
+    /// `serial_hex` normalized; `None` where [`normalize_serial_hex`] is.
+    pub(crate) fn of(serial_hex: &str) -> Option<Self> {
+        normalize_serial_hex(serial_hex).map(|hex| RevocationSerial(Arc::from(hex)))
+    }
+
+    /// The normalized text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +118,12 @@ mod tests {
             }
         }
         assert!(accepted > 100, "{accepted}");
+        for text in ["00:8A", "0a3f", "zz", ""] {
+            assert_eq!(
+                RevocationSerial::of(text).map(|s| s.as_str().to_owned()),
+                normalize_serial_hex(text)
+            );
+        }
         let long = "0".repeat(MAX_SERIAL_TEXT_LEN + 2);
         assert_eq!(normalize_serial_hex(&long), None);
         assert_eq!(
