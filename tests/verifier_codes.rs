@@ -619,6 +619,84 @@ fn revocation_outcomes_and_risk() {
     );
 }
 
+/// A networked source answering valid, recording the serial of every
+/// certificate it is asked about.
+#[derive(Default)]
+struct RecordingValid(std::sync::Mutex<Vec<String>>);
+
+impl RevocationSource for RecordingValid {
+    fn name(&self) -> &'static str {
+        "recording"
+    }
+    fn is_networked(&self) -> bool {
+        true
+    }
+    fn check<'a>(
+        &'a self,
+        c: CertificateRef<'a>,
+        _now: u64,
+    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
+        self.0.lock().unwrap().push(c.serial_hex.to_owned());
+        Box::pin(std::future::ready(Ok(answer(
+            RevocationStatus::Valid,
+            None,
+            None,
+        ))))
+    }
+}
+
+// SPEC 7.1 (whole chain) / 7.2 / 7.3: once the leaf is cached, each
+// certificate of the path is still looked up in the revocation cache and the
+// revoked set by its own serial (normalized once, when the leaf was cached):
+// a serial revoked after the answers were cached denies at once — the
+// intermediate's as well as the leaf's — with no new fetch.
+#[test]
+fn spec_7_1_whole_chain_cached_answers_are_keyed_by_each_certificates_own_serial() {
+    let build = |source: Arc<RecordingValid>| {
+        v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+            .revocation(Revocation::Source(source))
+            .check_whole_chain(true)
+            .build()
+            .unwrap()
+    };
+    let req = || sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS);
+    let source = Arc::new(RecordingValid::default());
+    let v = build(source.clone());
+    let ok = req().verify(&v).unwrap();
+    let leaf_serial = ok.certificate().serial_hex().to_owned();
+    let asked = source.0.lock().unwrap().clone();
+    assert_eq!(asked.len(), 2, "the leaf and the intermediate: {asked:?}");
+    assert_eq!(asked[0], leaf_serial);
+    let intermediate_serial = asked[1].clone();
+    assert_ne!(intermediate_serial, leaf_serial);
+    // Cached: no new fetch.
+    assert_eq!(req().code(&v), None);
+    assert_eq!(source.0.lock().unwrap().len(), 2);
+    // The intermediate revoked (its serial in the colon form, upper case).
+    let colon_form = intermediate_serial
+        .as_bytes()
+        .chunks(2)
+        .map(|p| String::from_utf8_lossy(p).to_uppercase())
+        .collect::<Vec<_>>()
+        .join(":");
+    v.revocation_cache()
+        .mark_revoked(&colon_form, None)
+        .unwrap();
+    let d = req().verify(&v).unwrap_err();
+    assert_eq!(d.error.code().as_str(), "certificate_revoked");
+    assert_eq!(source.0.lock().unwrap().len(), 2, "no new fetch");
+
+    // The leaf revoked, on a fresh verifier whose answers are cached.
+    let source = Arc::new(RecordingValid::default());
+    let v = build(source.clone());
+    assert_eq!(req().code(&v), None);
+    v.revocation_cache()
+        .mark_revoked(&leaf_serial, None)
+        .unwrap();
+    assert_eq!(req().code(&v), Some("certificate_revoked"));
+    assert_eq!(source.0.lock().unwrap().len(), 2, "no new fetch");
+}
+
 #[test]
 fn unsigned_traffic_never_reaches_revocation_and_a_503_burns_no_nonce() {
     let (v, source) = with_source(Err(Unavailable::new("down")), false);

@@ -93,14 +93,26 @@ impl Verifier {
             Replay::Memory(store) => Some(store.prepare_agent(&agent_urn)),
             Replay::Shared(_) => None,
         };
-        let revocation_serial = match &self.revocation {
-            Revocation::Source(s) if s.is_networked() => RevocationSerial::of(cert.serial_hex()),
-            _ => None,
+        // SPEC 7.1 / 7.2: the serials as the revocation cache keys them,
+        // normalized once here rather than on every request.
+        let networked = matches!(&self.revocation, Revocation::Source(s) if s.is_networked());
+        let revocation_serial = networked
+            .then(|| RevocationSerial::of(cert.serial_hex()))
+            .flatten();
+        let ca_revocation_serials = if networked && self.whole_chain {
+            chain
+                .cas()
+                .iter()
+                .map(|ca| RevocationSerial::of(ca.serial_hex()))
+                .collect()
+        } else {
+            Box::default()
         };
         let cached = Arc::new(CachedCertificate {
             agent_urn,
             nonce_agent,
             revocation_serial,
+            ca_revocation_serials,
             cert_sha256_hex: crate::hex::sha256_hex(cert.sha256()),
             der_base64: der_base64(leaf_base64, cert.der()),
             cert,

@@ -151,6 +151,9 @@ pub struct CachedCertificate {
     /// otherwise, or when the serial does not normalize: the cache then
     /// answers as it always does, `revocation_unavailable`).
     pub(crate) revocation_serial: Option<RevocationSerial>,
+    /// The same for the path's CAs, in `chain.cas()` order, when the
+    /// verifier also checks the whole chain (SPEC 7.1); empty otherwise.
+    pub(crate) ca_revocation_serials: Box<[Option<RevocationSerial>]>,
 }
 
 impl CachedCertificate {

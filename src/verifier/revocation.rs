@@ -8,7 +8,7 @@ use super::{CachedCertificate, Revocation, Verifier};
 use crate::audit::{AuditRecord, RevocationOutcome};
 use crate::error::Error;
 use crate::revocation::cache::{
-    normalize_serial_hex, CachedAnswer, RevocationCache, RevokedLookup,
+    normalize_serial_hex, CachedAnswer, RevocationCache, RevocationSerial, RevokedLookup,
 };
 use crate::revocation::webhook::{self, WebhookError, WebhookEvent, WebhookHeaders};
 use crate::revocation::{
@@ -118,29 +118,23 @@ impl Verifier {
             serial_form,
             root_der,
         };
-        let answer = match &cached.revocation_serial {
-            Some(serial) => {
-                self.revocation_cache
-                    .check_serial(
-                        source,
-                        leaf,
-                        issuer.sha256(),
-                        serial.clone(),
-                        timeout_ms,
-                        now_ms,
-                    )
-                    .await
-            }
-            None => {
-                self.revocation_answer(source, leaf, issuer.sha256(), timeout_ms, now_ms)
-                    .await
-            }
-        };
+        let answer = self
+            .revocation_answer(
+                source,
+                leaf,
+                issuer.sha256(),
+                cached.revocation_serial.as_ref(),
+                timeout_ms,
+                now_ms,
+            )
+            .await;
         self.apply_revocation_answer(answer, record)?;
         if self.whole_chain {
             // SPEC 7.1: every certificate of the path but the pinned root.
             let cas = cached.chain.cas();
-            for (ca, parent) in cas.iter().zip(cas.iter().skip(1)) {
+            let prepared = cached.ca_revocation_serials.iter().map(Option::as_ref);
+            let prepared = prepared.chain(std::iter::repeat(None));
+            for ((ca, parent), serial) in cas.iter().zip(cas.iter().skip(1)).zip(prepared) {
                 let r = CertificateRef {
                     der: ca.der(),
                     issuer_der: parent.der(),
@@ -151,7 +145,7 @@ impl Verifier {
                     root_der,
                 };
                 let answer = self
-                    .revocation_answer(source, r, parent.sha256(), timeout_ms, now_ms)
+                    .revocation_answer(source, r, parent.sha256(), serial, timeout_ms, now_ms)
                     .await;
                 self.apply_revocation_answer(answer, record)?;
             }
@@ -173,18 +167,43 @@ impl Verifier {
     }
 
     // SPEC 7.2: through the cache at the request's `now` (a usable cached
-    // answer costs no I/O).
+    // answer costs no I/O), with the serial normalized when the certificate
+    // was cached, else normalized now.
     async fn revocation_answer(
         &self,
         source: &Arc<dyn RevocationSource>,
         cert: CertificateRef<'_>,
         issuer_sha256: &[u8; 32],
+        prepared: Option<&RevocationSerial>,
         revocation_timeout_ms: Option<u64>,
         now_ms: u64,
     ) -> Result<CachedAnswer, Unavailable> {
-        self.revocation_cache
-            .check_with_issuer_hash(source, cert, issuer_sha256, revocation_timeout_ms, now_ms)
-            .await
+        let cache = &self.revocation_cache;
+        match prepared {
+            Some(serial) => {
+                cache
+                    .check_serial(
+                        source,
+                        cert,
+                        issuer_sha256,
+                        serial.clone(),
+                        revocation_timeout_ms,
+                        now_ms,
+                    )
+                    .await
+            }
+            None => {
+                cache
+                    .check_with_issuer_hash(
+                        source,
+                        cert,
+                        issuer_sha256,
+                        revocation_timeout_ms,
+                        now_ms,
+                    )
+                    .await
+            }
+        }
     }
 
     // SPEC 7.3: a pushed revocation denies whatever the source
