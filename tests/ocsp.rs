@@ -10,8 +10,11 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use kakunin_verify::revocation::ocsp::{aia_ocsp_urls, build_request, verify_response, OcspConfig};
+use kakunin_verify::revocation::ocsp::{
+    aia_ocsp_urls, build_request, verify_response, verify_response_with_backend, OcspConfig,
+};
 use kakunin_verify::revocation::{CertificateRef, RevocationAnswer, RevocationStatus, Unavailable};
+use kakunin_verify::CryptoBackend;
 
 const OPENSSL: &str = "/usr/bin/openssl";
 const MINUTE_MS: u64 = 60 * 1000;
@@ -627,6 +630,59 @@ fn flipped_byte_in_tbs_response_data_is_unavailable() {
             &OcspConfig::default(),
         );
         assert_unavailable(result, "bad signature");
+    }
+}
+
+// SPEC 7.1 under every crypto backend of the build: the same answers verify
+// (RSA PKCS#1 and PSS by a delegated responder whose certificate the P-384
+// CA signed, ECDSA by the CA itself) and the same tampered one does not.
+#[test]
+fn spec_7_1_every_backend_verifies_the_same_answers() {
+    let pss = [
+        "-nmin",
+        "5",
+        "-rsigopt",
+        "rsa_padding_mode:pss",
+        "-rsigopt",
+        "rsa_pss_saltlen:digest",
+    ];
+    // (answer, signed by a delegated responder whose certificate it carries)
+    let answers = [
+        (respond(&good(), "resp", &["-nmin", "5"]), true),
+        (respond(&good(), "resp", &pss), true),
+        (respond(&good(), "ca", &["-nmin", "5"]), false),
+    ];
+    for backend in CryptoBackend::ALL.iter().copied() {
+        for (answer, delegated) in &answers {
+            let at = answer.this_update_ms + 1000;
+            let verify = |der: &[u8]| {
+                verify_response_with_backend(
+                    der,
+                    &good(),
+                    None,
+                    at,
+                    &OcspConfig::default(),
+                    backend,
+                )
+            };
+            let status = verify(&answer.der).map(|a| a.status);
+            assert_eq!(status, Ok(RevocationStatus::Valid), "{backend:?}");
+            // producedAt's last second digit: the answer's own signature.
+            let at = find(&answer.der, &[0x18, 0x0f]) + 2 + 13;
+            let digit = if answer.der[at] == b'0' { b'1' } else { b'0' };
+            assert_unavailable(verify(&flip(&answer.der, at, digit)), "bad signature");
+            // The last byte: the signature on the certificate the answer
+            // carries — relied on when it is the delegated responder's (the
+            // CA's signature on it, verified by the same backend), not when
+            // the CA signed the answer itself (its key comes from the path).
+            let last = answer.der.len() - 1;
+            let tampered = verify(&flip(&answer.der, last, answer.der[last] ^ 0x01));
+            if *delegated {
+                assert_unavailable(tampered, "responder certificate not signed by the CA");
+            } else {
+                assert_eq!(tampered.map(|a| a.status), Ok(RevocationStatus::Valid));
+            }
+        }
     }
 }
 

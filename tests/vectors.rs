@@ -60,7 +60,11 @@ fn verifier_for(dir: &Path, args: &[String], backend: CryptoBackend) -> Verifier
         Some("none") => Revocation::Disabled,
         Some("crl") => {
             let refs: Vec<&[u8]> = crls.iter().map(Vec::as_slice).collect();
-            Revocation::Source(Arc::new(CrlSource::from_pem_or_der(&refs).unwrap()))
+            Revocation::Source(Arc::new(
+                CrlSource::from_pem_or_der(&refs)
+                    .unwrap()
+                    .with_crypto_backend(backend),
+            ))
         }
         other => panic!("revocation {other:?} not handled by this test"),
     };

@@ -7,8 +7,9 @@
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::http::{url_host_allowed, url_scheme_allowed, HttpClient};
-use super::ocsp::{aia_ocsp_urls, build_request, verify_response, OcspConfig};
+use super::ocsp::{aia_ocsp_urls, build_request, verify_response_with_backend, OcspConfig};
 use super::{BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, Unavailable};
+use crate::crypto::CryptoBackend;
 use crate::digest::sha256;
 use crate::error::ConfigError;
 
@@ -46,6 +47,7 @@ pub struct OcspSource {
     aia_allowlist: Vec<String>,
     config: OcspConfig,
     send_nonce: bool,
+    backend: CryptoBackend,
 }
 
 impl OcspSource {
@@ -67,6 +69,7 @@ impl OcspSource {
             aia_allowlist: Vec::new(),
             config: OcspConfig::default(),
             send_nonce: false,
+            backend: CryptoBackend::default(),
         })
     }
 
@@ -121,6 +124,16 @@ impl OcspSource {
         self
     }
 
+    /// The backend that verifies the answers' signatures (default: the
+    /// build's, [`CryptoBackend::default`]). Give it the verifier's
+    /// ([`VerifierBuilder::crypto_backend`](crate::VerifierBuilder::crypto_backend))
+    /// when that is not the default, so one backend verifies every signature
+    /// a decision rests on.
+    pub fn with_crypto_backend(mut self, backend: CryptoBackend) -> Self {
+        self.backend = backend;
+        self
+    }
+
     /// Sends a nonce (RFC 6960 4.4.1). Off by default: RFC 5019 responders
     /// pre-produce answers; an answer that does not echo it is still accepted.
     pub fn with_nonce(mut self, on: bool) -> Self {
@@ -169,12 +182,13 @@ impl OcspSource {
         if response.status != 200 {
             return Err(Unavailable::new("the OCSP responder did not answer 200"));
         }
-        verify_response(
+        verify_response_with_backend(
             &response.body,
             &cert,
             nonce.as_ref().map(|n| &n[..]),
             now_ms,
             &self.config,
+            self.backend,
         )
     }
 }

@@ -63,6 +63,7 @@ use super::{
     BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, SerialForm,
     Unavailable,
 };
+use crate::crypto::CryptoBackend;
 use crate::error::ConfigError;
 use crate::profile::kakunin::crl as kakunin_crl;
 use crate::profile::kakunin::serial::SERIAL_OCTETS;
@@ -111,6 +112,8 @@ type Decision = Result<Arc<Deciders>, Unavailable>;
 /// ```
 pub struct CrlSource {
     crls: Vec<LoadedCrl>,
+    /// Verifies the CRLs' signatures.
+    backend: CryptoBackend,
     /// (CRL index, SHA-256 of the issuer certificate) → signature verified.
     signature_memo: Mutex<HashMap<(usize, [u8; 32]), bool>>,
     /// SHA-256 of (certificate, issuer) → the CRLs that decide for it.
@@ -291,9 +294,29 @@ impl CrlSource {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(CrlSource {
             crls,
+            backend: CryptoBackend::default(),
             signature_memo: Mutex::new(HashMap::new()),
             decision_memo: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The backend that verifies the CRLs' signatures (default: the
+    /// build's, [`CryptoBackend::default`]). Give it the verifier's
+    /// ([`VerifierBuilder::crypto_backend`](crate::VerifierBuilder::crypto_backend))
+    /// when that is not the default, so one backend verifies every signature
+    /// a decision rests on.
+    pub fn with_crypto_backend(mut self, backend: CryptoBackend) -> Self {
+        self.backend = backend;
+        // Nothing is remembered yet from a builder, but never mix backends.
+        self.signature_memo
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        self.decision_memo
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        self
     }
 
     fn load_one(der: Vec<u8>) -> Result<LoadedCrl, ConfigError> {
@@ -342,7 +365,12 @@ impl CrlSource {
                 return *v;
             }
         }
-        let ok = signature::verify_crl_signature(&crl.der, crl.canonical.as_deref(), issuer_der);
+        let ok = signature::verify_crl_signature(
+            &crl.der,
+            crl.canonical.as_deref(),
+            issuer_der,
+            self.backend,
+        );
         if let Ok(mut memo) = self.signature_memo.lock() {
             if memo.len() >= MAX_SIGNATURE_MEMO {
                 memo.clear();

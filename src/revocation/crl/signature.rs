@@ -4,6 +4,8 @@
 use der::{Decode, Encode, Reader};
 use x509_cert::crl::CertificateList;
 
+use crate::crypto::CryptoBackend;
+
 /// The DER contents (without tag and length) of a DER value.
 fn der_contents(der: &[u8]) -> Option<&[u8]> {
     let mut r = der::SliceReader::new(der).ok()?;
@@ -28,11 +30,12 @@ fn first_inner_element(der: &[u8]) -> Option<&[u8]> {
 /// (and keyUsage cRLSign when the issuer has keyUsage), over the
 /// `tbsCertList` of `crl_der` as given; the algorithm and signature are
 /// read from `canonical` when the CRL was read from a canonical copy (SPEC
-/// 10: a non-minimal entry serial).
+/// 10: a non-minimal entry serial); verified by `backend`'s algorithms.
 pub(super) fn verify_crl_signature(
     crl_der: &[u8],
     canonical: Option<&[u8]>,
     issuer_der: &[u8],
+    backend: CryptoBackend,
 ) -> bool {
     let (Ok(list), Ok(issuer)) = (
         CertificateList::<x509_cert::certificate::Rfc5280>::from_der(canonical.unwrap_or(crl_der)),
@@ -65,7 +68,7 @@ pub(super) fn verify_crl_signature(
     ) else {
         return false;
     };
-    crate::chain::SUPPORTED_SIGNATURE_ALGORITHMS
+    crate::chain::signature_algorithms(backend)
         .iter()
         .filter(|a| {
             a.signature_alg_id().as_ref() == sig_alg && a.public_key_alg_id().as_ref() == key_alg

@@ -13,6 +13,7 @@ pub(super) fn find_signer(
     issuer: &Issuer<'_>,
     certs: &[&[u8]],
     now_ms: u64,
+    backend: CryptoBackend,
 ) -> Result<Signer, Unavailable> {
     if responder_id_matches(id, issuer.subject_der, &issuer.spki) {
         return Ok(Signer {
@@ -30,7 +31,7 @@ pub(super) fn find_signer(
             continue;
         };
         if responder_id_matches(id, subject_der, tbs.subject_public_key_info()) {
-            check_delegated_responder(&signed, &tbs, issuer, now_ms)?;
+            check_delegated_responder(&signed, &tbs, issuer, now_ms, backend)?;
             return Ok(Signer {
                 spki: tbs.subject_public_key_info().clone(),
             });
@@ -67,6 +68,7 @@ pub(super) fn check_delegated_responder(
     tbs: &TbsCertificate,
     issuer: &Issuer<'_>,
     now_ms: u64,
+    backend: CryptoBackend,
 ) -> Result<(), Unavailable> {
     if tbs.issuer() != &issuer.subject {
         return Err(Unavailable::new(
@@ -79,6 +81,7 @@ pub(super) fn check_delegated_responder(
         &signed.algorithm,
         signed.tbs,
         signed.signature,
+        backend,
     )
     .map_err(|_| Unavailable::new("OCSP: responder certificate not signed by the CA"))?;
     check_ocsp_signing_eku(tbs)?;

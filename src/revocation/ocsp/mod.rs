@@ -20,7 +20,6 @@ use der::asn1::{OctetString, OctetStringRef};
 use der::{Choice, Decode, Encode, Enumerated, Header, Reader, Sequence, SliceReader};
 use der::{Tag, TagMode, TagNumber, Tagged};
 use ring::digest;
-use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, ExtendedKeyUsage, KeyUsage};
 use x509_cert::ext::Extension;
@@ -29,6 +28,7 @@ use x509_cert::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoOwned};
 use x509_cert::{Certificate, TbsCertificate};
 
 use super::{CertificateRef, RevocationAnswer, RevocationStatus, Unavailable};
+use crate::crypto::CryptoBackend;
 
 /// The largest OCSP response (DER) this module looks at.
 pub const MAX_RESPONSE_LEN: usize = 64 * 1024;
@@ -324,6 +324,9 @@ pub fn build_request(
 /// freshness bounds above still apply. Unknown critical extensions are
 /// refused.
 ///
+/// Signatures are verified with the build's default backend
+/// ([`CryptoBackend::default`]); [`verify_response_with_backend`] names one.
+///
 /// # Errors
 /// [`Unavailable`] with a short reason for every other outcome.
 pub fn verify_response(
@@ -333,6 +336,30 @@ pub fn verify_response(
     now_ms: u64,
     config: &OcspConfig,
 ) -> Result<RevocationAnswer, Unavailable> {
+    verify_response_with_backend(
+        response_der,
+        cert,
+        expected_nonce,
+        now_ms,
+        config,
+        CryptoBackend::default(),
+    )
+}
+
+/// [`verify_response`] with the answer's and any delegated responder
+/// certificate's signatures verified by `backend` (the verifier's, so one
+/// backend verifies everything a decision rests on).
+///
+/// # Errors
+/// As [`verify_response`].
+pub fn verify_response_with_backend(
+    response_der: &[u8],
+    cert: &CertificateRef<'_>,
+    expected_nonce: Option<&[u8]>,
+    now_ms: u64,
+    config: &OcspConfig,
+    backend: CryptoBackend,
+) -> Result<RevocationAnswer, Unavailable> {
     check_response_size(response_der)?;
     let basic_der = unwrap_basic(response_der)?;
     let basic = parse_signed(basic_der)
@@ -340,8 +367,14 @@ pub fn verify_response(
     let certs = parse_response_certs(basic.rest)?;
     let data = parse_response_data(basic.tbs)?;
     let issuer = parse_issuer(bounded_cert(cert.issuer_der)?)?;
-    let signer = find_signer(&data.responder_id, &issuer, &certs, now_ms)?;
-    verify_signature(&signer.spki, &basic.algorithm, basic.tbs, basic.signature)?;
+    let signer = find_signer(&data.responder_id, &issuer, &certs, now_ms, backend)?;
+    verify_signature(
+        &signer.spki,
+        &basic.algorithm,
+        basic.tbs,
+        basic.signature,
+        backend,
+    )?;
     check_critical_extensions(data.response_extensions.as_deref(), true)?;
     check_nonce(data.response_extensions.as_deref(), expected_nonce)?;
     let single = find_single_response(&data.responses, &issuer, cert.serial)?;

@@ -129,3 +129,65 @@ fn oversized_inputs_are_refused() {
     assert!(aia_ocsp_urls(&big).is_empty());
     assert!(aia_ocsp_urls(&[0x30, 0x80, 0, 0]).is_empty());
 }
+
+// RFC 6960 4.2.1 under every crypto backend of the build: each accepted
+// algorithm maps to the same verification in both — signatures ring makes
+// (Ed25519, ECDSA P-256 with SHA-256, P-384 with SHA-384) verify under
+// every backend, a flipped bit under none; and no algorithm accepts a
+// signature by a key it cannot read.
+#[test]
+fn rfc_6960_4_2_1_algorithms_agree_under_every_backend() {
+    use ring::rand::SystemRandom;
+    use ring::signature::{self as r, KeyPair};
+    let rng = SystemRandom::new();
+    let message = b"tbsResponseData";
+    let ed = r::Ed25519KeyPair::generate_pkcs8(&rng)
+        .and_then(|p| {
+            r::Ed25519KeyPair::from_pkcs8(p.as_ref()).map_err(|_| ring::error::Unspecified)
+        })
+        .expect("an Ed25519 key");
+    let ecdsa = |alg: &'static r::EcdsaSigningAlgorithm| {
+        let pkcs8 = r::EcdsaKeyPair::generate_pkcs8(alg, &rng).expect("pkcs8");
+        r::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).expect("an ECDSA key")
+    };
+    let p256 = ecdsa(&r::ECDSA_P256_SHA256_ASN1_SIGNING);
+    let p384 = ecdsa(&r::ECDSA_P384_SHA384_ASN1_SIGNING);
+    let signed: [(OcspAlgorithm, Vec<u8>, Vec<u8>); 3] = [
+        (
+            OcspAlgorithm::Ed25519,
+            ed.public_key().as_ref().to_vec(),
+            ed.sign(message).as_ref().to_vec(),
+        ),
+        (
+            OcspAlgorithm::EcdsaP256Sha256,
+            p256.public_key().as_ref().to_vec(),
+            p256.sign(&rng, message).expect("sig").as_ref().to_vec(),
+        ),
+        (
+            OcspAlgorithm::EcdsaP384Sha384,
+            p384.public_key().as_ref().to_vec(),
+            p384.sign(&rng, message).expect("sig").as_ref().to_vec(),
+        ),
+    ];
+    for backend in CryptoBackend::ALL.iter().copied() {
+        for (alg, key, sig) in &signed {
+            assert!(
+                alg.verify(backend, key, message, sig),
+                "{alg:?} {backend:?}"
+            );
+            let mut bad = sig.clone();
+            if let Some(b) = bad.last_mut() {
+                *b ^= 1;
+            }
+            assert!(
+                !alg.verify(backend, key, message, &bad),
+                "{alg:?} {backend:?}"
+            );
+            assert!(!alg.verify(backend, key, b"another message", sig));
+        }
+        for alg in OcspAlgorithm::ALL {
+            assert!(!alg.verify(backend, &[0x04, 1, 2, 3], message, &[0x30, 0]));
+            assert!(!alg.verify(backend, &[], &[], &[]));
+        }
+    }
+}
