@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use common::*;
 use kakunin_verify::replay::{MemoryNonceStore, NonceStoreConfig};
+use kakunin_verify::revocation::crl::CrlSource;
 use kakunin_verify::revocation::{
     BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand,
     Unavailable,
 };
-use kakunin_verify::{ManualClock, Revocation, Verifier};
+use kakunin_verify::{CryptoBackend, ManualClock, Revocation, Verifier};
 
 const TRADE: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
 
@@ -617,6 +618,43 @@ fn revocation_outcomes_and_risk() {
         serde_json::to_value(ok.audit().revocation).unwrap(),
         "unavailable"
     );
+}
+
+// Issue 11 (one backend): a revocation source that verifies signatures
+// itself (CRLs here; OCSP the same way) must use the verifier's backend: the
+// verifier is built only when they agree, for every pair the build has.
+#[test]
+fn a_crl_source_on_another_backend_than_the_verifier_is_a_config_error() {
+    let crl = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kakunin/crl.pem"),
+    )
+    .unwrap();
+    for source_backend in CryptoBackend::ALL.iter().copied() {
+        for verifier_backend in CryptoBackend::ALL.iter().copied() {
+            let source = CrlSource::from_pem_or_der(&[&crl])
+                .unwrap()
+                .with_crypto_backend(source_backend);
+            assert_eq!(source.crypto_backend(), Some(source_backend));
+            let built = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+                .revocation(Revocation::Source(Arc::new(source)))
+                .crypto_backend(verifier_backend)
+                .build();
+            match built {
+                Ok(_) => assert_eq!(source_backend, verifier_backend),
+                Err(e) => {
+                    assert_ne!(source_backend, verifier_backend);
+                    assert!(e.to_string().contains("with_crypto_backend"), "{e}");
+                }
+            }
+        }
+    }
+    // By default both are the build's default backend.
+    let source = CrlSource::from_pem_or_der(&[&crl]).unwrap();
+    assert_eq!(source.crypto_backend(), Some(CryptoBackend::default()));
+    assert!(v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .revocation(Revocation::Source(Arc::new(source)))
+        .build()
+        .is_ok());
 }
 
 /// A networked source answering valid, recording the serial of every

@@ -133,6 +133,15 @@ pub trait RevocationSource: Send + Sync + 'static {
         DEFAULT_MAX_ANSWER_AGE_MS
     }
 
+    /// The crypto backend this source verifies signatures with, when it
+    /// verifies any itself (CRLs, OCSP answers); `None` (the default) for a
+    /// source that does not. The verifier refuses to be built with a source
+    /// whose backend is not its own, so that one backend verifies every
+    /// signature a decision rests on.
+    fn crypto_backend(&self) -> Option<crate::CryptoBackend> {
+        None
+    }
+
     /// Answers for `cert` at `now_ms` (the verifier's injected clock).
     fn check<'a>(
         &'a self,

@@ -207,6 +207,10 @@ impl RevocationSource for OcspSource {
         self.config.max_age_ms
     }
 
+    fn crypto_backend(&self) -> Option<CryptoBackend> {
+        Some(self.backend)
+    }
+
     fn check<'a>(
         &'a self,
         cert: CertificateRef<'a>,

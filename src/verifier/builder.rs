@@ -223,6 +223,7 @@ impl VerifierBuilder {
         let revocation = self.revocation.ok_or_else(|| {
             ConfigError::new("choose a revocation source, or Revocation::Disabled explicitly")
         })?;
+        check_source_backend(&revocation, self.trust.crypto_backend())?;
         if !(self.risk_threshold > 0.0 && self.risk_threshold <= 1.0) {
             return Err(ConfigError::new("risk threshold must be in (0, 1]"));
         }
@@ -341,5 +342,26 @@ impl Verifier {
             audit_sink: None,
             shared_revoked: None,
         }
+    }
+}
+
+// Issue 11 (one backend): a source that verifies signatures itself (CRLs,
+// OCSP answers) does so with the verifier's backend, never silently with
+// another.
+fn check_source_backend(
+    revocation: &Revocation,
+    backend: CryptoBackend,
+) -> Result<(), ConfigError> {
+    let Revocation::Source(source) = revocation else {
+        return Ok(());
+    };
+    match source.crypto_backend() {
+        Some(other) if other != backend => Err(ConfigError::new(format!(
+            "the revocation source verifies signatures with {}, the verifier with {}: \
+             give the source the verifier's backend (with_crypto_backend)",
+            other.name(),
+            backend.name()
+        ))),
+        _ => Ok(()),
     }
 }

@@ -533,6 +533,10 @@ impl RevocationSource for CrlSource {
         false
     }
 
+    fn crypto_backend(&self) -> Option<CryptoBackend> {
+        Some(self.backend)
+    }
+
     fn check<'a>(
         &'a self,
         cert: CertificateRef<'a>,
