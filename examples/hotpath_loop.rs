@@ -12,6 +12,11 @@
 //! callgrind_annotate --inclusive=yes cg.out | grep -E 'hotpath_loop::(base|hot)_loop'
 //! ```
 //!
+//! A third argument selects a variant: `cold` (the certificate cache
+//! cleared before each request), `revocation-cached` (a networked
+//! revocation source whose answer is cached) or `lowercase-headers` (header
+//! names in lower case, as the http crate hands them to a server).
+//!
 //! (Valgrind's CPU has no SHA extensions, so SHA-256 weighs more there than
 //! on hardware that has them.) Kinds: `rsa2048`, `p256`, `ed25519` (ring
 //! backend), and with feature `aws-lc-rs` `rsa2048-awslc`, `p256-awslc`,
@@ -218,9 +223,19 @@ fn main() {
         request(&format!("hot-loop-nonce-{i:08}"), &mut |r| {
             headers = s.sign(r).unwrap();
         });
+        // `lowercase-headers`: the names as the http crate (hyper, axum,
+        // actix) hands them over, instead of as the signer writes them.
+        let lowercase = std::env::args().nth(3).as_deref() == Some("lowercase-headers");
         headers
             .into_iter()
-            .map(|(a, b)| (a.to_owned(), b.into_bytes()))
+            .map(|(a, b)| {
+                let name = if lowercase {
+                    a.to_ascii_lowercase()
+                } else {
+                    a.to_owned()
+                };
+                (name, b.into_bytes())
+            })
             .collect()
     };
     let warm_signed = [mk(999_999)];

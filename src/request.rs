@@ -319,6 +319,69 @@ pub fn decode_chain(v: &str) -> Result<Vec<Vec<u8>>, Error> {
     Ok(out)
 }
 
+/// The headers SPEC 4.1 gives a meaning to, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Certificate,
+    Chain,
+    Audience,
+    Timestamp,
+    Nonce,
+    Signature,
+    SignatureAlgorithm,
+    ModelSha256,
+    PromptSha256,
+    MethodOverride,
+    ContentEncoding,
+    ContentType,
+}
+
+/// The longest name [`Known::of`] knows (`x-agent-signature-algorithm`).
+const LONGEST_KNOWN_NAME: usize = names::SIGNATURE_ALGORITHM.len();
+
+impl Known {
+    /// SPEC 4.1: which header `name` is, names compared without case. The
+    /// name is folded to lower case once, into a stack buffer, then matched
+    /// by length and bytes, instead of one case-insensitive comparison per
+    /// known name; a longer name is none of them.
+    fn of(name: &str) -> Option<Known> {
+        const CERTIFICATE: &[u8] = names::CERTIFICATE.as_bytes();
+        const CHAIN: &[u8] = names::CHAIN.as_bytes();
+        const AUDIENCE: &[u8] = names::AUDIENCE.as_bytes();
+        const TIMESTAMP: &[u8] = names::TIMESTAMP.as_bytes();
+        const NONCE: &[u8] = names::NONCE.as_bytes();
+        const SIGNATURE: &[u8] = names::SIGNATURE.as_bytes();
+        const SIGNATURE_ALGORITHM: &[u8] = names::SIGNATURE_ALGORITHM.as_bytes();
+        const MODEL_SHA256: &[u8] = names::MODEL_SHA256.as_bytes();
+        const PROMPT_SHA256: &[u8] = names::PROMPT_SHA256.as_bytes();
+        const OVERRIDE_0: &[u8] = names::METHOD_OVERRIDES[0].as_bytes();
+        const OVERRIDE_1: &[u8] = names::METHOD_OVERRIDES[1].as_bytes();
+        const OVERRIDE_2: &[u8] = names::METHOD_OVERRIDES[2].as_bytes();
+        const CONTENT_ENCODING: &[u8] = names::CONTENT_ENCODING.as_bytes();
+        const CONTENT_TYPE: &[u8] = names::CONTENT_TYPE.as_bytes();
+        let mut buf = [0u8; LONGEST_KNOWN_NAME];
+        let folded = buf.get_mut(..name.len())?;
+        for (to, from) in folded.iter_mut().zip(name.as_bytes()) {
+            *to = from.to_ascii_lowercase();
+        }
+        Some(match &*folded {
+            CERTIFICATE => Known::Certificate,
+            CHAIN => Known::Chain,
+            AUDIENCE => Known::Audience,
+            TIMESTAMP => Known::Timestamp,
+            NONCE => Known::Nonce,
+            SIGNATURE => Known::Signature,
+            SIGNATURE_ALGORITHM => Known::SignatureAlgorithm,
+            MODEL_SHA256 => Known::ModelSha256,
+            PROMPT_SHA256 => Known::PromptSha256,
+            OVERRIDE_0 | OVERRIDE_1 | OVERRIDE_2 => Known::MethodOverride,
+            CONTENT_ENCODING => Known::ContentEncoding,
+            CONTENT_TYPE => Known::ContentType,
+            _ => return None,
+        })
+    }
+}
+
 impl<'a> AgentHeaders<'a> {
     /// SPEC 4.1: reads the headers (names case-insensitive, each agent header
     /// at most once), refusing method overrides, non-identity
@@ -338,43 +401,40 @@ impl<'a> AgentHeaders<'a> {
             if value.len() > MAX_HEADER_VALUE_BYTES {
                 return Err(bad("a header value is over 16 KiB"));
             }
-            let is = |n: &str| name.eq_ignore_ascii_case(n);
-            let slot = if is(names::CERTIFICATE) {
-                // Checked as text when decoded (see the field).
-                set_once(&mut h.certificate, value)?;
-                continue;
-            } else if is(names::CHAIN) {
-                &mut h.chain
-            } else if is(names::AUDIENCE) {
-                &mut h.audience
-            } else if is(names::TIMESTAMP) {
-                &mut h.timestamp
-            } else if is(names::NONCE) {
-                &mut h.nonce
-            } else if is(names::SIGNATURE) {
-                set_once(&mut h.signature, header_bytes(value)?)?;
-                continue;
-            } else if is(names::SIGNATURE_ALGORITHM) {
-                set_once(&mut algorithm, header_bytes(value)?)?;
-                continue;
-            } else if is(names::MODEL_SHA256) {
-                &mut h.model_sha256
-            } else if is(names::PROMPT_SHA256) {
-                &mut h.prompt_sha256
-            } else if names::METHOD_OVERRIDES.iter().any(|n| is(n)) {
-                return Err(bad(
-                    "method-override headers are refused: the method is signed",
-                ));
-            } else if is(names::CONTENT_ENCODING) {
-                &mut content_encoding
-            } else if is(names::CONTENT_TYPE) {
-                h.content_type = match h.content_type {
-                    ContentTypeHeader::Absent => ContentTypeHeader::One(value),
-                    _ => ContentTypeHeader::Repeated,
-                };
-                continue;
-            } else {
-                continue;
+            let slot = match Known::of(name) {
+                Some(Known::Certificate) => {
+                    // Checked as text when decoded (see the field).
+                    set_once(&mut h.certificate, value)?;
+                    continue;
+                }
+                Some(Known::Chain) => &mut h.chain,
+                Some(Known::Audience) => &mut h.audience,
+                Some(Known::Timestamp) => &mut h.timestamp,
+                Some(Known::Nonce) => &mut h.nonce,
+                Some(Known::Signature) => {
+                    set_once(&mut h.signature, header_bytes(value)?)?;
+                    continue;
+                }
+                Some(Known::SignatureAlgorithm) => {
+                    set_once(&mut algorithm, header_bytes(value)?)?;
+                    continue;
+                }
+                Some(Known::ModelSha256) => &mut h.model_sha256,
+                Some(Known::PromptSha256) => &mut h.prompt_sha256,
+                Some(Known::MethodOverride) => {
+                    return Err(bad(
+                        "method-override headers are refused: the method is signed",
+                    ));
+                }
+                Some(Known::ContentEncoding) => &mut content_encoding,
+                Some(Known::ContentType) => {
+                    h.content_type = match h.content_type {
+                        ContentTypeHeader::Absent => ContentTypeHeader::One(value),
+                        _ => ContentTypeHeader::Repeated,
+                    };
+                    continue;
+                }
+                None => continue,
             };
             set_once(slot, header_text(value)?)?;
         }
@@ -414,6 +474,58 @@ impl<'a> AgentHeaders<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // SPEC 4.1: names are compared without case — every known name in any
+    // case is itself, and nothing else is any of them (a prefix, a longer
+    // name, a name differing in one byte, a non-ASCII look-alike).
+    #[test]
+    fn spec_4_1_known_names_are_matched_without_case_and_only_them() {
+        let known = [
+            (names::CERTIFICATE, Known::Certificate),
+            (names::CHAIN, Known::Chain),
+            (names::AUDIENCE, Known::Audience),
+            (names::TIMESTAMP, Known::Timestamp),
+            (names::NONCE, Known::Nonce),
+            (names::SIGNATURE, Known::Signature),
+            (names::SIGNATURE_ALGORITHM, Known::SignatureAlgorithm),
+            (names::MODEL_SHA256, Known::ModelSha256),
+            (names::PROMPT_SHA256, Known::PromptSha256),
+            (names::METHOD_OVERRIDES[0], Known::MethodOverride),
+            (names::METHOD_OVERRIDES[1], Known::MethodOverride),
+            (names::METHOD_OVERRIDES[2], Known::MethodOverride),
+            (names::CONTENT_ENCODING, Known::ContentEncoding),
+            (names::CONTENT_TYPE, Known::ContentType),
+        ];
+        for (name, kind) in known {
+            assert_eq!(Known::of(name), Some(kind), "{name}");
+            assert_eq!(Known::of(&name.to_ascii_uppercase()), Some(kind), "{name}");
+            let mixed: String = name
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            assert_eq!(Known::of(&mixed), Some(kind), "{mixed}");
+            assert_eq!(Known::of(&name[..name.len() - 1]), None, "{name}");
+            assert_eq!(Known::of(&format!("{name}x")), None, "{name}");
+            assert_eq!(Known::of(&format!("{name}-{name}")), None, "{name}");
+            let mut changed = name.as_bytes().to_vec();
+            changed[1] ^= 0x01;
+            assert_eq!(Known::of(std::str::from_utf8(&changed).unwrap()), None);
+            // U+017F LATIN SMALL LETTER LONG S folds to `s` in Unicode,
+            // never in ASCII.
+            if name.contains('s') {
+                assert_eq!(Known::of(&name.replacen('s', "\u{17f}", 1)), None);
+            }
+        }
+        assert_eq!(Known::of(""), None);
+        assert_eq!(Known::of(&"x".repeat(1000)), None);
+    }
 
     #[test]
     fn header_rules() {
