@@ -39,7 +39,6 @@ mod revocation;
 pub use builder::VerifierBuilder;
 pub use outcome::{CachedCertificate, Denial, HttpRequest, Revocation, VerifiedRequest};
 
-use audit_trail::begin_record;
 use authenticate::Authenticated;
 use builder::{Daily, Rate, Replay};
 use limits::DailyCharge;
@@ -190,7 +189,7 @@ impl Verifier {
     async fn verify_inner(&self, req: &HttpRequest<'_>) -> Result<VerifiedRequest, Denial> {
         let started = Instant::now();
         let now_ms = self.clock.now_ms();
-        let mut audit = begin_record();
+        let mut audit = AuditRecord::default();
         let (outcome, daily_charge) = match self.run(req, now_ms, &mut audit).await {
             Ok((cached, body, charge)) => (Ok((cached, body)), charge),
             Err(error) => (Err(error), None),

@@ -13,12 +13,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use common::{sign, v1_builder, v1_signer, Signed, NOW_MS};
+use common::{sign, v1_builder, v1_signer, RecordingValid, Signed, NOW_MS};
 use kakunin_verify::canonical::canonicalize;
 use kakunin_verify::decimal::Decimal;
-use kakunin_verify::revocation::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
-};
 use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
 
 /// Requests verified while counting.
@@ -98,6 +95,44 @@ fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
     (ALLOCATIONS.load(Ordering::SeqCst) - before, out)
 }
 
+/// `REQUESTS + 1` distinct requests of one agent, signed now (the first
+/// for the warm-up).
+fn signed_requests(signer: &kakunin_verify::signer::AgentSigner) -> Vec<Signed> {
+    (0..=REQUESTS)
+        .map(|_| sign(signer, "POST", "/v1/trades", BODY, NOW_MS))
+        .collect()
+}
+
+/// The requests as a server hands them to the verifier.
+fn laid_out<'a>(
+    signed: &'a [Signed],
+    headers: &'a [Vec<(&'a str, &'a [u8])>],
+) -> Vec<HttpRequest<'a>> {
+    signed
+        .iter()
+        .zip(headers)
+        .map(|(s, h)| HttpRequest::new(&s.method, &s.target, h, &s.body))
+        .collect()
+}
+
+/// Allocations while `v` verifies `hot`, each of which must be allowed. One
+/// `block_on` for the batch: its own allocation (pollster's signal) is then
+/// shared by all the requests.
+fn allocations_of_allowed(v: &Verifier, hot: &[HttpRequest<'_>]) -> usize {
+    let mut results = Vec::with_capacity(hot.len());
+    let (total, ()) = allocations_during(|| {
+        pollster::block_on(async {
+            for req in hot {
+                results.push(v.verify(req).await.map(drop));
+            }
+        })
+    });
+    for r in &results {
+        assert!(r.is_ok(), "every hot request is allowed: {r:?}");
+    }
+    total
+}
+
 // Issue 11: a cached, allowed request (SPEC 5.1 steps 1-9, certificate cached
 // by SPEC 5.1's cache of steps 3-5) makes at most
 // MAX_ALLOCATIONS_PER_REQUEST heap allocations in the verifier.
@@ -106,15 +141,9 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     let _alone = one_at_a_time();
     let v = verifier();
     let signer = v1_signer("desk_bot_1");
-    let signed: Vec<Signed> = (0..=REQUESTS)
-        .map(|_| sign(&signer, "POST", "/v1/trades", BODY, NOW_MS))
-        .collect();
+    let signed = signed_requests(&signer);
     let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
-    let requests: Vec<HttpRequest<'_>> = signed
-        .iter()
-        .zip(&headers)
-        .map(|(s, h)| HttpRequest::new(&s.method, &s.target, h, &s.body))
-        .collect();
+    let requests = laid_out(&signed, &headers);
     let (warm, hot) = requests.split_first().unwrap();
     // Warm the certificate cache (and every lazily built structure).
     pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
@@ -144,19 +173,7 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     assert_eq!(size, Some(Decimal::from_parts(45_000, 0)));
     assert_eq!(size_allocations, 0, "allocations of the exact size");
 
-    let mut results = Vec::with_capacity(REQUESTS);
-    // One `block_on` for the batch: its own allocation (pollster's signal)
-    // is then shared by all the requests.
-    let (total, ()) = allocations_during(|| {
-        pollster::block_on(async {
-            for req in hot {
-                results.push(v.verify(req).await.map(drop));
-            }
-        })
-    });
-    for r in &results {
-        assert!(r.is_ok(), "every hot request is allowed: {r:?}");
-    }
+    let total = allocations_of_allowed(&v, hot);
     // The signature verification itself is ring's (RSA-2048 here), and ring
     // allocates for it: the same count of bare ring verifications of
     // same-key signatures, subtracted, leaves the verifier's own work.
@@ -180,73 +197,29 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     );
 }
 
-/// A networked revocation source that answers valid and counts its calls:
-/// after the first request, the verifier answers from the SPEC 7.2 cache.
-struct CountingValid(AtomicUsize);
-
-impl RevocationSource for CountingValid {
-    fn name(&self) -> &'static str {
-        "counting"
-    }
-    fn is_networked(&self) -> bool {
-        true
-    }
-    fn check<'a>(
-        &'a self,
-        _c: CertificateRef<'a>,
-        now_ms: u64,
-    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Box::pin(std::future::ready(Ok(RevocationAnswer {
-            status: RevocationStatus::Valid,
-            produced_at_ms: now_ms,
-            next_update_ms: None,
-            risk_score: None,
-            risk_band: None,
-            source: "counting",
-        })))
-    }
-}
-
 // Issue 11 with SPEC 7.2: with a networked revocation source whose answer is
 // cached, a hot request still allocates nothing of its own on average — the
 // cache's key takes the serial the verifier normalized once per certificate.
 #[test]
 fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_own() {
     let _alone = one_at_a_time();
-    let source = Arc::new(CountingValid(AtomicUsize::new(0)));
+    let source = Arc::new(RecordingValid::default());
     let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
         .revocation(Revocation::Source(source.clone()))
         .build()
         .unwrap();
     let signer = v1_signer("desk_bot_1");
-    let signed: Vec<Signed> = (0..=REQUESTS)
-        .map(|_| sign(&signer, "POST", "/v1/trades", BODY, NOW_MS))
-        .collect();
+    let signed = signed_requests(&signer);
     let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
-    let requests: Vec<HttpRequest<'_>> = signed
-        .iter()
-        .zip(&headers)
-        .map(|(s, h)| HttpRequest::new(&s.method, &s.target, h, &s.body))
-        .collect();
+    let requests = laid_out(&signed, &headers);
     let (warm, hot) = requests.split_first().unwrap();
     let allowed = pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
-    assert_eq!(allowed.audit().revocation_source, Some("counting"));
-    assert_eq!(source.0.load(Ordering::SeqCst), 1, "the warm-up fetched");
+    assert_eq!(allowed.audit().revocation_source, Some("recording"));
+    assert_eq!(source.asked().len(), 1, "the warm-up fetched");
 
-    let mut results = Vec::with_capacity(REQUESTS);
-    let (total, ()) = allocations_during(|| {
-        pollster::block_on(async {
-            for req in hot {
-                results.push(v.verify(req).await.map(drop));
-            }
-        })
-    });
-    for r in &results {
-        assert!(r.is_ok(), "every hot request is allowed: {r:?}");
-    }
+    let total = allocations_of_allowed(&v, hot);
     assert_eq!(
-        source.0.load(Ordering::SeqCst),
+        source.asked().len(),
         1,
         "every hot request's answer came from the cache"
     );

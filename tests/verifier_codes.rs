@@ -657,32 +657,6 @@ fn a_crl_source_on_another_backend_than_the_verifier_is_a_config_error() {
         .is_ok());
 }
 
-/// A networked source answering valid, recording the serial of every
-/// certificate it is asked about.
-#[derive(Default)]
-struct RecordingValid(std::sync::Mutex<Vec<String>>);
-
-impl RevocationSource for RecordingValid {
-    fn name(&self) -> &'static str {
-        "recording"
-    }
-    fn is_networked(&self) -> bool {
-        true
-    }
-    fn check<'a>(
-        &'a self,
-        c: CertificateRef<'a>,
-        _now: u64,
-    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        self.0.lock().unwrap().push(c.serial_hex.to_owned());
-        Box::pin(std::future::ready(Ok(answer(
-            RevocationStatus::Valid,
-            None,
-            None,
-        ))))
-    }
-}
-
 // SPEC 7.1 (whole chain) / 7.2 / 7.3: once the leaf is cached, each
 // certificate of the path is still looked up in the revocation cache and the
 // revoked set by its own serial (normalized once, when the leaf was cached):
@@ -702,14 +676,14 @@ fn spec_7_1_whole_chain_cached_answers_are_keyed_by_each_certificates_own_serial
     let v = build(source.clone());
     let ok = req().verify(&v).unwrap();
     let leaf_serial = ok.certificate().serial_hex().to_owned();
-    let asked = source.0.lock().unwrap().clone();
+    let asked = source.asked();
     assert_eq!(asked.len(), 2, "the leaf and the intermediate: {asked:?}");
     assert_eq!(asked[0], leaf_serial);
     let intermediate_serial = asked[1].clone();
     assert_ne!(intermediate_serial, leaf_serial);
     // Cached: no new fetch.
     assert_eq!(req().code(&v), None);
-    assert_eq!(source.0.lock().unwrap().len(), 2);
+    assert_eq!(source.asked().len(), 2);
     // The intermediate revoked (its serial in the colon form, upper case).
     let colon_form = intermediate_serial
         .as_bytes()
@@ -722,7 +696,7 @@ fn spec_7_1_whole_chain_cached_answers_are_keyed_by_each_certificates_own_serial
         .unwrap();
     let d = req().verify(&v).unwrap_err();
     assert_eq!(d.error.code().as_str(), "certificate_revoked");
-    assert_eq!(source.0.lock().unwrap().len(), 2, "no new fetch");
+    assert_eq!(source.asked().len(), 2, "no new fetch");
 
     // The leaf revoked, on a fresh verifier whose answers are cached.
     let source = Arc::new(RecordingValid::default());
@@ -732,7 +706,7 @@ fn spec_7_1_whole_chain_cached_answers_are_keyed_by_each_certificates_own_serial
         .mark_revoked(&leaf_serial, None)
         .unwrap();
     assert_eq!(req().code(&v), Some("certificate_revoked"));
-    assert_eq!(source.0.lock().unwrap().len(), 2, "no new fetch");
+    assert_eq!(source.asked().len(), 2, "no new fetch");
 }
 
 #[test]

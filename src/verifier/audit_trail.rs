@@ -6,42 +6,8 @@
 use std::time::Instant;
 
 use super::{Denial, HttpRequest, Verifier};
-use crate::audit::{AuditRecord, AuditText, AuditTime, RevocationOutcome};
+use crate::audit::{AuditRecord, AuditText, AuditTime};
 use crate::error::{Code, Error};
-
-/// A record with nothing established yet, its decision a denial until
-/// [`Verifier::conclude_record`] writes the real one. The steps write what
-/// they establish straight into it (the `record` each takes): every field
-/// is a fixed-size value (short text inline, digests as bytes), so filling
-/// it allocates nothing, and the record (nearly 1 KiB) is never copied from
-/// a separate trace.
-pub(super) fn begin_record() -> AuditRecord {
-    AuditRecord {
-        event_type: "action.denied",
-        decision: "deny",
-        code: None,
-        http_status: 0,
-        agent_id: None,
-        claimed_agent_id: None,
-        cert_serial: None,
-        cert_sha256: None,
-        audience: None,
-        method: None,
-        target: None,
-        scope: None,
-        action: None,
-        nonce: None,
-        body_sha256: None,
-        signature_valid: None,
-        scope_check_passed: None,
-        revocation: RevocationOutcome::NotChecked,
-        revocation_source: None,
-        revocation_age_ms: None,
-        request_timestamp_ms: None,
-        verified_at: AuditTime(0),
-        duration_us: 0,
-    }
-}
 
 impl Verifier {
     /// Refuses a request before it reaches [`verify`](Self::verify) — e.g. an
@@ -51,7 +17,7 @@ impl Verifier {
     pub fn refuse(&self, req: &HttpRequest<'_>, error: Error) -> Denial {
         let started = Instant::now();
         let now_ms = self.clock.now_ms();
-        let mut audit = begin_record();
+        let mut audit = AuditRecord::default();
         self.conclude_record(&mut audit, req, Some(error.code()), now_ms, started);
         let result = self.record_audit::<()>(Err(error), &mut audit);
         let error = match result {
@@ -64,7 +30,11 @@ impl Verifier {
         }
     }
 
-    // SPEC 8: the decision, written into the record the steps filled.
+    // SPEC 8: the decision, written into the record the steps filled. The
+    // record begins as `AuditRecord::default()`, nothing established, and
+    // each step writes what it establishes straight into it (every field is
+    // a fixed-size value, so that allocates nothing, and the record, nearly
+    // 1 KiB, is never copied from a separate trace).
     pub(super) fn conclude_record(
         &self,
         record: &mut AuditRecord,

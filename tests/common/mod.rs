@@ -153,3 +153,48 @@ pub fn sign_with(
         tls: None,
     }
 }
+
+/// A networked revocation source (SPEC 7.2: its answers are cached) that
+/// answers valid and records the serial of every certificate it is asked
+/// about, so a test can tell how often, and about what, it was asked.
+#[derive(Default)]
+pub struct RecordingValid(pub std::sync::Mutex<Vec<String>>);
+
+impl RecordingValid {
+    /// The serials asked about so far, in order.
+    pub fn asked(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl kakunin_verify::revocation::RevocationSource for RecordingValid {
+    fn name(&self) -> &'static str {
+        "recording"
+    }
+    fn is_networked(&self) -> bool {
+        true
+    }
+    fn check<'a>(
+        &'a self,
+        c: kakunin_verify::revocation::CertificateRef<'a>,
+        now_ms: u64,
+    ) -> kakunin_verify::revocation::BoxFuture<
+        'a,
+        Result<
+            kakunin_verify::revocation::RevocationAnswer,
+            kakunin_verify::revocation::Unavailable,
+        >,
+    > {
+        self.0.lock().unwrap().push(c.serial_hex.to_owned());
+        Box::pin(std::future::ready(Ok(
+            kakunin_verify::revocation::RevocationAnswer {
+                status: kakunin_verify::revocation::RevocationStatus::Valid,
+                produced_at_ms: now_ms,
+                next_update_ms: None,
+                risk_score: None,
+                risk_band: None,
+                source: "recording",
+            },
+        )))
+    }
+}
