@@ -234,6 +234,43 @@ fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_o
     );
 }
 
+// Issue 11 with SPEC 7.1: with a CRL source (consulted on every request,
+// its signature and decision remembered), a hot request still makes at most
+// the bound of the verifier's own allocations — the leaf's serial is
+// normalized once, when its certificate is cached, as with a networked
+// source.
+#[test]
+fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
+    let _alone = one_at_a_time();
+    let crl = std::fs::read(common::v1_dir().join("crl.pem")).unwrap();
+    let source = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&crl]).unwrap();
+    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .revocation(Revocation::Source(Arc::new(source)))
+        .build()
+        .unwrap();
+    let signer = v1_signer("desk_bot_1");
+    let signed = signed_requests(&signer);
+    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
+    let requests = laid_out(&signed, &headers);
+    let (warm, hot) = requests.split_first().unwrap();
+    let allowed = pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
+    assert_eq!(allowed.audit().revocation_source, Some("crl"));
+    let total = allocations_of_allowed(&v, hot);
+    let ring = ring_allocations(&signer);
+    let own = (total as f64 - ring as f64) / REQUESTS as f64;
+    println!("hot path, CRL source: the verifier's own {own:.2} allocations per request");
+    assert!(
+        own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
+        "{own:.2} allocations per hot request with a CRL source, bound {MAX_ALLOCATIONS_PER_REQUEST}"
+    );
+    // What is left is the source's own boxed future (the trait's
+    // `BoxFuture`); the serial is not normalized again per request.
+    assert!(
+        own < 2.0,
+        "{own:.2} allocations per hot request with a CRL source: the serial is normalized per request"
+    );
+}
+
 /// Allocations of `REQUESTS` bare ring verifications with the agent's key
 /// (its algorithm: RSA PKCS#1 v1.5 SHA-256, SPEC 4.1's default for RSA).
 fn ring_allocations(signer: &kakunin_verify::signer::AgentSigner) -> usize {

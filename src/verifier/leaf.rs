@@ -93,13 +93,14 @@ impl Verifier {
             Replay::Memory(store) => Some(store.prepare_agent(&agent_urn)),
             Replay::Shared(_) => None,
         };
-        // SPEC 7.1 / 7.2: the serials as the revocation cache keys them,
+        // SPEC 7.1 / 7.2: the serials as the revocation cache and the
+        // revoked set look them up (for every source, CRLs included),
         // normalized once here rather than on every request.
-        let networked = matches!(&self.revocation, Revocation::Source(s) if s.is_networked());
-        let revocation_serial = networked
+        let checked = matches!(&self.revocation, Revocation::Source(_));
+        let revocation_serial = checked
             .then(|| RevocationSerial::of(cert.serial_hex()))
             .flatten();
-        let ca_revocation_serials = if networked && self.whole_chain {
+        let ca_revocation_serials = if checked && self.whole_chain {
             chain
                 .cas()
                 .iter()

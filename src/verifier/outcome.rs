@@ -147,7 +147,7 @@ pub struct CachedCertificate {
     /// once (`None` with a shared store).
     pub(crate) nonce_agent: Option<PreparedAgent>,
     /// The leaf's serial as the revocation cache keys it (SPEC 7.1),
-    /// normalized once when the verifier has a networked source (`None`
+    /// normalized once when the verifier has a revocation source (`None`
     /// otherwise, or when the serial does not normalize: the cache then
     /// answers as it always does, `revocation_unavailable`).
     pub(crate) revocation_serial: Option<RevocationSerial>,
