@@ -271,6 +271,42 @@ fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
     );
 }
 
+// Issue 11 with SPEC 7.3: once the revoked set holds anything (any push, any
+// revoked answer), every request looks its serial up there — pushed
+// revocations, then the issuer's — and still allocates nothing of its own:
+// the serial was normalized when its certificate was cached and the set's
+// keys are built on the stack.
+#[test]
+fn spec_7_3_hot_request_with_a_non_empty_revoked_set_allocates_nothing_of_its_own() {
+    let _alone = one_at_a_time();
+    let source = Arc::new(RecordingValid::default());
+    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .revocation(Revocation::Source(source.clone()))
+        .build()
+        .unwrap();
+    v.revocation_cache()
+        .mark_revoked("7F:00:01", None)
+        .expect("another serial revoked");
+    assert_eq!(v.revocation_cache().revoked_set().len(), 1);
+    let signer = v1_signer("desk_bot_1");
+    let signed = signed_requests(&signer);
+    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
+    let requests = laid_out(&signed, &headers);
+    let (warm, hot) = requests.split_first().unwrap();
+    pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
+    let total = allocations_of_allowed(&v, hot);
+    assert_eq!(source.asked().len(), 1, "answers from the cache");
+    let ring = ring_allocations(&signer);
+    let own = (total as f64 - ring as f64) / REQUESTS as f64;
+    println!(
+        "hot path, revoked set not empty: the verifier's own {own:.2} allocations per request"
+    );
+    assert!(
+        own < 1.0,
+        "{own:.2} allocations per hot request while the revoked set holds a serial"
+    );
+}
+
 /// Allocations of `REQUESTS` bare ring verifications with the agent's key
 /// (its algorithm: RSA PKCS#1 v1.5 SHA-256, SPEC 4.1's default for RSA).
 fn ring_allocations(signer: &kakunin_verify::signer::AgentSigner) -> usize {

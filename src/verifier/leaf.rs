@@ -93,13 +93,12 @@ impl Verifier {
             Replay::Memory(store) => Some(store.prepare_agent(&agent_urn)),
             Replay::Shared(_) => None,
         };
-        // SPEC 7.1 / 7.2: the serials as the revocation cache and the
-        // revoked set look them up (for every source, CRLs included),
-        // normalized once here rather than on every request.
+        // SPEC 7.1 - 7.3: the serials as the revoked set (consulted for
+        // pushed revocations even with revocation disabled) and the
+        // revocation cache look them up, normalized once here rather than
+        // on every request; the CAs' only when a source checks them.
+        let revocation_serial = RevocationSerial::of(cert.serial_hex());
         let checked = matches!(&self.revocation, Revocation::Source(_));
-        let revocation_serial = checked
-            .then(|| RevocationSerial::of(cert.serial_hex()))
-            .flatten();
         let ca_revocation_serials = if checked && self.whole_chain {
             chain
                 .cas()

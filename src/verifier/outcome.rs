@@ -146,10 +146,9 @@ pub struct CachedCertificate {
     /// The agent's key in the verifier's in-memory nonce store, computed
     /// once (`None` with a shared store).
     pub(crate) nonce_agent: Option<PreparedAgent>,
-    /// The leaf's serial as the revocation cache keys it (SPEC 7.1),
-    /// normalized once when the verifier has a revocation source (`None`
-    /// otherwise, or when the serial does not normalize: the cache then
-    /// answers as it always does, `revocation_unavailable`).
+    /// The leaf's serial as the revoked set and the revocation cache key it
+    /// (SPEC 7.1), normalized once (`None` when it does not normalize: the
+    /// set and the cache then answer as they always do, fail closed).
     pub(crate) revocation_serial: Option<RevocationSerial>,
     /// The same for the path's CAs, in `chain.cas()` order, when the
     /// verifier also checks the whole chain (SPEC 7.1); empty otherwise.

@@ -217,7 +217,11 @@ impl Verifier {
         record: &mut AuditRecord,
     ) -> Result<(), Error> {
         let set = self.revocation_cache.revoked_set();
-        match set.lookup(cached.cert.serial_hex(), now_ms) {
+        let lookup = match &cached.revocation_serial {
+            Some(serial) => set.lookup_normalized(None, serial, now_ms),
+            None => set.lookup(cached.cert.serial_hex(), now_ms),
+        };
+        match lookup {
             RevokedLookup::NotRevoked => Ok(()),
             RevokedLookup::Revoked { source, .. } => {
                 record.revocation = RevocationOutcome::Revoked;

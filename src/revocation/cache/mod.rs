@@ -273,7 +273,7 @@ impl RevocationCache {
     ) -> Result<CachedAnswer, Unavailable> {
         let issuer = *issuer_sha256;
         let now = now_ms;
-        if let Some(hit) = self.revoked_hit(&issuer, serial.as_str(), now)? {
+        if let Some(hit) = self.revoked_hit(&issuer, &serial, now)? {
             return Ok(hit);
         }
         if !source.is_networked() {
@@ -317,10 +317,14 @@ impl RevocationCache {
     fn revoked_hit(
         &self,
         issuer: &[u8; 32],
-        serial: &str,
+        serial: &RevocationSerial,
         now: u64,
     ) -> Result<Option<CachedAnswer>, Unavailable> {
-        match self.inner.revoked.lookup_scoped(Some(issuer), serial, now) {
+        match self
+            .inner
+            .revoked
+            .lookup_normalized(Some(issuer), serial, now)
+        {
             RevokedLookup::Revoked {
                 marked_at_ms,
                 source,

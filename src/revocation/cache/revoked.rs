@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use super::normalize_serial_hex;
+use super::serial::MAX_SERIAL_TEXT_LEN;
+use super::{normalize_serial_hex, RevocationSerial};
 
 /// Why a revocation could not be recorded in the [`RevokedSet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -140,7 +141,7 @@ impl RevokedSet {
         now_ms: u64,
     ) -> Result<(), RevokeError> {
         let serial = normalize_serial_hex(serial_hex).ok_or(RevokeError::InvalidSerial)?;
-        let key = scoped_key(issuer, &serial);
+        let key = ScopedKey::new(issuer, &serial).as_str().to_owned();
         let mut state = self.lock();
         if let Some(existing) = state.entries.get_mut(&key) {
             existing.until_ms = existing.until_ms.max(until_ms);
@@ -181,17 +182,43 @@ impl RevokedSet {
         serial_hex: &str,
         now_ms: u64,
     ) -> RevokedLookup {
-        // The hot path: an empty set (that can hold something) is not full.
-        if self.count.load(Ordering::Acquire) == 0 && self.max_entries > 0 {
+        if self.surely_not_revoked() {
             return RevokedLookup::NotRevoked;
         }
         let Some(serial) = normalize_serial_hex(serial_hex) else {
             return RevokedLookup::Full;
         };
+        self.lookup_locked(issuer, &serial, now_ms)
+    }
+
+    /// [`Self::lookup_scoped`] for a serial normalized beforehand (the
+    /// verifier's, once per cached certificate): no allocation, the keys
+    /// are built on the stack.
+    pub(crate) fn lookup_normalized(
+        &self,
+        issuer: Option<&[u8; 32]>,
+        serial: &RevocationSerial,
+        now_ms: u64,
+    ) -> RevokedLookup {
+        if self.surely_not_revoked() {
+            return RevokedLookup::NotRevoked;
+        }
+        self.lookup_locked(issuer, serial.as_str(), now_ms)
+    }
+
+    // The hot path: an empty set (that can hold something) is not full.
+    fn surely_not_revoked(&self) -> bool {
+        self.count.load(Ordering::Acquire) == 0 && self.max_entries > 0
+    }
+
+    // SPEC 7.2 / 7.3: the issuer's revocation, else a pushed one, else full
+    // or not revoked; `serial` is normalized.
+    fn lookup_locked(&self, issuer: Option<&[u8; 32]>, serial: &str, now_ms: u64) -> RevokedLookup {
         let mut state = self.lock();
-        let scoped = issuer.and_then(|i| live_entry(&state, &scoped_key(Some(i), &serial), now_ms));
-        if let Some(hit) = scoped.or_else(|| live_entry(&state, &scoped_key(None, &serial), now_ms))
-        {
+        let scoped = issuer
+            .and_then(|i| live_entry(&state, ScopedKey::new(Some(i), serial).as_str(), now_ms));
+        let any = || live_entry(&state, ScopedKey::new(None, serial).as_str(), now_ms);
+        if let Some(hit) = scoped.or_else(any) {
             return hit;
         }
         if self.full_locked(&mut state, now_ms) {
@@ -243,11 +270,51 @@ impl RevokedSet {
     }
 }
 
-/// The set's key: `*:{serial}` for any issuer, `{issuer sha256 hex}:{serial}`.
-fn scoped_key(issuer: Option<&[u8; 32]>, serial: &str) -> String {
-    match issuer {
-        Some(i) => format!("{}:{serial}", crate::hex::encode(i)),
-        None => format!("*:{serial}"),
+/// The longest key: an issuer's SHA-256 in hex, `:`, a normalized serial.
+const MAX_KEY_LEN: usize = 64 + 1 + MAX_SERIAL_TEXT_LEN;
+
+/// The set's key, `*:{serial}` for any issuer, `{issuer sha256 hex}:{serial}`,
+/// built on the stack (a lookup allocates nothing).
+struct ScopedKey {
+    bytes: [u8; MAX_KEY_LEN],
+    len: usize,
+}
+
+impl ScopedKey {
+    /// `serial` is normalized, so at most `MAX_SERIAL_TEXT_LEN` hex digits:
+    /// the key always fits (were it ever cut, insertions and lookups would
+    /// cut alike, and a collision could only deny).
+    fn new(issuer: Option<&[u8; 32]>, serial: &str) -> Self {
+        let mut key = ScopedKey {
+            bytes: [0; MAX_KEY_LEN],
+            len: 0,
+        };
+        match issuer {
+            Some(i) => key.push(&crate::hex::sha256_hex(i)),
+            None => key.push(b"*"),
+        }
+        key.push(b":");
+        key.push(serial.as_bytes());
+        key
+    }
+
+    fn push(&mut self, part: &[u8]) {
+        let end = self.len.saturating_add(part.len()).min(MAX_KEY_LEN);
+        if let (Some(to), Some(from)) = (
+            self.bytes.get_mut(self.len..end),
+            part.get(..end - self.len),
+        ) {
+            to.copy_from_slice(from);
+        }
+        self.len = end;
+    }
+
+    /// The key (ASCII: hex digits, `*` and `:`).
+    fn as_str(&self) -> &str {
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -259,4 +326,43 @@ fn live_entry(state: &RevokedState, key: &str, now_ms: u64) -> Option<RevokedLoo
         marked_at_ms: entry.marked_at_ms,
         source: entry.source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // SPEC 7.2 / 7.3: the key names the issuer (its SHA-256 in hex) or any
+    // issuer (`*`), then the normalized serial; the longest serial fits.
+    #[test]
+    fn spec_7_3_scoped_keys_name_the_issuer_and_the_serial() {
+        assert_eq!(ScopedKey::new(None, "0a3f").as_str(), "*:0a3f");
+        let issuer = [0xab; 32];
+        assert_eq!(
+            ScopedKey::new(Some(&issuer), "0a3f").as_str(),
+            format!("{}:0a3f", "ab".repeat(32))
+        );
+        let longest = "f".repeat(MAX_SERIAL_TEXT_LEN);
+        let key = ScopedKey::new(Some(&issuer), &longest);
+        assert_eq!(key.as_str().len(), MAX_KEY_LEN);
+        assert!(key.as_str().ends_with(&longest));
+        // The same serial from another issuer, or pushed, is another key.
+        let set = RevokedSet::new(10);
+        set.insert_scoped(Some(&issuer), "0A:3F", 5_000, "ocsp", 0)
+            .unwrap();
+        assert!(matches!(
+            set.lookup_scoped(Some(&issuer), "0a3f", 1),
+            RevokedLookup::Revoked { .. }
+        ));
+        assert_eq!(
+            set.lookup_scoped(Some(&[0xcd; 32]), "0a3f", 1),
+            RevokedLookup::NotRevoked
+        );
+        assert_eq!(set.lookup("0a3f", 1), RevokedLookup::NotRevoked);
+        let normalized = RevocationSerial::of("00:0A:3F").unwrap();
+        assert!(matches!(
+            set.lookup_normalized(Some(&issuer), &normalized, 1),
+            RevokedLookup::Revoked { .. }
+        ));
+    }
 }

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-/// Longest serial text accepted (64 octets with `:` separators).
-const MAX_SERIAL_TEXT_LEN: usize = 64 * 3;
+/// Longest serial text accepted (64 octets with `:` separators); a
+/// normalized serial is never longer.
+pub(super) const MAX_SERIAL_TEXT_LEN: usize = 64 * 3;
 
 /// SPEC 7.1: the serial's text form for comparisons: lowercase hex without
 /// `:` separators and without a leading `00` sign octet. `None` when the
