@@ -133,6 +133,33 @@ fn allocations_of_allowed(v: &Verifier, hot: &[HttpRequest<'_>]) -> usize {
     total
 }
 
+/// A verifier whose networked revocation source answers valid (and
+/// records what it is asked).
+fn with_recording_source() -> (Verifier, Arc<RecordingValid>) {
+    let source = Arc::new(RecordingValid::default());
+    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .revocation(Revocation::Source(source.clone()))
+        .build()
+        .unwrap();
+    (v, source)
+}
+
+/// The verifier's own allocations per request while `v` verifies
+/// `REQUESTS` hot, allowed requests of one agent (after a warm-up request
+/// whose verification it also returns, alive while counting as a server's
+/// last answer would be), ring's own subtracted.
+fn own_allocations_per_request(v: &Verifier) -> (f64, kakunin_verify::VerifiedRequest) {
+    let signer = v1_signer("desk_bot_1");
+    let signed = signed_requests(&signer);
+    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
+    let requests = laid_out(&signed, &headers);
+    let (warm, hot) = requests.split_first().unwrap();
+    let allowed = pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
+    let total = allocations_of_allowed(v, hot);
+    let ring = ring_allocations(&signer);
+    ((total as f64 - ring as f64) / REQUESTS as f64, allowed)
+}
+
 // Issue 11: a cached, allowed request (SPEC 5.1 steps 1-9, certificate cached
 // by SPEC 5.1's cache of steps 3-5) makes at most
 // MAX_ALLOCATIONS_PER_REQUEST heap allocations in the verifier.
@@ -203,28 +230,14 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
 #[test]
 fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_own() {
     let _alone = one_at_a_time();
-    let source = Arc::new(RecordingValid::default());
-    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
-        .revocation(Revocation::Source(source.clone()))
-        .build()
-        .unwrap();
-    let signer = v1_signer("desk_bot_1");
-    let signed = signed_requests(&signer);
-    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
-    let requests = laid_out(&signed, &headers);
-    let (warm, hot) = requests.split_first().unwrap();
-    let allowed = pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
+    let (v, source) = with_recording_source();
+    let (own, allowed) = own_allocations_per_request(&v);
     assert_eq!(allowed.audit().revocation_source, Some("recording"));
-    assert_eq!(source.asked().len(), 1, "the warm-up fetched");
-
-    let total = allocations_of_allowed(&v, hot);
     assert_eq!(
         source.asked().len(),
         1,
-        "every hot request's answer came from the cache"
+        "the warm-up fetched; every hot request's answer came from the cache"
     );
-    let ring = ring_allocations(&signer);
-    let own = (total as f64 - ring as f64) / REQUESTS as f64;
     println!(
         "hot path, revocation answer cached: the verifier's own {own:.2} allocations per request"
     );
@@ -248,16 +261,8 @@ fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
         .revocation(Revocation::Source(Arc::new(source)))
         .build()
         .unwrap();
-    let signer = v1_signer("desk_bot_1");
-    let signed = signed_requests(&signer);
-    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
-    let requests = laid_out(&signed, &headers);
-    let (warm, hot) = requests.split_first().unwrap();
-    let allowed = pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
+    let (own, allowed) = own_allocations_per_request(&v);
     assert_eq!(allowed.audit().revocation_source, Some("crl"));
-    let total = allocations_of_allowed(&v, hot);
-    let ring = ring_allocations(&signer);
-    let own = (total as f64 - ring as f64) / REQUESTS as f64;
     println!("hot path, CRL source: the verifier's own {own:.2} allocations per request");
     assert!(
         own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
@@ -279,25 +284,13 @@ fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
 #[test]
 fn spec_7_3_hot_request_with_a_non_empty_revoked_set_allocates_nothing_of_its_own() {
     let _alone = one_at_a_time();
-    let source = Arc::new(RecordingValid::default());
-    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
-        .revocation(Revocation::Source(source.clone()))
-        .build()
-        .unwrap();
+    let (v, source) = with_recording_source();
     v.revocation_cache()
         .mark_revoked("7F:00:01", None)
         .expect("another serial revoked");
     assert_eq!(v.revocation_cache().revoked_set().len(), 1);
-    let signer = v1_signer("desk_bot_1");
-    let signed = signed_requests(&signer);
-    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
-    let requests = laid_out(&signed, &headers);
-    let (warm, hot) = requests.split_first().unwrap();
-    pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
-    let total = allocations_of_allowed(&v, hot);
+    let (own, _) = own_allocations_per_request(&v);
     assert_eq!(source.asked().len(), 1, "answers from the cache");
-    let ring = ring_allocations(&signer);
-    let own = (total as f64 - ring as f64) / REQUESTS as f64;
     println!(
         "hot path, revoked set not empty: the verifier's own {own:.2} allocations per request"
     );
