@@ -11,8 +11,11 @@
 //! feature on switches the backend; `Ring` can still be chosen explicitly
 //! ([`VerifierBuilder::crypto_backend`](crate::VerifierBuilder::crypto_backend),
 //! [`TrustStore::set_crypto_backend`](crate::chain::TrustStore::set_crypto_backend)).
-//! Without the feature, aws-lc is not compiled at all. `ring` stays a
-//! dependency in every build: digests (SHA-256), HMAC and randomness come
+//! Without the feature, aws-lc is not compiled at all. The verifier's own
+//! SHA-256 digests on a request's path (the body's `BODY_SHA256`, a new
+//! leaf's fingerprint) are computed by the chosen backend too, so a request
+//! runs one library's code. `ring` stays a dependency in every build: the
+//! other digests (stores' and revocation keys), HMAC and randomness come
 //! from it whatever the backend.
 //!
 //! Both backends give the same outcome (and the same SPEC 6 code) for the

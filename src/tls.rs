@@ -132,8 +132,9 @@ fn parse_leaf(
     der: &[u8],
     oids: &ExtensionOids,
     cert_profile: Option<&dyn CertificateProfile>,
+    backend: CryptoBackend,
 ) -> Result<AgentCertificate, rustls::Error> {
-    AgentCertificate::from_der_with(der, oids, cert_profile)
+    AgentCertificate::from_der_in(der, oids, cert_profile, backend)
         .map_err(|_| refuse(CertificateError::BadEncoding))
 }
 
@@ -194,6 +195,7 @@ impl ClientCertVerifier for AgentClientVerifier {
             end_entity.as_ref(),
             &self.oids,
             self.cert_profile.as_deref(),
+            self.trust.crypto_backend(),
         )?;
         let all = with_configured(intermediates, self.trust.intermediates());
         let verified = self.inner.verify_client_cert(end_entity, &all, now)?;

@@ -3,7 +3,8 @@
 
 use std::cmp::Ordering;
 
-use ring::digest::{Context, SHA256};
+use crate::crypto::CryptoBackend;
+use crate::digest::Sha256;
 
 use super::parse::Parsed;
 use super::tape::{member, word, Kind, Node, Tape, FALSE, HEADER, TRUE, WORD};
@@ -163,8 +164,8 @@ pub(super) struct Written {
 /// repoints every string and number record whose text JCS writes as written
 /// at that text in the canonical bytes, so the result no longer refers to
 /// the input. With `hash`, the SHA-256 of the canonical bytes is computed
-/// while they are written.
-pub(super) fn write(parsed: Parsed, input: &[u8], hash: bool) -> Written {
+/// by that backend while they are written.
+pub(super) fn write(parsed: Parsed, input: &[u8], hash: Option<CryptoBackend>) -> Written {
     let Parsed {
         mut buf,
         canonical_len,
@@ -175,16 +176,12 @@ pub(super) fn write(parsed: Parsed, input: &[u8], hash: bool) -> Written {
         buf,
         input,
         ryu: ryu_js::Buffer::new(),
-        hash: hash.then(|| Context::new(&SHA256)),
+        hash: hash.map(Sha256::new),
         hashed: start,
     };
     w.value(0);
     w.hash_written();
-    let sha256 = w.hash.map(|ctx| {
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ctx.finish().as_ref());
-        out
-    });
+    let sha256 = w.hash.map(Sha256::finish);
     Written {
         buf: w.buf,
         start,
@@ -196,7 +193,7 @@ struct Writer<'i> {
     buf: Vec<u8>,
     input: &'i [u8],
     ryu: ryu_js::Buffer,
-    hash: Option<Context>,
+    hash: Option<Sha256>,
     /// Canonical bytes before this offset are in `hash` already.
     hashed: usize,
 }

@@ -53,6 +53,7 @@
 
 use std::borrow::Cow;
 
+use crate::crypto::CryptoBackend;
 use crate::error::Error;
 
 mod estimate;
@@ -187,15 +188,24 @@ impl std::fmt::Debug for CanonicalBody {
 /// assert_eq!(err.code(), Code::MalformedBody);
 /// ```
 pub fn canonicalize(body: &[u8]) -> Result<CanonicalBody, Error> {
+    canonicalize_with(body, CryptoBackend::default())
+}
+
+/// [`canonicalize`], with the SHA-256 computed by `backend` (the verifier
+/// passes its own, so a request runs one library's hash code).
+pub(crate) fn canonicalize_with(
+    body: &[u8],
+    backend: CryptoBackend,
+) -> Result<CanonicalBody, Error> {
     if body.is_empty() {
         return Ok(CanonicalBody {
             buf: Vec::new(),
             start: 0,
-            sha256: crate::digest::sha256(b""),
+            sha256: crate::digest::sha256_with(backend, b""),
         });
     }
     let parsed = parse_document_into(body, Mode::RequestBody, spare::take())?;
-    let written = jcs::write(parsed, body, true);
+    let written = jcs::write(parsed, body, Some(backend));
     Ok(CanonicalBody {
         buf: written.buf,
         start: written.start,
@@ -216,7 +226,7 @@ pub fn canonicalize(body: &[u8]) -> Result<CanonicalBody, Error> {
 /// ```
 pub fn canonicalize_rfc8785(json: &[u8]) -> Result<Vec<u8>, Error> {
     let parsed = parse_document(json, Mode::Rfc8785)?;
-    let mut written = jcs::write(parsed, json, false);
+    let mut written = jcs::write(parsed, json, None);
     // The tape is not needed: shift the canonical bytes to the front.
     written.buf.drain(..written.start);
     Ok(written.buf)

@@ -259,7 +259,7 @@ fn canonical_buffer_is_allocated_once_and_never_grown() {
                 "grown while parsing: {body}"
             );
             let canonical_len = parsed.canonical_len;
-            let written = jcs::write(parsed, body.as_bytes(), true);
+            let written = jcs::write(parsed, body.as_bytes(), Some(CryptoBackend::default()));
             assert_eq!(
                 written.buf.capacity(),
                 capacity,
@@ -328,13 +328,21 @@ fn canonical_sha256_is_the_digest_of_the_canonical_bytes() {
     ] {
         let c = ok(body);
         assert!(!c.canonical_bytes().is_empty());
-        assert_eq!(
-            c.sha256(),
-            crate::digest::sha256(c.canonical_bytes()),
-            "{body:.60}"
-        );
+        let expected = ring::digest::digest(&ring::digest::SHA256, c.canonical_bytes());
+        assert_eq!(c.sha256(), expected.as_ref(), "{body:.60}");
+        // Whichever backend hashes while writing, the digest is the same.
+        for backend in CryptoBackend::ALL {
+            let by = canonicalize_with(body.as_bytes(), *backend).unwrap();
+            assert_eq!(by.canonical_bytes(), c.canonical_bytes());
+            assert_eq!(by.sha256(), expected.as_ref(), "{}", backend.name());
+        }
     }
-    assert_eq!(ok("").sha256(), crate::digest::sha256(b""));
+    let empty = ring::digest::digest(&ring::digest::SHA256, b"");
+    assert_eq!(ok("").sha256(), empty.as_ref());
+    for backend in CryptoBackend::ALL {
+        let by = canonicalize_with(b"", *backend).unwrap();
+        assert_eq!(by.sha256(), empty.as_ref());
+    }
 }
 
 #[test]
@@ -434,7 +442,7 @@ fn small_body_capacity_covers_the_densest_shapes() {
         let parsed = parse::parse_document(body.as_bytes(), parse::Mode::RequestBody)
             .unwrap_or_else(|e| panic!("{e}: {body}"));
         let capacity = estimate::capacity(body.as_bytes());
-        let written = jcs::write(parsed, body.as_bytes(), true);
+        let written = jcs::write(parsed, body.as_bytes(), Some(CryptoBackend::default()));
         assert!(
             written.buf.len() <= capacity && written.buf.capacity() == capacity,
             "{} bytes needed {} of {capacity}",

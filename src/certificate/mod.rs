@@ -20,6 +20,7 @@ use x509_cert::ext::pkix::{
 };
 use x509_cert::Certificate;
 
+use crate::crypto::CryptoBackend;
 use crate::error::Error;
 use crate::policy::{AgentPolicy, ModelProvenance};
 
@@ -340,6 +341,17 @@ impl AgentCertificate {
         oids: &ExtensionOids,
         profile: Option<&dyn CertificateProfile>,
     ) -> Result<Self, Error> {
+        Self::from_der_in(der, oids, profile, CryptoBackend::default())
+    }
+
+    /// [`Self::from_der_with`], the fingerprint computed by `backend` (the
+    /// verifier's own).
+    pub(crate) fn from_der_in(
+        der: &[u8],
+        oids: &ExtensionOids,
+        profile: Option<&dyn CertificateProfile>,
+        backend: CryptoBackend,
+    ) -> Result<Self, Error> {
         if der.len() > MAX_CERTIFICATE_DER_BYTES {
             return Err(malformed("certificate too large"));
         }
@@ -358,16 +370,21 @@ impl AgentCertificate {
         if relaxed && mapping.is_none() {
             return Err(malformed("certificate does not parse as DER X.509"));
         }
-        let mut out = Self::from_parsed(der, &cert, oids)?;
+        let mut out = Self::from_parsed(der, &cert, oids, backend)?;
         if let Some(m) = mapping {
             out.apply_profile(m)?;
         }
         Ok(out)
     }
 
-    fn from_parsed(der: &[u8], cert: &Certificate, oids: &ExtensionOids) -> Result<Self, Error> {
+    fn from_parsed(
+        der: &[u8],
+        cert: &Certificate,
+        oids: &ExtensionOids,
+        backend: CryptoBackend,
+    ) -> Result<Self, Error> {
         let tbs = cert.tbs_certificate();
-        let sha256 = crate::digest::sha256(der);
+        let sha256 = crate::digest::sha256_with(backend, der);
         let (key_algorithm, public_key) = read_public_key(tbs.subject_public_key_info())?;
         let serial = tbs.serial_number().as_bytes().to_vec();
         let mut out = AgentCertificate {

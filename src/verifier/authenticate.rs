@@ -164,7 +164,7 @@ impl Verifier {
                 "the body exceeds the verifier's limit".into(),
             ));
         }
-        canonical::canonicalize(body)
+        canonical::canonicalize_with(body, self.trust.crypto_backend())
     }
 
     // SPEC 4.5: now − max_age ≤ timestamp ≤ now + max_future.

@@ -67,8 +67,12 @@ impl Verifier {
         record: &mut AuditRecord,
     ) -> Result<Arc<CachedCertificate>, Error> {
         // Step 3: the leaf parses.
-        let cert =
-            AgentCertificate::from_der_with(leaf_der, &self.oids, self.cert_profile.as_deref())?;
+        let cert = AgentCertificate::from_der_in(
+            leaf_der,
+            &self.oids,
+            self.cert_profile.as_deref(),
+            self.trust.crypto_backend(),
+        )?;
         record.cert_sha256 = Some(AuditDigest(*cert.sha256()));
         record.claimed_agent_id = cert.claimed_agent_id().map(AuditText::from);
         record.cert_serial = Some(AuditText::from(cert.serial_hex()));
