@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use common::{sign, v1_builder, v1_signer, RecordingValid, Signed, NOW_MS};
 use kakunin_verify::canonical::canonicalize;
 use kakunin_verify::decimal::Decimal;
-use kakunin_verify::{HttpRequest, ManualClock, Revocation, Verifier};
+use kakunin_verify::{CryptoBackend, HttpRequest, ManualClock, Revocation, Verifier};
 
 /// Requests verified while counting.
 const REQUESTS: usize = 1_000;
@@ -65,8 +65,9 @@ static ALLOCATOR: Counting = Counting;
 
 // ---------------------------------------------------------------------------
 
-fn verifier() -> Verifier {
+fn verifier(backend: CryptoBackend) -> Verifier {
     v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .crypto_backend(backend)
         .build()
         .unwrap()
 }
@@ -133,11 +134,12 @@ fn allocations_of_allowed(v: &Verifier, hot: &[HttpRequest<'_>]) -> usize {
     total
 }
 
-/// A verifier whose networked revocation source answers valid (and
-/// records what it is asked).
-fn with_recording_source() -> (Verifier, Arc<RecordingValid>) {
+/// A verifier on `backend` whose networked revocation source answers
+/// valid (and records what it is asked).
+fn with_recording_source(backend: CryptoBackend) -> (Verifier, Arc<RecordingValid>) {
     let source = Arc::new(RecordingValid::default());
     let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+        .crypto_backend(backend)
         .revocation(Revocation::Source(source.clone()))
         .build()
         .unwrap();
@@ -147,8 +149,12 @@ fn with_recording_source() -> (Verifier, Arc<RecordingValid>) {
 /// The verifier's own allocations per request while `v` verifies
 /// `REQUESTS` hot, allowed requests of one agent (after a warm-up request
 /// whose verification it also returns, alive while counting as a server's
-/// last answer would be), ring's own subtracted.
-fn own_allocations_per_request(v: &Verifier) -> (f64, kakunin_verify::VerifiedRequest) {
+/// last answer would be), the bare signature checks' own (by `backend`,
+/// the verifier's) subtracted.
+fn own_allocations_per_request(
+    v: &Verifier,
+    backend: CryptoBackend,
+) -> (f64, kakunin_verify::VerifiedRequest) {
     let signer = v1_signer("desk_bot_1");
     let signed = signed_requests(&signer);
     let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
@@ -156,30 +162,22 @@ fn own_allocations_per_request(v: &Verifier) -> (f64, kakunin_verify::VerifiedRe
     let (warm, hot) = requests.split_first().unwrap();
     let allowed = pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
     let total = allocations_of_allowed(v, hot);
-    let ring = ring_allocations(&signer);
-    ((total as f64 - ring as f64) / REQUESTS as f64, allowed)
+    let bare = bare_allocations(&signer, backend);
+    ((total as f64 - bare as f64) / REQUESTS as f64, allowed)
 }
 
 // Issue 11: a cached, allowed request (SPEC 5.1 steps 1-9, certificate cached
 // by SPEC 5.1's cache of steps 3-5) makes at most
-// MAX_ALLOCATIONS_PER_REQUEST heap allocations in the verifier.
+// MAX_ALLOCATIONS_PER_REQUEST heap allocations in the verifier, under every
+// backend.
 #[test]
 fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     let _alone = one_at_a_time();
-    let v = verifier();
-    let signer = v1_signer("desk_bot_1");
-    let signed = signed_requests(&signer);
-    let headers: Vec<Vec<(&str, &[u8])>> = signed.iter().map(pairs).collect();
-    let requests = laid_out(&signed, &headers);
-    let (warm, hot) = requests.split_first().unwrap();
-    // Warm the certificate cache (and every lazily built structure).
-    pollster::block_on(v.verify(warm)).expect("the warm-up request is allowed");
-
     // Two of the parts, alone: the canonical body (SPEC 4.3) is one buffer
     // (tape and canonical bytes share it, the SHA-256 is computed while
-    // writing), reused from the body this thread dropped last (here the
-    // warm-up request's), so no allocation; and the exact size (SPEC 5.3)
-    // none.
+    // writing), reused from the body this thread dropped last, so no
+    // allocation; and the exact size (SPEC 5.3) none.
+    drop(canonicalize(BODY.as_bytes()));
     let (body_allocations, body) = allocations_during(|| canonicalize(BODY.as_bytes()));
     let body = body.expect("the body is canonical JSON");
     assert_eq!(
@@ -199,29 +197,28 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     });
     assert_eq!(size, Some(Decimal::from_parts(45_000, 0)));
     assert_eq!(size_allocations, 0, "allocations of the exact size");
+    drop(body);
 
-    let total = allocations_of_allowed(&v, hot);
-    // The signature verification itself is ring's (RSA-2048 here), and ring
-    // allocates for it: the same count of bare ring verifications of
-    // same-key signatures, subtracted, leaves the verifier's own work.
-    let ring = ring_allocations(&signer);
-    let per_request = total as f64 / REQUESTS as f64;
-    let ring_per_request = ring as f64 / REQUESTS as f64;
-    let own = per_request - ring_per_request;
-    println!(
-        "hot path: {total} allocations for {REQUESTS} requests = {per_request:.2} per request, \
-         of which ring's signature verification {ring_per_request:.2}: the verifier's own {own:.2}"
-    );
-    assert!(
-        own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
-        "{own:.2} allocations per hot request in the verifier, bound {MAX_ALLOCATIONS_PER_REQUEST}"
-    );
-    // Nothing is allocated on every request: what is left is amortized
-    // (moka's housekeeping), the body buffer being reused.
-    assert!(
-        own < 1.0,
-        "{own:.2} allocations per hot request: the body buffer is not reused"
-    );
+    for backend in CryptoBackend::ALL {
+        let v = verifier(*backend);
+        let (own, _) = own_allocations_per_request(&v, *backend);
+        println!(
+            "hot path, {}: the verifier's own {own:.2} allocations per request",
+            backend.name()
+        );
+        assert!(
+            own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
+            "{own:.2} allocations per hot request in the verifier ({}), bound {MAX_ALLOCATIONS_PER_REQUEST}",
+            backend.name()
+        );
+        // Nothing is allocated on every request: what is left is amortized
+        // (moka's housekeeping), the body buffer being reused.
+        assert!(
+            own < 1.0,
+            "{own:.2} allocations per hot request ({}): the body buffer is not reused",
+            backend.name()
+        );
+    }
 }
 
 // Issue 11 with SPEC 7.2: with a networked revocation source whose answer is
@@ -230,21 +227,25 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
 #[test]
 fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_own() {
     let _alone = one_at_a_time();
-    let (v, source) = with_recording_source();
-    let (own, allowed) = own_allocations_per_request(&v);
-    assert_eq!(allowed.audit().revocation_source, Some("recording"));
-    assert_eq!(
-        source.asked().len(),
-        1,
-        "the warm-up fetched; every hot request's answer came from the cache"
-    );
-    println!(
-        "hot path, revocation answer cached: the verifier's own {own:.2} allocations per request"
-    );
-    assert!(
-        own < 1.0,
-        "{own:.2} allocations per hot request with a cached revocation answer"
-    );
+    for backend in CryptoBackend::ALL {
+        let (v, source) = with_recording_source(*backend);
+        let (own, allowed) = own_allocations_per_request(&v, *backend);
+        assert_eq!(allowed.audit().revocation_source, Some("recording"));
+        assert_eq!(
+            source.asked().len(),
+            1,
+            "the warm-up fetched; every hot request's answer came from the cache"
+        );
+        println!(
+            "hot path, {}, revocation answer cached: the verifier's own {own:.2} allocations per request",
+            backend.name()
+        );
+        assert!(
+            own < 1.0,
+            "{own:.2} allocations per hot request with a cached revocation answer ({})",
+            backend.name()
+        );
+    }
 }
 
 // Issue 11 with SPEC 7.1: with a CRL source (consulted on every request,
@@ -256,24 +257,33 @@ fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_o
 fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
     let _alone = one_at_a_time();
     let crl = std::fs::read(common::v1_dir().join("crl.pem")).unwrap();
-    let source = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&crl]).unwrap();
-    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
-        .revocation(Revocation::Source(Arc::new(source)))
-        .build()
-        .unwrap();
-    let (own, allowed) = own_allocations_per_request(&v);
-    assert_eq!(allowed.audit().revocation_source, Some("crl"));
-    println!("hot path, CRL source: the verifier's own {own:.2} allocations per request");
-    assert!(
-        own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
-        "{own:.2} allocations per hot request with a CRL source, bound {MAX_ALLOCATIONS_PER_REQUEST}"
-    );
-    // What is left is the source's own boxed future (the trait's
-    // `BoxFuture`); the serial is not normalized again per request.
-    assert!(
-        own < 2.0,
-        "{own:.2} allocations per hot request with a CRL source: the serial is normalized per request"
-    );
+    for backend in CryptoBackend::ALL {
+        let source = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&crl])
+            .unwrap()
+            .with_crypto_backend(*backend);
+        let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+            .crypto_backend(*backend)
+            .revocation(Revocation::Source(Arc::new(source)))
+            .build()
+            .unwrap();
+        let (own, allowed) = own_allocations_per_request(&v, *backend);
+        assert_eq!(allowed.audit().revocation_source, Some("crl"));
+        println!(
+            "hot path, {}, CRL source: the verifier's own {own:.2} allocations per request",
+            backend.name()
+        );
+        assert!(
+            own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
+            "{own:.2} allocations per hot request with a CRL source, bound {MAX_ALLOCATIONS_PER_REQUEST}"
+        );
+        // What is left is the source's own boxed future (the trait's
+        // `BoxFuture`); the serial is not normalized again per request.
+        assert!(
+            own < 2.0,
+            "{own:.2} allocations per hot request with a CRL source ({}): the serial is normalized per request",
+            backend.name()
+        );
+    }
 }
 
 // Issue 11 with SPEC 7.3: once the revoked set holds anything (any push, any
@@ -284,25 +294,31 @@ fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
 #[test]
 fn spec_7_3_hot_request_with_a_non_empty_revoked_set_allocates_nothing_of_its_own() {
     let _alone = one_at_a_time();
-    let (v, source) = with_recording_source();
-    v.revocation_cache()
-        .mark_revoked("7F:00:01", None)
-        .expect("another serial revoked");
-    assert_eq!(v.revocation_cache().revoked_set().len(), 1);
-    let (own, _) = own_allocations_per_request(&v);
-    assert_eq!(source.asked().len(), 1, "answers from the cache");
-    println!(
-        "hot path, revoked set not empty: the verifier's own {own:.2} allocations per request"
-    );
-    assert!(
-        own < 1.0,
-        "{own:.2} allocations per hot request while the revoked set holds a serial"
-    );
+    for backend in CryptoBackend::ALL {
+        let (v, source) = with_recording_source(*backend);
+        v.revocation_cache()
+            .mark_revoked("7F:00:01", None)
+            .expect("another serial revoked");
+        assert_eq!(v.revocation_cache().revoked_set().len(), 1);
+        let (own, _) = own_allocations_per_request(&v, *backend);
+        assert_eq!(source.asked().len(), 1, "answers from the cache");
+        println!(
+            "hot path, {}, revoked set not empty: the verifier's own {own:.2} allocations per request",
+            backend.name()
+        );
+        assert!(
+            own < 1.0,
+            "{own:.2} allocations per hot request while the revoked set holds a serial ({})",
+            backend.name()
+        );
+    }
 }
 
-/// Allocations of `REQUESTS` bare ring verifications with the agent's key
-/// (its algorithm: RSA PKCS#1 v1.5 SHA-256, SPEC 4.1's default for RSA).
-fn ring_allocations(signer: &kakunin_verify::signer::AgentSigner) -> usize {
+/// Allocations of `REQUESTS` bare verifications by `backend` of the agent's
+/// signatures (RSA PKCS#1 v1.5 SHA-256, SPEC 4.1's default for RSA), the key
+/// in the form the verifier's cache keeps it: ring has no parsed form, so
+/// each check parses it; aws-lc-rs's is parsed once, before counting.
+fn bare_allocations(signer: &kakunin_verify::signer::AgentSigner, backend: CryptoBackend) -> usize {
     let messages: Vec<(Vec<u8>, Vec<u8>)> = (0..REQUESTS)
         .map(|i| {
             let m = format!("{i:08}").repeat(28).into_bytes();
@@ -311,19 +327,41 @@ fn ring_allocations(signer: &kakunin_verify::signer::AgentSigner) -> usize {
         })
         .collect();
     let key = signer.certificate().public_key();
-    let (count, ok) = allocations_during(|| {
-        messages
-            .iter()
-            .filter(|(m, s)| {
-                ring::signature::UnparsedPublicKey::new(
-                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                    key,
-                )
-                .verify(m, s)
-                .is_ok()
+    let (count, ok) = match backend {
+        CryptoBackend::Ring => allocations_during(|| {
+            messages
+                .iter()
+                .filter(|(m, s)| {
+                    ring::signature::UnparsedPublicKey::new(
+                        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                        key,
+                    )
+                    .verify(m, s)
+                    .is_ok()
+                })
+                .count()
+        }),
+        #[cfg(feature = "aws-lc-rs")]
+        CryptoBackend::AwsLcRs => {
+            let parsed = aws_lc_rs::signature::ParsedPublicKey::new(
+                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                key,
+            )
+            .unwrap();
+            allocations_during(|| {
+                messages
+                    .iter()
+                    .filter(|(m, s)| parsed.verify_sig(m, s).is_ok())
+                    .count()
             })
-            .count()
-    });
-    assert_eq!(ok, REQUESTS, "ring verifies the agent's signatures");
+        }
+        other => panic!("no bare verification for {}", other.name()),
+    };
+    assert_eq!(
+        ok,
+        REQUESTS,
+        "{} verifies the agent's signatures",
+        backend.name()
+    );
     count
 }
