@@ -4,9 +4,12 @@
 //! (`IMPLICIT TAGS`, field order, `OPTIONAL`). Decoding is strict DER
 //! (trailing bytes, unknown enumerations and wrong tags are errors); the
 //! ranges and sizes the SPEC states are then checked one rule at a time.
-//! Every failure is `policy_invalid`.
+//! Every failure is `policy_invalid`. The DER structures borrow from the
+//! extension's bytes (integers and strings are views, validated by `der` as
+//! the owned types are), so only the validated model allocates: a new
+//! agent's certificate is decoded on the cold path of its first request.
 
-use der::asn1::{Int, OctetString};
+use der::asn1::{IntRef, OctetStringRef, Utf8StringRef};
 use der::{Decode, Enumerated, Sequence};
 use serde_json::{json, Value};
 
@@ -29,32 +32,32 @@ pub const MAX_MANTISSA_OCTETS: usize = 16;
 
 #[derive(Sequence)]
 #[asn1(tag_mode = "IMPLICIT")]
-struct AgentPolicyDer {
-    version: Int,
+struct AgentPolicyDer<'a> {
+    version: IntRef<'a>,
     #[asn1(context_specific = "0", optional = "true")]
-    scopes: Option<Vec<String>>,
+    scopes: Option<Vec<Utf8StringRef<'a>>>,
     #[asn1(context_specific = "1", optional = "true")]
-    max_transaction: Option<AmountDer>,
+    max_transaction: Option<AmountDer<'a>>,
     #[asn1(context_specific = "2", optional = "true")]
-    allowed_markets: Option<Vec<String>>,
+    allowed_markets: Option<Vec<Utf8StringRef<'a>>>,
     #[asn1(context_specific = "3", optional = "true")]
-    revocation_timeout: Option<Int>,
+    revocation_timeout: Option<IntRef<'a>>,
     #[asn1(context_specific = "4", optional = "true")]
-    data_access: Option<Vec<PathRuleDer>>,
+    data_access: Option<Vec<PathRuleDer<'a>>>,
     #[asn1(context_specific = "5", optional = "true")]
-    allowed_hours: Option<TimeWindowDer>,
+    allowed_hours: Option<TimeWindowDer<'a>>,
     #[asn1(context_specific = "6", optional = "true")]
-    rate_limit: Option<RateLimitDer>,
+    rate_limit: Option<RateLimitDer<'a>>,
     // SPEC 3 (revision 1.2).
     #[asn1(context_specific = "7", optional = "true")]
-    daily_limit: Option<AmountDer>,
+    daily_limit: Option<AmountDer<'a>>,
 }
 
 #[derive(Sequence)]
-struct AmountDer {
-    mantissa: Int,
-    exponent: Int,
-    currency: Option<String>,
+struct AmountDer<'a> {
+    mantissa: IntRef<'a>,
+    exponent: IntRef<'a>,
+    currency: Option<Utf8StringRef<'a>>,
 }
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Enumerated)]
@@ -65,34 +68,34 @@ enum EffectDer {
 }
 
 #[derive(Sequence)]
-struct PathRuleDer {
+struct PathRuleDer<'a> {
     effect: EffectDer,
-    pattern: String,
-    operations: Vec<String>,
+    pattern: Utf8StringRef<'a>,
+    operations: Vec<Utf8StringRef<'a>>,
 }
 
 #[derive(Sequence)]
-struct TimeWindowDer {
-    start_minute: Int,
-    end_minute: Int,
+struct TimeWindowDer<'a> {
+    start_minute: IntRef<'a>,
+    end_minute: IntRef<'a>,
 }
 
 #[derive(Sequence)]
-struct RateLimitDer {
-    max_actions: Int,
-    period_seconds: Int,
+struct RateLimitDer<'a> {
+    max_actions: IntRef<'a>,
+    period_seconds: IntRef<'a>,
 }
 
 #[derive(Sequence)]
 #[asn1(tag_mode = "IMPLICIT")]
-struct ModelProvenanceDer {
-    model_name: String,
+struct ModelProvenanceDer<'a> {
+    model_name: Utf8StringRef<'a>,
     #[asn1(context_specific = "0", optional = "true")]
-    model_version: Option<String>,
+    model_version: Option<Utf8StringRef<'a>>,
     #[asn1(context_specific = "1", optional = "true")]
-    weights_sha256: Option<OctetString>,
+    weights_sha256: Option<&'a OctetStringRef>,
     #[asn1(context_specific = "2", optional = "true")]
-    system_prompt_sha256: Option<OctetString>,
+    system_prompt_sha256: Option<&'a OctetStringRef>,
 }
 
 // --- validated, public model ----------------------------------------------
@@ -277,15 +280,16 @@ fn invalid(msg: &'static str) -> Error {
 }
 
 // SPEC 3: strings are 1 to 256 bytes.
-fn check_string(s: String) -> Result<String, Error> {
+fn check_string(s: Utf8StringRef<'_>) -> Result<String, Error> {
+    let s = s.as_str();
     if s.is_empty() || s.len() > MAX_STRING_BYTES {
         return Err(invalid("a policy string is empty or longer than 256 bytes"));
     }
-    Ok(s)
+    Ok(s.to_owned())
 }
 
 // SPEC 3: lists hold at most 256 entries, each a valid string.
-fn check_string_list(list: Vec<String>) -> Result<Vec<String>, Error> {
+fn check_string_list(list: Vec<Utf8StringRef<'_>>) -> Result<Vec<String>, Error> {
     check_list_len(list.len())?;
     list.into_iter().map(check_string).collect()
 }
@@ -299,7 +303,7 @@ fn check_list_len(len: usize) -> Result<(), Error> {
 }
 
 /// An INTEGER's value when it fits `i64`, else `None`.
-fn int_value(i: &Int) -> Option<i64> {
+fn int_value(i: &IntRef<'_>) -> Option<i64> {
     let bytes = i.as_bytes();
     if bytes.is_empty() || bytes.len() > 8 {
         return None;
@@ -313,7 +317,7 @@ fn int_value(i: &Int) -> Option<i64> {
 }
 
 /// An INTEGER in `lo..=hi`, else `policy_invalid`.
-fn int_in_range(i: &Int, lo: i64, hi: i64, what: &'static str) -> Result<i64, Error> {
+fn int_in_range(i: &IntRef<'_>, lo: i64, hi: i64, what: &'static str) -> Result<i64, Error> {
     match int_value(i) {
         Some(v) if (lo..=hi).contains(&v) => Ok(v),
         _ => Err(invalid(what)),
@@ -321,12 +325,12 @@ fn int_in_range(i: &Int, lo: i64, hi: i64, what: &'static str) -> Result<i64, Er
 }
 
 // SPEC 3: version is 1; any other value is policy_invalid.
-fn check_version(v: &Int) -> Result<u8, Error> {
+fn check_version(v: &IntRef<'_>) -> Result<u8, Error> {
     int_in_range(v, 1, 1, "unknown policy version").map(|_| 1)
 }
 
 // SPEC 3: Amount, mantissa >= 0 (held exactly), exponent -18..18.
-fn check_amount(a: AmountDer) -> Result<Amount, Error> {
+fn check_amount(a: AmountDer<'_>) -> Result<Amount, Error> {
     let bytes = a.mantissa.as_bytes();
     if bytes.first().is_some_and(|b| b & 0x80 != 0) {
         return Err(invalid("negative amount mantissa"));
@@ -358,7 +362,7 @@ fn check_amount(a: AmountDer) -> Result<Amount, Error> {
 }
 
 // SPEC 3 / 5.2 / 5.4: effect, an absolute pattern, operations "read" | "write".
-fn check_path_rule(r: PathRuleDer) -> Result<PathRule, Error> {
+fn check_path_rule(r: PathRuleDer<'_>) -> Result<PathRule, Error> {
     let pattern = check_string(r.pattern)?;
     let compiled = crate::routes::PathPattern::parse(&pattern)
         .map_err(|_| invalid("dataAccess pattern is not an absolute path pattern"))?;
@@ -385,7 +389,7 @@ fn check_path_rule(r: PathRuleDer) -> Result<PathRule, Error> {
 }
 
 // SPEC 3: startMinute 0..1439, endMinute 1..1440, start = end invalid.
-fn check_time_window(w: TimeWindowDer) -> Result<TimeWindow, Error> {
+fn check_time_window(w: TimeWindowDer<'_>) -> Result<TimeWindow, Error> {
     let start = int_in_range(&w.start_minute, 0, 1439, "allowedHours start out of range")?;
     let end = int_in_range(&w.end_minute, 1, 1440, "allowedHours end out of range")?;
     if start == end {
@@ -398,7 +402,7 @@ fn check_time_window(w: TimeWindowDer) -> Result<TimeWindow, Error> {
 }
 
 // SPEC 3: maxActions >= 1, periodSeconds >= 1.
-fn check_rate_limit(r: RateLimitDer) -> Result<RateLimit, Error> {
+fn check_rate_limit(r: RateLimitDer<'_>) -> Result<RateLimit, Error> {
     let max = int_in_range(
         &r.max_actions,
         1,
@@ -418,7 +422,7 @@ fn check_rate_limit(r: RateLimitDer) -> Result<RateLimit, Error> {
 }
 
 // SPEC 3: hashes are exactly 32 octets.
-fn check_hash(h: OctetString) -> Result<[u8; 32], Error> {
+fn check_hash(h: &OctetStringRef) -> Result<[u8; 32], Error> {
     <[u8; 32]>::try_from(h.as_bytes()).map_err(|_| invalid("provenance hash is not 32 octets"))
 }
 
