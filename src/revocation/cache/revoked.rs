@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::serial::MAX_SERIAL_TEXT_LEN;
 use super::{normalize_serial_hex, RevocationSerial};
@@ -99,7 +99,11 @@ pub struct RevokedSet {
     max_entries: usize,
     /// The number of entries (written under the lock, read without it).
     count: AtomicUsize,
-    state: Mutex<RevokedState>,
+    /// Read-mostly: every request of a verifier whose set holds anything
+    /// looks its serial up (a shared lock, so lookups on different threads
+    /// never wait for each other); only recording a revocation, and purging
+    /// lapsed entries once the set is full, take it exclusively.
+    state: RwLock<RevokedState>,
 }
 
 impl RevokedSet {
@@ -108,7 +112,7 @@ impl RevokedSet {
         RevokedSet {
             max_entries,
             count: AtomicUsize::new(0),
-            state: Mutex::new(RevokedState::default()),
+            state: RwLock::new(RevokedState::default()),
         }
     }
 
@@ -142,7 +146,7 @@ impl RevokedSet {
     ) -> Result<(), RevokeError> {
         let serial = normalize_serial_hex(serial_hex).ok_or(RevokeError::InvalidSerial)?;
         let key = ScopedKey::new(issuer, &serial).as_str().to_owned();
-        let mut state = self.lock();
+        let mut state = self.write();
         if let Some(existing) = state.entries.get_mut(&key) {
             existing.until_ms = existing.until_ms.max(until_ms);
             existing.marked_at_ms = existing.marked_at_ms.min(now_ms);
@@ -212,13 +216,23 @@ impl RevokedSet {
     }
 
     // SPEC 7.2 / 7.3: the issuer's revocation, else a pushed one, else full
-    // or not revoked; `serial` is normalized.
+    // or not revoked; `serial` is normalized. Under the shared lock; the
+    // exclusive one only when the set holds `max_entries` entries, to purge
+    // lapsed ones before answering `Full`.
     fn lookup_locked(&self, issuer: Option<&[u8; 32]>, serial: &str, now_ms: u64) -> RevokedLookup {
-        let mut state = self.lock();
-        let scoped = issuer
-            .and_then(|i| live_entry(&state, ScopedKey::new(Some(i), serial).as_str(), now_ms));
-        let any = || live_entry(&state, ScopedKey::new(None, serial).as_str(), now_ms);
-        if let Some(hit) = scoped.or_else(any) {
+        {
+            let state = self.read();
+            if let Some(hit) = revoked_entry(&state, issuer, serial, now_ms) {
+                return hit;
+            }
+            if state.entries.len() < self.max_entries {
+                return RevokedLookup::NotRevoked;
+            }
+        }
+        // Maybe full. Whatever was recorded or purged meanwhile, the answer
+        // is the set's state now: a serial found revoked still denies.
+        let mut state = self.write();
+        if let Some(hit) = revoked_entry(&state, issuer, serial, now_ms) {
             return hit;
         }
         if self.full_locked(&mut state, now_ms) {
@@ -230,7 +244,7 @@ impl RevokedSet {
     /// `true` while the set holds `max_entries` live serials (SPEC 7.3:
     /// every request is then `revocation_unavailable`).
     pub fn is_full(&self, now_ms: u64) -> bool {
-        let mut state = self.lock();
+        let mut state = self.write();
         self.full_locked(&mut state, now_ms)
     }
 
@@ -244,8 +258,12 @@ impl RevokedSet {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, RevokedState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> RwLockReadGuard<'_, RevokedState> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, RevokedState> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     // SPEC 7.3: full means `max_entries` live entries. Lapsed entries are
@@ -318,6 +336,18 @@ impl ScopedKey {
     }
 }
 
+// SPEC 7.2 / 7.3: the issuer's revocation, else a pushed one (any issuer).
+fn revoked_entry(
+    state: &RevokedState,
+    issuer: Option<&[u8; 32]>,
+    serial: &str,
+    now_ms: u64,
+) -> Option<RevokedLookup> {
+    issuer
+        .and_then(|i| live_entry(state, ScopedKey::new(Some(i), serial).as_str(), now_ms))
+        .or_else(|| live_entry(state, ScopedKey::new(None, serial).as_str(), now_ms))
+}
+
 // SPEC 7.2: a revoked serial counts until its end time (lapsed entries are
 // purged with the others, see `full_locked`).
 fn live_entry(state: &RevokedState, key: &str, now_ms: u64) -> Option<RevokedLookup> {
@@ -331,6 +361,37 @@ fn live_entry(state: &RevokedState, key: &str, now_ms: u64) -> Option<RevokedLoo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Issue 11 (no lock on the hot path beyond a short shared section):
+    // every request of a verifier whose set holds anything looks its serial
+    // up, and lookups on different threads do not exclude each other — one
+    // completes while another holds the set. (Were lookups exclusive, the
+    // second would wait for the first: the bounded wait below fails then;
+    // it is a guard against hanging, not a measure of time.)
+    #[test]
+    fn spec_7_3_lookups_share_the_set() {
+        let set = RevokedSet::new(10);
+        set.insert("0a3f", 5_000, "push", 0).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            let held = set.read();
+            s.spawn(|| {
+                let _ = tx.send(set.lookup("0A:3F", 1));
+            });
+            let answer = rx.recv_timeout(std::time::Duration::from_secs(60));
+            drop(held);
+            assert!(
+                matches!(answer, Ok(RevokedLookup::Revoked { source: "push", .. })),
+                "a lookup completes while another holds the set: {answer:?}"
+            );
+        });
+        // A full set still purges what lapsed, under the exclusive lock.
+        let full = RevokedSet::new(1);
+        full.insert("01", 100, "push", 0).unwrap();
+        assert_eq!(full.lookup("02", 99), RevokedLookup::Full);
+        assert_eq!(full.lookup("02", 100), RevokedLookup::NotRevoked);
+        assert!(full.is_empty(), "the lapsed entry was purged");
+    }
 
     // SPEC 7.2 / 7.3: the key names the issuer (its SHA-256 in hex) or any
     // issuer (`*`), then the normalized serial; the longest serial fits.
