@@ -148,7 +148,8 @@ pub(super) fn short_integer_jcs(text: &str) -> Option<&str> {
 }
 
 /// Canonical bytes are hashed in chunks of this size as they are written,
-/// while still in cache.
+/// while still in cache; a shorter text (every usual request body) is
+/// hashed in one call once written, without a streaming context to set up.
 const HASH_CHUNK: usize = 8192;
 
 /// A document written out: its buffer (the tape, then the canonical bytes
@@ -176,12 +177,12 @@ pub(super) fn write(parsed: Parsed, input: &[u8], hash: Option<CryptoBackend>) -
         buf,
         input,
         ryu: ryu_js::Buffer::new(),
-        hash: hash.map(Sha256::new),
+        hash,
+        ctx: None,
         hashed: start,
     };
     w.value(0);
-    w.hash_written();
-    let sha256 = w.hash.map(Sha256::finish);
+    let sha256 = w.finish_hash(start);
     Written {
         buf: w.buf,
         start,
@@ -193,8 +194,11 @@ struct Writer<'i> {
     buf: Vec<u8>,
     input: &'i [u8],
     ryu: ryu_js::Buffer,
-    hash: Option<Sha256>,
-    /// Canonical bytes before this offset are in `hash` already.
+    /// The backend that hashes the canonical bytes, if they are hashed.
+    hash: Option<CryptoBackend>,
+    /// The streaming hash, begun with the first full chunk.
+    ctx: Option<Sha256>,
+    /// Canonical bytes before this offset are in `ctx` already.
     hashed: usize,
 }
 
@@ -206,12 +210,28 @@ impl Writer<'_> {
         }
     }
 
-    /// Feeds the canonical bytes written since the last call to the hash.
+    /// Feeds the canonical bytes written since the last call to the
+    /// streaming hash, beginning it on the first chunk.
     fn hash_written(&mut self) {
-        if let Some(ctx) = &mut self.hash {
-            ctx.update(self.buf.get(self.hashed..).unwrap_or_default());
+        if let Some(backend) = self.hash {
+            self.ctx
+                .get_or_insert_with(|| Sha256::new(backend))
+                .update(self.buf.get(self.hashed..).unwrap_or_default());
         }
         self.hashed = self.buf.len();
+    }
+
+    /// The SHA-256 of the canonical bytes (from `start`): in one call when
+    /// they never filled a chunk, else the streaming hash fed the rest.
+    fn finish_hash(&mut self, start: usize) -> Option<[u8; 32]> {
+        let backend = self.hash?;
+        Some(match self.ctx.take() {
+            None => crate::digest::sha256_with(backend, self.buf.get(start..).unwrap_or_default()),
+            Some(mut ctx) => {
+                ctx.update(self.buf.get(self.hashed..).unwrap_or_default());
+                ctx.finish()
+            }
+        })
     }
 
     /// Writes the value at `i`. Recursion is bounded by the tape's depth
