@@ -548,7 +548,7 @@ mod tests {
     // entries however many distinct CAs come by, and a CA seen again is
     // the same parsed value, not a second parse.
     #[test]
-    fn parsed_cas_are_shared_and_bounded() {
+    fn spec_5_1_step_4_parsed_cas_are_shared_and_bounded() {
         let store = TrustStore::new();
         let key = rcgen::KeyPair::generate().unwrap();
         let first = ca(&key, 1);

@@ -92,10 +92,11 @@ impl Sha256 {
 mod tests {
     use super::*;
 
-    /// FIPS 180-2 appendix B: the digests of "abc" and of the 56-byte
-    /// two-block message, under every backend, whole and fed in pieces.
+    /// SPEC 4.4 (`BODY_SHA256`, `CERT_SHA256`) with FIPS 180-2 appendix B:
+    /// the digests of "", "abc" and the 56-byte two-block message, under
+    /// every backend, whole and fed in pieces.
     #[test]
-    fn fips_180_2_vectors_under_every_backend() {
+    fn spec_4_4_sha256_is_fips_180_2_under_every_backend() {
         let cases: [(&[u8], &str); 3] = [
             (
                 b"",

@@ -202,22 +202,9 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     for backend in CryptoBackend::ALL {
         let v = verifier(*backend);
         let (own, _) = own_allocations_per_request(&v, *backend);
-        println!(
-            "hot path, {}: the verifier's own {own:.2} allocations per request",
-            backend.name()
-        );
-        assert!(
-            own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
-            "{own:.2} allocations per hot request in the verifier ({}), bound {MAX_ALLOCATIONS_PER_REQUEST}",
-            backend.name()
-        );
         // Nothing is allocated on every request: what is left is amortized
         // (moka's housekeeping), the body buffer being reused.
-        assert!(
-            own < 1.0,
-            "{own:.2} allocations per hot request ({}): the body buffer is not reused",
-            backend.name()
-        );
+        assert_own(*backend, "", own, 1.0, "the body buffer is not reused");
     }
 }
 
@@ -236,14 +223,12 @@ fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_o
             1,
             "the warm-up fetched; every hot request's answer came from the cache"
         );
-        println!(
-            "hot path, {}, revocation answer cached: the verifier's own {own:.2} allocations per request",
-            backend.name()
-        );
-        assert!(
-            own < 1.0,
-            "{own:.2} allocations per hot request with a cached revocation answer ({})",
-            backend.name()
+        assert_own(
+            *backend,
+            ", revocation answer cached",
+            own,
+            1.0,
+            "the cached answer's key is built per request",
         );
     }
 }
@@ -268,20 +253,14 @@ fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
             .unwrap();
         let (own, allowed) = own_allocations_per_request(&v, *backend);
         assert_eq!(allowed.audit().revocation_source, Some("crl"));
-        println!(
-            "hot path, {}, CRL source: the verifier's own {own:.2} allocations per request",
-            backend.name()
-        );
-        assert!(
-            own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
-            "{own:.2} allocations per hot request with a CRL source, bound {MAX_ALLOCATIONS_PER_REQUEST}"
-        );
         // What is left is the source's own boxed future (the trait's
         // `BoxFuture`); the serial is not normalized again per request.
-        assert!(
-            own < 2.0,
-            "{own:.2} allocations per hot request with a CRL source ({}): the serial is normalized per request",
-            backend.name()
+        assert_own(
+            *backend,
+            ", CRL source",
+            own,
+            2.0,
+            "the serial is normalized per request",
         );
     }
 }
@@ -302,16 +281,30 @@ fn spec_7_3_hot_request_with_a_non_empty_revoked_set_allocates_nothing_of_its_ow
         assert_eq!(v.revocation_cache().revoked_set().len(), 1);
         let (own, _) = own_allocations_per_request(&v, *backend);
         assert_eq!(source.asked().len(), 1, "answers from the cache");
-        println!(
-            "hot path, {}, revoked set not empty: the verifier's own {own:.2} allocations per request",
-            backend.name()
-        );
-        assert!(
-            own < 1.0,
-            "{own:.2} allocations per hot request while the revoked set holds a serial ({})",
-            backend.name()
+        assert_own(
+            *backend,
+            ", revoked set not empty",
+            own,
+            1.0,
+            "the revoked set's keys are built per lookup",
         );
     }
+}
+
+/// Prints the verifier's own allocations per request under `backend`
+/// (`case` names the configuration) and asserts them within the issue's
+/// bound and below `below`, else `why`.
+fn assert_own(backend: CryptoBackend, case: &str, own: f64, below: f64, why: &str) {
+    let name = backend.name();
+    println!("hot path, {name}{case}: the verifier's own {own:.2} allocations per request");
+    assert!(
+        own <= MAX_ALLOCATIONS_PER_REQUEST as f64,
+        "{own:.2} allocations per hot request ({name}{case}), bound {MAX_ALLOCATIONS_PER_REQUEST}"
+    );
+    assert!(
+        own < below,
+        "{own:.2} allocations per hot request ({name}{case}): {why}"
+    );
 }
 
 /// Allocations of `REQUESTS` bare verifications by `backend` of the agent's
