@@ -174,8 +174,8 @@ fn own_allocations_per_request(
 fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     let _alone = one_at_a_time();
     // Two of the parts, alone: the canonical body (SPEC 4.3) is one buffer
-    // (tape and canonical bytes share it, the SHA-256 is computed while
-    // writing), reused from the body this thread dropped last, so no
+    // (tape and canonical bytes share it, the SHA-256 is computed over
+    // it), reused from the body this thread dropped last, so no
     // allocation; and the exact size (SPEC 5.3) none.
     drop(canonicalize(BODY.as_bytes()));
     let (body_allocations, body) = allocations_during(|| canonicalize(BODY.as_bytes()));

@@ -98,7 +98,8 @@ impl CanonicalBody {
     }
 
     /// SHA-256 of [`canonical_bytes`](Self::canonical_bytes) (SPEC 4.4's
-    /// `BODY_SHA256`), computed while they were written.
+    /// `BODY_SHA256`), computed by the writer: in one call once written
+    /// when shorter than one 8 KiB chunk, else chunk by chunk as written.
     ///
     /// ```
     /// use kakunin_verify::canonical::canonicalize;

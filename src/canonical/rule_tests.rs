@@ -309,7 +309,7 @@ fn canonical_views_read_the_same_value_as_the_canonical_bytes() {
     assert_eq!(c.get("plain").and_then(JsonValue::as_str), Some("v"));
 }
 
-/// SPEC 4.4 `BODY_SHA256`: the hash computed while writing is the SHA-256
+/// SPEC 4.4 `BODY_SHA256`: the hash computed by the writer is the SHA-256
 /// of the canonical bytes, for bodies written in one chunk and in many.
 #[test]
 fn canonical_sha256_is_the_digest_of_the_canonical_bytes() {
@@ -330,7 +330,7 @@ fn canonical_sha256_is_the_digest_of_the_canonical_bytes() {
         assert!(!c.canonical_bytes().is_empty());
         let expected = ring::digest::digest(&ring::digest::SHA256, c.canonical_bytes());
         assert_eq!(c.sha256(), expected.as_ref(), "{body:.60}");
-        // Whichever backend hashes while writing, the digest is the same.
+        // Whichever backend hashes, the digest is the same.
         for backend in CryptoBackend::ALL {
             let by = canonicalize_with(body.as_bytes(), *backend).unwrap();
             assert_eq!(by.canonical_bytes(), c.canonical_bytes());
