@@ -65,6 +65,7 @@
 mod ascii;
 pub mod audit;
 pub mod authorization;
+mod bounded;
 pub mod canonical;
 pub mod certificate;
 pub mod chain;

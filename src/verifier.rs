@@ -31,6 +31,7 @@ use crate::stores::nonce::PreparedAgent;
 mod audit_trail;
 mod authenticate;
 mod builder;
+mod cert_cache;
 mod leaf;
 mod limits;
 mod outcome;
@@ -82,7 +83,7 @@ pub struct Verifier {
     inventory: Option<ModelInventory>,
     risk_threshold: f64,
     trade_fields: TradeFields,
-    cert_cache: moka::sync::Cache<u64, Arc<CachedCertificate>, crate::keyed::FastState>,
+    cert_cache: cert_cache::CertificateCache,
     cert_cache_keys: crate::keyed::FastState,
     revocation_cache: RevocationCache,
     audit_sink: Option<Arc<dyn AuditSink>>,
@@ -92,11 +93,17 @@ impl Verifier {
     /// Forgets every cached certificate validation: the next request of each
     /// agent parses and path-validates its certificate again (e.g. after the
     /// trust configuration changed, or to measure the cold path). The
-    /// entries are dropped before it returns (moka would otherwise drop them
-    /// lazily, during later requests).
+    /// entries are dropped before it returns.
     pub fn clear_certificate_cache(&self) {
-        self.cert_cache.invalidate_all();
-        self.cert_cache.run_pending_tasks();
+        self.cert_cache.clear();
+    }
+
+    /// How many validated certificates are cached now: at most
+    /// [`VerifierBuilder::certificate_cache_capacity`] (default
+    /// [`DEFAULT_CERTIFICATE_CACHE_CAPACITY`]), a figure to export as a
+    /// gauge beside the request counters.
+    pub fn cached_certificates(&self) -> usize {
+        self.cert_cache.len()
     }
 
     /// The verifier's clock.

@@ -2,12 +2,10 @@
 //! refuse a verifier that could not verify safely.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{
-    CachedCertificate, Revocation, Verifier, DEFAULT_CERTIFICATE_CACHE_CAPACITY,
-    DEFAULT_MAX_AGE_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FUTURE_MS, DEFAULT_RISK_THRESHOLD,
-    MAX_CERTIFICATE_CACHE_TTL,
+    Revocation, Verifier, DEFAULT_CERTIFICATE_CACHE_CAPACITY, DEFAULT_MAX_AGE_MS,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FUTURE_MS, DEFAULT_RISK_THRESHOLD,
 };
 use crate::audit::sink::AuditSink;
 use crate::authorization::{ModelInventory, TradeFields};
@@ -184,7 +182,13 @@ impl VerifierBuilder {
         self.revocation_cache = config;
         self
     }
-    /// How many validated certificates to keep cached.
+    /// How many validated certificates to keep cached (default
+    /// [`DEFAULT_CERTIFICATE_CACHE_CAPACITY`]): the cache never holds more,
+    /// and evicts agents seen once before agents that come back. Each entry
+    /// is used for at most
+    /// [`MAX_CERTIFICATE_CACHE_TTL`](super::MAX_CERTIFICATE_CACHE_TTL) by the verifier's
+    /// clock, and never past its path's earliest notAfter. `0` caches
+    /// nothing (every request validates its certificate's path).
     pub fn certificate_cache_capacity(mut self, n: u64) -> Self {
         self.cache_capacity = n;
         self
@@ -239,10 +243,7 @@ impl VerifierBuilder {
             Some(d) => Daily::Shared(d),
             None => Daily::Memory(Box::default()),
         };
-        let cert_cache = moka::sync::Cache::builder()
-            .max_capacity(self.cache_capacity)
-            .expire_after(UntilNotAfter)
-            .build_with_hasher(crate::keyed::FastState::default());
+        let cert_cache = super::cert_cache::CertificateCache::new(self.cache_capacity);
         let mut cache_config = self.revocation_cache;
         cache_config.pushed_retention_ms = cache_config
             .pushed_retention_ms
@@ -277,24 +278,6 @@ impl VerifierBuilder {
             cert_cache_keys: crate::keyed::FastState::default(),
             audit_sink: self.audit_sink,
         })
-    }
-}
-
-/// moka expiry: a cached chain leaves the cache no later than the earliest
-/// notAfter of its path (by the system clock; the injected clock is checked
-/// on every use as well), and after [`MAX_CERTIFICATE_CACHE_TTL`] at most.
-struct UntilNotAfter;
-
-impl moka::Expiry<u64, Arc<CachedCertificate>> for UntilNotAfter {
-    fn expire_after_create(
-        &self,
-        _key: &u64,
-        value: &Arc<CachedCertificate>,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        let now_ms = SystemClock.now_ms();
-        let left = Duration::from_millis(value.chain.not_after_ms().saturating_sub(now_ms));
-        Some(left.min(MAX_CERTIFICATE_CACHE_TTL))
     }
 }
 

@@ -8,7 +8,7 @@ use base64::Engine;
 use rustls_pki_types::CertificateDer;
 
 use super::builder::Replay;
-use super::{CachedCertificate, HttpRequest, Revocation, Verifier};
+use super::{CachedCertificate, HttpRequest, Revocation, Verifier, MAX_CERTIFICATE_CACHE_TTL};
 use crate::audit::{AuditDigest, AuditRecord, AuditText};
 use crate::certificate::profile;
 use crate::certificate::{AgentCertificate, AGENT_URN_PREFIX};
@@ -47,7 +47,7 @@ impl Verifier {
         now_ms: u64,
     ) -> Result<Leaf<'p>, Error> {
         let key = self.cache_key(&presented);
-        if let Some(hit) = self.cert_cache.get(&key) {
+        if let Some(hit) = self.cert_cache.get(key, now_ms) {
             if presented.matches(&hit)? && hit.chain.is_valid_at(now_ms) {
                 return Ok(Leaf::Cached(hit));
             }
@@ -124,9 +124,21 @@ impl Verifier {
             agent_id,
             key: verifying_key,
         });
-        self.cert_cache.insert(key, Arc::clone(&cached));
+        self.cert_cache
+            .insert(key, Arc::clone(&cached), cached_until_ms(&cached, now_ms));
         Ok(cached)
     }
+}
+
+// SPEC 5.1 steps 3-5 are not re-run for a cached path while it is valid:
+// an entry is used until the path's earliest notAfter has passed (the caller
+// re-checks the path's validity on every use as well), and for
+// MAX_CERTIFICATE_CACHE_TTL at most — both by the verifier's clock.
+fn cached_until_ms(cached: &CachedCertificate, now_ms: u64) -> u64 {
+    let ttl_ms = u64::try_from(MAX_CERTIFICATE_CACHE_TTL.as_millis()).unwrap_or(u64::MAX);
+    now_ms
+        .saturating_add(ttl_ms)
+        .min(cached.chain.not_after_ms().saturating_add(1))
 }
 
 /// The certificate's header form, which a cache hit compares: the header

@@ -67,11 +67,9 @@ impl Verifier {
     // 32-digit text with a leading `00` meets its pushed form.
     fn known_not_after_ms(&self, serial_hex: &str) -> Option<u64> {
         self.cert_cache
-            .iter()
-            .filter(|(_, c)| {
-                normalize_serial_hex(c.cert.serial_hex()).as_deref() == Some(serial_hex)
-            })
-            .map(|(_, c)| c.cert.not_after_ms())
+            .values()
+            .filter(|c| normalize_serial_hex(c.cert.serial_hex()).as_deref() == Some(serial_hex))
+            .map(|c| c.cert.not_after_ms())
             .max()
     }
 
