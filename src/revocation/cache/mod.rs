@@ -3,9 +3,12 @@
 //! (SPEC 7.3) writes into.
 //!
 //! Freshness is decided by the request's `now` (read once from the crate's
-//! injected [`Clock`] when its verification starts), never by the cache
-//! library's own clock: moka's time-to-live only reclaims memory. Two
-//! separate limits govern a valid (or unknown) answer:
+//! injected [`Clock`] when its verification starts); the cache library has
+//! no clock. An entry past its limits is never used again and is replaced
+//! by the next lookup's fetch; at most [`CacheConfig::max_entries`] are kept
+//! (a [`bounded`](crate::bounded) cache: a hit is a hash, a shard's read
+//! lock and a probe). Two separate limits govern a valid (or unknown)
+//! answer:
 //!
 //! - **reuse** — the TTL ([`CacheConfig::ttl_ms`], default 5 s) counted from
 //!   the fetch, capped by the answer's `nextUpdate`; past it the answer is
@@ -23,7 +26,7 @@
 //! | same, within `refresh_ahead_ms` of either limit, tokio runtime present (feature `fetch`) | the cached answer at once; one background refresh per cached answer |
 //! | entry past either limit | never used again: a new fetch; if it fails, `Unavailable` |
 //! | failure entry younger than `failure_ttl_ms` (at most 1 s) | the same `Unavailable`, no I/O |
-//! | miss, many concurrent callers for one key | one fetch (moka's per-key `and_compute_with`), all share its result |
+//! | miss, many concurrent callers for one key | one fetch (the first caller holds the key's placeholder; the others wait for its answer), all share its result |
 //! | fetch says `Revoked` | serial kept in the revoked set until the certificate's notAfter |
 //! | fetch says `Valid` / `Unknown` already older than the age limit | stored and returned as a failure |
 //! | fetched answer dated in the future (skew) | counts as made at the fetch |
@@ -31,14 +34,12 @@
 //! | background refresh fails | the still-usable entry stays until its own limits |
 //! | local source (`is_networked() == false`, CRLs) | asked every time, not cached, no age limit (SPEC 7.1: a CRL serves until its nextUpdate); `Revoked` still recorded |
 
-use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "fetch")]
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
-
-use moka::future::Cache;
-use moka::ops::compute::Op;
 
 use super::{CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable};
+use crate::bounded::{bounded, Bounded};
 use crate::clock::Clock;
 use crate::stores::revoked::{RevocationNotice, SharedRevokedSet};
 
@@ -74,8 +75,11 @@ pub const DEFAULT_MAX_REVOKED: usize = 1_000_000;
 /// (365 days by default; the verifier raises it to its profile's
 /// `max_validity_seconds`).
 pub const DEFAULT_PUSHED_RETENTION_MS: u64 = 365 * 24 * 60 * 60 * 1_000;
-/// Slack added to moka's memory backstop beyond the longest reuse.
-const BACKSTOP_SLACK_MS: u64 = 60_000;
+/// SPEC 7.2: how many times one lookup may find, at its `now`, an answer
+/// already unusable and take it out before it gives up (fail closed). Each
+/// round either fetches or finds another caller's fetch, so a second round
+/// is already rare.
+const MAX_SHARED_FETCH_ROUNDS: usize = 4;
 /// The source name recorded for revocations pushed by [`RevocationCache::mark_revoked`].
 pub const PUSH_SOURCE_NAME: &str = "push";
 
@@ -100,8 +104,8 @@ pub struct CacheConfig {
     /// one background refresh starts (feature `fetch`, inside a tokio
     /// runtime). 0 disables it.
     pub refresh_ahead_ms: u64,
-    /// Bound on cached answers (moka may evict any of them: a miss only
-    /// means a fetch).
+    /// Bound on cached answers (any of them may be evicted: a miss only
+    /// means a fetch). 0 caches nothing: every lookup fetches.
     pub max_entries: u64,
     /// Bound on the [`RevokedSet`] (SPEC 7.3: when it is full, every request
     /// is `revocation_unavailable` until entries lapse).
@@ -151,7 +155,8 @@ struct CacheKey {
 struct Inner {
     config: CacheConfig,
     clock: Arc<dyn Clock>,
-    entries: Cache<CacheKey, Slot>,
+    /// `None` when `max_entries` is 0.
+    entries: Option<Bounded<CacheKey, Slot>>,
     revoked: RevokedSet,
     /// SPEC 7.3: the fleet's shared revoked set, when configured.
     shared: OnceLock<Arc<dyn SharedRevokedSet>>,
@@ -178,7 +183,7 @@ impl std::fmt::Debug for RevocationCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RevocationCache")
             .field("config", &self.inner.config)
-            .field("entries", &self.inner.entries.entry_count())
+            .field("entries", &self.cached_answers())
             .field("revoked", &self.inner.revoked.len())
             .finish()
     }
@@ -188,14 +193,7 @@ impl RevocationCache {
     /// A cache reading `clock` where no request's `now` is given
     /// ([`Self::check`], [`Self::mark_revoked`], background refreshes).
     pub fn new(config: CacheConfig, clock: Arc<dyn Clock>) -> Self {
-        let backstop_ms = config
-            .ttl_ms
-            .max(config.failure_ttl_ms)
-            .saturating_add(BACKSTOP_SLACK_MS);
-        let entries = Cache::builder()
-            .max_capacity(config.max_entries)
-            .time_to_live(Duration::from_millis(backstop_ms))
-            .build();
+        let entries = bounded(config.max_entries);
         let revoked = RevokedSet::new(config.max_revoked);
         RevocationCache {
             inner: Arc::new(Inner {
@@ -211,6 +209,12 @@ impl RevocationCache {
     /// The settings.
     pub fn config(&self) -> &CacheConfig {
         &self.inner.config
+    }
+
+    /// How many answers (and remembered failures) are cached now: at most
+    /// [`CacheConfig::max_entries`].
+    pub fn cached_answers(&self) -> usize {
+        self.inner.entries.as_ref().map_or(0, Bounded::len)
     }
 
     /// The revoked set (shared by all clones of this cache).
@@ -285,7 +289,7 @@ impl RevocationCache {
             issuer_sha256: issuer,
             serial,
         };
-        if let Some(slot) = self.inner.entries.get(&key).await {
+        if let Some(slot) = self.inner.entries.as_ref().and_then(|e| e.get(&key)) {
             if let Some(result) = use_slot(&slot, now, limits, true) {
                 self.maybe_refresh_ahead(&slot, source, cert, &key, now, limits);
                 return result;
@@ -352,10 +356,12 @@ impl RevocationCache {
         })
     }
 
-    // SPEC 7.2: concurrent lookups of one key share one fetch. moka runs
-    // `and_compute_with` calls on one key one after the other: the first
-    // fetches, the others find its result. The fetch counts as made at the
-    // request's `now`.
+    // SPEC 7.2: concurrent lookups of one key share one fetch. The first
+    // caller to miss holds the key's placeholder and fetches; the others
+    // wait for what it inserts (or, if it is dropped unfinished, one of them
+    // takes the placeholder over). An answer found unusable at this
+    // request's `now` is taken out — unless another caller has replaced it —
+    // and the lookup tried again. The fetch counts as made at `now`.
     async fn fetch_shared(
         &self,
         source: &Arc<dyn RevocationSource>,
@@ -365,32 +371,45 @@ impl RevocationCache {
         limits: Limits,
         now: u64,
     ) -> Result<CachedAnswer, Unavailable> {
-        let fetched = AtomicBool::new(false);
-        let result = self
-            .inner
-            .entries
-            .entry(key)
-            .and_compute_with(|existing| async {
-                let usable =
-                    existing.is_some_and(|e| use_slot(e.value(), now, limits, true).is_some());
-                if usable {
-                    return Op::Nop;
+        let Some(entries) = &self.inner.entries else {
+            let slot = self.fetch_slot(source, cert, issuer, limits, now).await;
+            return use_fetched(&slot, now, limits);
+        };
+        for _ in 0..MAX_SHARED_FETCH_ROUNDS {
+            match entries.get_value_or_guard_async(&key).await {
+                Ok(slot) => {
+                    if let Some(result) = use_slot(&slot, now, limits, true) {
+                        return result;
+                    }
+                    entries.remove_if(&key, |s| use_slot(s, now, limits, true).is_none());
                 }
-                fetched.store(true, Ordering::Relaxed);
-                let outcome = source.check(cert, now).await;
-                if let Ok(answer) = &outcome {
-                    self.remember_revoked(answer, cert, issuer, now);
+                Err(placeholder) => {
+                    let slot = self.fetch_slot(source, cert, issuer, limits, now).await;
+                    // Refused only when the key's entry was replaced
+                    // meanwhile; this request still uses its own fetch.
+                    let _ = placeholder.insert(slot.clone());
+                    return use_fetched(&slot, now, limits);
                 }
-                Op::Put(slot_from_fetch(outcome, now, limits))
-            })
-            .await;
-        let slot = result
-            .into_entry()
-            .map(|e| e.into_value())
-            .ok_or_else(|| Unavailable::new("no answer"))?;
-        let from_cache = !fetched.load(Ordering::Relaxed);
-        use_slot(&slot, now, limits, from_cache)
-            .unwrap_or_else(|| Err(Unavailable::new("revocation answer expired")))
+            }
+        }
+        Err(Unavailable::new("revocation answer expired"))
+    }
+
+    // SPEC 7.2: one fetch, as a cache entry (a failure is a failure entry);
+    // a revoked answer is remembered in the revoked set.
+    async fn fetch_slot(
+        &self,
+        source: &Arc<dyn RevocationSource>,
+        cert: CertificateRef<'_>,
+        issuer: &[u8; 32],
+        limits: Limits,
+        now: u64,
+    ) -> Slot {
+        let outcome = source.check(cert, now).await;
+        if let Ok(answer) = &outcome {
+            self.remember_revoked(answer, cert, issuer, now);
+        }
+        slot_from_fetch(outcome, now, limits)
     }
 
     // SPEC 7.2: revoked serials are kept until their certificate's notAfter.
@@ -489,25 +508,24 @@ impl RevocationCache {
     ) {
         let cert = owned.as_ref();
         let issuer = crate::digest::sha256(cert.issuer_der);
-        self.inner
-            .entries
-            .entry(key)
-            .and_compute_with(|_| async {
-                let now = self.now();
-                let Ok(answer) = source.check(cert, now).await else {
-                    return Op::Nop;
-                };
-                self.remember_revoked(&answer, cert, &issuer, now);
-                match slot_from_fetch(Ok(answer), now, limits) {
-                    slot @ Slot {
-                        kind: SlotKind::Answer { .. },
-                        ..
-                    } => Op::Put(slot),
-                    _ => Op::Nop,
-                }
-            })
-            .await;
+        let now = self.now();
+        let Ok(answer) = source.check(cert, now).await else {
+            return;
+        };
+        self.remember_revoked(&answer, cert, &issuer, now);
+        let slot = slot_from_fetch(Ok(answer), now, limits);
+        if let (SlotKind::Answer { .. }, Some(entries)) = (&slot.kind, &self.inner.entries) {
+            entries.insert(key, slot);
+        }
     }
+}
+
+// SPEC 7.2: a fetch this request made serves it (not from the cache),
+// unless it is unusable even now (a failure, or an answer already older
+// than the age limit): then fail closed.
+fn use_fetched(slot: &Slot, now: u64, limits: Limits) -> Result<CachedAnswer, Unavailable> {
+    use_slot(slot, now, limits, false)
+        .unwrap_or_else(|| Err(Unavailable::new("revocation answer expired")))
 }
 
 // SPEC 7.3: a revoked-set hit is a revoked answer.

@@ -3,8 +3,10 @@
 use super::*;
 use crate::clock::ManualClock;
 use crate::revocation::BoxFuture;
-use std::sync::atomic::AtomicUsize;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 const T0: u64 = 1_782_897_300_000;
 const NOT_AFTER: u64 = T0 + 86_400_000;
@@ -22,6 +24,8 @@ enum Reply {
     /// Valid, dated `ahead` ms after the asked time (skew).
     Ahead(u64),
     Fail,
+    /// An answer that never comes (a hung responder).
+    Never,
 }
 
 struct FakeSource {
@@ -87,6 +91,7 @@ impl RevocationSource for FakeSource {
                 )),
                 Reply::Ahead(ahead) => Ok(answer(RevocationStatus::Valid, now_ms + ahead, None)),
                 Reply::Fail => Err(Unavailable::new("responder down")),
+                Reply::Never => std::future::pending().await,
             }
         })
     }
@@ -415,6 +420,72 @@ async fn concurrent_misses_share_one_fetch() {
         assert_eq!(task.await.unwrap(), Ok(RevocationStatus::Valid));
     }
     assert_eq!(fake.calls(), 1);
+}
+
+/// SPEC 7.2 (bounded memory): however many certificates are looked up, at
+/// most `max_entries` answers are kept — counted after every lookup.
+#[test]
+fn spec_7_2_the_cache_never_holds_more_than_max_entries() {
+    const MAX: u64 = 40;
+    let config = CacheConfig {
+        max_entries: MAX,
+        ..no_refresh()
+    };
+    let (cache, _clock, fake, source) = setup(config, Reply::Status(RevocationStatus::Valid));
+    let serials: Vec<&'static str> = (0..3 * MAX)
+        .map(|i| &*Box::leak(format!("{:04x}", 0x1000 + i).into_boxed_str()))
+        .collect();
+    let mut most = 0;
+    for serial in &serials {
+        let answer = pollster::block_on(cache.check(&source, cert(serial), None));
+        assert_eq!(answer.map(|a| a.answer.status), Ok(RevocationStatus::Valid));
+        most = most.max(cache.cached_answers());
+        assert!(
+            cache.cached_answers() as u64 <= MAX,
+            "{} cached",
+            cache.cached_answers()
+        );
+    }
+    assert!(most > 0);
+    assert_eq!(fake.calls(), serials.len());
+}
+
+/// `max_entries: 0` keeps nothing: every lookup asks the source, and its
+/// answer still decides.
+#[test]
+fn no_room_means_every_lookup_fetches() {
+    let config = CacheConfig {
+        max_entries: 0,
+        ..no_refresh()
+    };
+    let (cache, _clock, fake, source) = setup(config, Reply::Status(RevocationStatus::Valid));
+    for _ in 0..3 {
+        let answer = pollster::block_on(cache.check(&source, cert("0a3f"), None)).unwrap();
+        assert_eq!(answer.answer.status, RevocationStatus::Valid);
+        assert!(!answer.from_cache);
+    }
+    assert_eq!(fake.calls(), 3);
+    assert_eq!(cache.cached_answers(), 0);
+    fake.set(Reply::Fail);
+    assert!(pollster::block_on(status(&cache, &source, None)).is_err());
+}
+
+/// SPEC 7.2 (one fetch per key): a lookup dropped while it fetches (its
+/// request cancelled, its responder hung) does not leave the key blocked —
+/// the next lookup fetches for itself and is answered.
+#[test]
+fn a_fetch_dropped_midway_does_not_block_the_key() {
+    let (cache, _clock, fake, source) = setup(no_refresh(), Reply::Never);
+    {
+        let mut hung = Box::pin(status(&cache, &source, None));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(hung.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(fake.calls(), 1, "the first lookup is fetching");
+    } // dropped here, as a cancelled request's future is
+    fake.set(Reply::Status(RevocationStatus::Valid));
+    let answer = pollster::block_on(status(&cache, &source, None));
+    assert_eq!(answer, Ok(RevocationStatus::Valid));
+    assert_eq!(fake.calls(), 2);
 }
 
 #[cfg(feature = "fetch")]
