@@ -202,9 +202,17 @@ fn spec_5_1_hot_allowed_request_allocates_at_most_the_bound() {
     for backend in CryptoBackend::ALL {
         let v = verifier(*backend);
         let (own, _) = own_allocations_per_request(&v, *backend);
-        // Nothing is allocated on every request: what is left is amortized
-        // (moka's housekeeping), the body buffer being reused.
-        assert_own(*backend, "", own, 1.0, "the body buffer is not reused");
+        // Nothing is allocated on every request: what is left (0.02) is
+        // amortized, a few allocations in 1 000 requests. A cache that
+        // allocates on lookups (as moka's did now and then, 0.19), or a body
+        // buffer not reused (1.0), exceeds the bound.
+        assert_own(
+            *backend,
+            "",
+            own,
+            AMORTIZED,
+            "something allocates per request",
+        );
     }
 }
 
@@ -227,7 +235,7 @@ fn spec_7_2_hot_request_with_cached_revocation_answer_allocates_nothing_of_its_o
             *backend,
             ", revocation answer cached",
             own,
-            1.0,
+            AMORTIZED,
             "the cached answer's key is built per request",
         );
     }
@@ -259,7 +267,7 @@ fn spec_7_1_hot_request_with_a_crl_source_allocates_at_most_the_bound() {
             *backend,
             ", CRL source",
             own,
-            2.0,
+            1.0 + AMORTIZED,
             "the serial is normalized per request",
         );
     }
@@ -285,11 +293,16 @@ fn spec_7_3_hot_request_with_a_non_empty_revoked_set_allocates_nothing_of_its_ow
             *backend,
             ", revoked set not empty",
             own,
-            1.0,
+            AMORTIZED,
             "the revoked set's keys are built per lookup",
         );
     }
 }
+
+/// Below one allocation in ten requests: only amortized growth, nothing per
+/// request (measured: 0.02 in every configuration, since the certificate
+/// and revocation caches stopped allocating on lookups).
+const AMORTIZED: f64 = 0.1;
 
 /// Prints the verifier's own allocations per request under `backend`
 /// (`case` names the configuration) and asserts them within the issue's
