@@ -5,9 +5,10 @@
 //! Cheap checks (headers, target, body, freshness) come before any
 //! certificate or signature work, so junk traffic is cheap to refuse. A
 //! leaf seen before is not parsed or path-validated again: validated
-//! certificates are cached by their SHA-256 fingerprint until the earliest
-//! notAfter of their path, and re-checked against the injected clock on
-//! every use.
+//! certificates are cached, keyed by the certificate as presented, until
+//! the earliest notAfter of their path and for at most
+//! [`MAX_CERTIFICATE_CACHE_TTL`], both by the injected clock, which every
+//! use re-checks.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,8 +55,9 @@ pub const DEFAULT_MAX_FUTURE_MS: u64 = 5_000;
 pub const DEFAULT_RISK_THRESHOLD: f64 = 0.85;
 /// Default number of validated certificates kept (by fingerprint).
 pub const DEFAULT_CERTIFICATE_CACHE_CAPACITY: u64 = 10_000;
-/// Longest a validated certificate stays cached, whatever its notAfter:
-/// a backstop so that configuration-independent state is refreshed.
+/// Longest a validated certificate stays cached, whatever its notAfter (by
+/// the verifier's clock): a backstop so that configuration-independent
+/// state is refreshed.
 pub const MAX_CERTIFICATE_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Largest signature accepted, in bytes (RSA-8192 is 1024).
 pub const MAX_SIGNATURE_BYTES: usize = 1024;
