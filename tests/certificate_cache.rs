@@ -3,18 +3,18 @@
 //! age (by the verifier's injected clock), and an agent it no longer holds
 //! is validated again rather than refused.
 
+mod common;
 #[path = "common/daily_pki.rs"]
 mod daily_pki;
 
 use std::sync::Arc;
 
+use common::{sign, AUDIENCE, NOW_MS};
 use daily_pki::{DailyPki, Policy};
-use kakunin_verify::signer::{AgentSigner, RequestToSign};
+use kakunin_verify::signer::AgentSigner;
 use kakunin_verify::verifier::MAX_CERTIFICATE_CACHE_TTL;
-use kakunin_verify::{Denial, HttpRequest, ManualClock, Revocation, VerifiedRequest, Verifier};
+use kakunin_verify::{Denial, ManualClock, Revocation, VerifiedRequest, Verifier};
 
-const NOW_MS: u64 = 1_782_897_300_000;
-const AUDIENCE: &str = "api.exchange.example";
 const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY"}"#;
 
 fn verifier(pki: &DailyPki, clock: Arc<ManualClock>, capacity: u64) -> Verifier {
@@ -28,37 +28,9 @@ fn verifier(pki: &DailyPki, clock: Arc<ManualClock>, capacity: u64) -> Verifier 
         .unwrap()
 }
 
-fn verify(
-    v: &Verifier,
-    agent: &AgentSigner,
-    nonce: &str,
-    ts: u64,
-) -> Result<VerifiedRequest, Denial> {
-    let headers: Vec<(String, Vec<u8>)> = agent
-        .sign(&RequestToSign {
-            audience: AUDIENCE,
-            method: "POST",
-            target: "/v1/trades",
-            body: BODY.as_bytes(),
-            timestamp_ms: ts,
-            nonce: Some(nonce),
-            model_sha256: None,
-            prompt_sha256: None,
-        })
-        .unwrap()
-        .into_iter()
-        .map(|(n, v)| (n.to_owned(), v.into_bytes()))
-        .collect();
-    let pairs: Vec<(&str, &[u8])> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_slice()))
-        .collect();
-    pollster::block_on(v.verify(&HttpRequest::new(
-        "POST",
-        "/v1/trades",
-        &pairs,
-        BODY.as_bytes(),
-    )))
+/// One order signed at `ts` with a fresh nonce, verified by `v`.
+fn verify(v: &Verifier, agent: &AgentSigner, ts: u64) -> Result<VerifiedRequest, Denial> {
+    sign(agent, "POST", "/v1/trades", BODY, ts).verify(v)
 }
 
 fn policy() -> Policy {
@@ -82,7 +54,7 @@ fn spec_5_1_the_certificate_cache_never_holds_more_than_its_capacity() {
     let mut most = 0;
     for round in 0..2 {
         for (i, agent) in agents.iter().enumerate() {
-            let allowed = verify(&v, agent, &format!("cache-nonce-{round}-{i:03}"), NOW_MS);
+            let allowed = verify(&v, agent, NOW_MS);
             assert!(
                 allowed.is_ok(),
                 "round {round}, agent {i}: {:?}",
@@ -112,15 +84,15 @@ fn spec_5_1_a_cached_path_is_validated_again_after_the_ttl_of_the_verifiers_cloc
     let v = verifier(&pki, Arc::clone(&clock), 100);
     let ttl_ms = MAX_CERTIFICATE_CACHE_TTL.as_millis() as u64;
 
-    let first = verify(&v, &agent, "cache-ttl-nonce-1", NOW_MS).expect("allowed");
+    let first = verify(&v, &agent, NOW_MS).expect("allowed");
     clock.set_ms(NOW_MS + ttl_ms - 1);
-    let within = verify(&v, &agent, "cache-ttl-nonce-2", NOW_MS + ttl_ms - 1).expect("allowed");
+    let within = verify(&v, &agent, NOW_MS + ttl_ms - 1).expect("allowed");
     assert!(
         std::ptr::eq(first.certificate(), within.certificate()),
         "within the TTL the cached validation is used"
     );
     clock.set_ms(NOW_MS + ttl_ms);
-    let after = verify(&v, &agent, "cache-ttl-nonce-3", NOW_MS + ttl_ms).expect("allowed");
+    let after = verify(&v, &agent, NOW_MS + ttl_ms).expect("allowed");
     assert!(
         !std::ptr::eq(first.certificate(), after.certificate()),
         "at the TTL the path is validated again"
@@ -134,8 +106,8 @@ fn a_zero_capacity_caches_nothing_and_still_verifies() {
     let pki = DailyPki::new();
     let agent = pki.agent("cache_zero_agent", &policy());
     let v = verifier(&pki, Arc::new(ManualClock::new(NOW_MS)), 0);
-    let first = verify(&v, &agent, "cache-zero-nonce-1", NOW_MS).expect("allowed");
-    let second = verify(&v, &agent, "cache-zero-nonce-2", NOW_MS).expect("allowed");
+    let first = verify(&v, &agent, NOW_MS).expect("allowed");
+    let second = verify(&v, &agent, NOW_MS).expect("allowed");
     assert!(!std::ptr::eq(first.certificate(), second.certificate()));
     assert_eq!(v.cached_certificates(), 0);
 }
