@@ -6,7 +6,7 @@
 //! injected [`Clock`] when its verification starts); the cache library has
 //! no clock. An entry past its limits is never used again and is replaced
 //! by the next lookup's fetch; at most [`CacheConfig::max_entries`] are kept
-//! (a [`bounded`](crate::bounded) cache: a hit is a hash, a shard's read
+//! (a bounded quick_cache: a hit is a hash, a shard's read
 //! lock and a probe). Two separate limits govern a valid (or unknown)
 //! answer:
 //!
