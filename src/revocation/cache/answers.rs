@@ -6,7 +6,9 @@
 //! - **Age**: at each use, `now − produced_at` must not exceed the age limit
 //!   (the policy's `revocationTimeout`, else the source's maximum).
 
+#[cfg(feature = "fetch")]
 use std::sync::atomic::AtomicBool;
+#[cfg(feature = "fetch")]
 use std::sync::Arc;
 
 use super::CachedAnswer;
@@ -38,16 +40,73 @@ pub(super) enum SlotKind {
 #[derive(Debug, Clone)]
 pub(super) struct Slot {
     pub(super) kind: SlotKind,
-    #[cfg_attr(not(feature = "fetch"), allow(dead_code))]
-    pub(super) refresh_started: Arc<AtomicBool>,
+    /// Its background refresh (SPEC 7.2 refresh-ahead), shared by every
+    /// copy of the entry.
+    #[cfg(feature = "fetch")]
+    pub(super) refresh: Arc<Refresh>,
 }
 
 impl Slot {
     pub(super) fn new(kind: SlotKind) -> Self {
         Slot {
             kind,
-            refresh_started: Arc::new(AtomicBool::new(false)),
+            #[cfg(feature = "fetch")]
+            refresh: Arc::default(),
         }
+    }
+}
+
+/// SPEC 7.2 refresh-ahead, per cached answer: at most one background
+/// refresh, and a lookup that finds the answer past its limits while that
+/// refresh runs waits for it instead of fetching the same answer again.
+#[cfg(feature = "fetch")]
+#[derive(Debug)]
+pub(super) struct Refresh {
+    /// Set by the lookup that starts the refresh.
+    pub(super) started: AtomicBool,
+    /// One permit, held by the refresh ([`Running`]) from before it is
+    /// spawned until its answer is in the cache (or it failed).
+    running: tokio::sync::Semaphore,
+}
+
+#[cfg(feature = "fetch")]
+impl Default for Refresh {
+    fn default() -> Self {
+        Refresh {
+            started: AtomicBool::new(false),
+            running: tokio::sync::Semaphore::new(1),
+        }
+    }
+}
+
+#[cfg(feature = "fetch")]
+impl Refresh {
+    /// Waits until no refresh of this answer is running.
+    pub(super) async fn finished(&self) {
+        // The semaphore is never closed; if it were, there is nothing to
+        // wait for either.
+        drop(self.running.acquire().await);
+    }
+}
+
+/// A running refresh: gives its permit back when it ends, however it ends
+/// (done, failed, or its task dropped with the runtime).
+#[cfg(feature = "fetch")]
+pub(super) struct Running(Arc<Refresh>);
+
+#[cfg(feature = "fetch")]
+impl Running {
+    /// The refresh's permit, unless a refresh of this answer is running.
+    pub(super) fn start(refresh: &Arc<Refresh>) -> Option<Running> {
+        refresh.running.try_acquire().ok()?.forget();
+        Some(Running(Arc::clone(refresh)))
+    }
+}
+
+#[cfg(feature = "fetch")]
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.add_permits(1);
     }
 }
 

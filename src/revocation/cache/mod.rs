@@ -52,7 +52,7 @@ mod tests;
 
 use answers::{slot_from_fetch, use_slot, Limits, Slot};
 #[cfg(feature = "fetch")]
-use answers::{usable_until_ms, SlotKind};
+use answers::{usable_until_ms, Running, SlotKind};
 pub use push::RevokedMirror;
 pub use revoked::{RevokeError, RevokedLookup, RevokedSet};
 pub use serial::normalize_serial_hex;
@@ -76,9 +76,10 @@ pub const DEFAULT_MAX_REVOKED: usize = 1_000_000;
 /// `max_validity_seconds`).
 pub const DEFAULT_PUSHED_RETENTION_MS: u64 = 365 * 24 * 60 * 60 * 1_000;
 /// SPEC 7.2: how many times one lookup may find, at its `now`, an answer
-/// already unusable and take it out before it gives up (fail closed). Each
-/// round either fetches or finds another caller's fetch, so a second round
-/// is already rare.
+/// already unusable (waiting once for its running refresh, else taking it
+/// out) before it gives up (fail closed). Each round either fetches, finds
+/// another caller's fetch or waits for the refresh, so a third round is
+/// already rare.
 const MAX_SHARED_FETCH_ROUNDS: usize = 4;
 /// The source name recorded for revocations pushed by [`RevocationCache::mark_revoked`].
 pub const PUSH_SOURCE_NAME: &str = "push";
@@ -375,11 +376,16 @@ impl RevocationCache {
             let slot = self.fetch_slot(source, cert, issuer, limits, now).await;
             return use_fetched(&slot, now, limits);
         };
+        let mut waited_for_refresh = false;
         for _ in 0..MAX_SHARED_FETCH_ROUNDS {
             match entries.get_value_or_guard_async(&key).await {
                 Ok(slot) => {
                     if let Some(result) = use_slot(&slot, now, limits, true) {
                         return result;
+                    }
+                    if !waited_for_refresh && wait_for_refresh(&slot).await {
+                        waited_for_refresh = true;
+                        continue;
                     }
                     entries.remove_if(&key, |s| use_slot(s, now, limits, true).is_none());
                 }
@@ -473,14 +479,22 @@ impl RevocationCache {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        if slot.refresh_started.swap(true, Ordering::SeqCst) {
+        if slot.refresh.started.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Taken here, before the task runs, so that a lookup finding this
+        // answer expired from now on waits for the refresh (`fetch_shared`).
+        let Some(running) = Running::start(&slot.refresh) else {
+            return;
+        };
         let cache = self.clone();
         let source = Arc::clone(source);
         let owned = OwnedCert::from_ref(cert);
         let key = key.clone();
-        handle.spawn(async move { cache.refresh(source, owned, key, limits).await });
+        handle.spawn(async move {
+            cache.refresh(source, owned, key, limits).await;
+            drop(running);
+        });
     }
 
     #[cfg(not(feature = "fetch"))]
@@ -518,6 +532,23 @@ impl RevocationCache {
             entries.insert(key, slot);
         }
     }
+}
+
+// SPEC 7.2 (one fetch per key): when a background refresh of this answer
+// is running, its answer serves this lookup too — wait until it is in the
+// cache (`true`), or say there is none (`false`).
+#[cfg(feature = "fetch")]
+async fn wait_for_refresh(slot: &Slot) -> bool {
+    if !slot.refresh.started.load(Ordering::SeqCst) {
+        return false;
+    }
+    slot.refresh.finished().await;
+    true
+}
+
+#[cfg(not(feature = "fetch"))]
+async fn wait_for_refresh(_slot: &Slot) -> bool {
+    false
 }
 
 // SPEC 7.2: a fetch this request made serves it (not from the cache),

@@ -523,6 +523,103 @@ async fn refresh_ahead_refreshes_once_in_the_background() {
     assert_eq!(fake.calls(), 2);
 }
 
+/// A networked source answering valid, each fetch held until the test
+/// lets one through.
+#[cfg(feature = "fetch")]
+struct GatedSource {
+    calls: AtomicUsize,
+    gate: tokio::sync::Semaphore,
+}
+
+#[cfg(feature = "fetch")]
+impl RevocationSource for GatedSource {
+    fn name(&self) -> &'static str {
+        "gated"
+    }
+    fn is_networked(&self) -> bool {
+        true
+    }
+    fn check<'a>(
+        &'a self,
+        _cert: CertificateRef<'a>,
+        now_ms: u64,
+    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            self.gate
+                .acquire()
+                .await
+                .map_err(|_| Unavailable::new("closed"))?
+                .forget();
+            Ok(RevocationAnswer {
+                status: RevocationStatus::Valid,
+                produced_at_ms: now_ms,
+                next_update_ms: None,
+                risk_score: None,
+                risk_band: None,
+                source: "gated",
+            })
+        })
+    }
+}
+
+/// SPEC 7.2 (one fetch per key) with refresh-ahead: a lookup that finds the
+/// answer past its limits while its background refresh is still fetching
+/// waits for that refresh and is served its answer — it does not fetch the
+/// same answer a second time. (One poll shows where the lookup stopped: at
+/// the refresh, or at a fetch of its own.)
+#[cfg(feature = "fetch")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_7_2_a_lookup_past_the_limits_waits_for_the_running_refresh() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let config = CacheConfig {
+        refresh_ahead_ms: 1_000,
+        ..CacheConfig::default()
+    };
+    let cache = RevocationCache::new(config, clock.clone());
+    let gated = Arc::new(GatedSource {
+        calls: AtomicUsize::new(0),
+        gate: tokio::sync::Semaphore::new(1),
+    });
+    let source: Arc<dyn RevocationSource> = gated.clone();
+    cache.check(&source, cert("0a3f"), None).await.unwrap();
+    clock.advance_ms(4_500);
+    let served = cache.check(&source, cert("0a3f"), None).await.unwrap();
+    assert!(
+        served.from_cache,
+        "inside the refresh window: the cached answer"
+    );
+    for _ in 0..100_000 {
+        if gated.calls.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        gated.calls.load(Ordering::SeqCst),
+        2,
+        "the refresh is fetching"
+    );
+    clock.advance_ms(1_500); // past the first answer's TTL
+    let mut lookup = Box::pin(cache.check(&source, cert("0a3f"), None));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(lookup.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(
+        gated.calls.load(Ordering::SeqCst),
+        2,
+        "the lookup waits for the refresh instead of fetching again"
+    );
+    gated.gate.add_permits(1);
+    let answer = lookup.await.unwrap();
+    assert_eq!(
+        answer.answer.produced_at_ms,
+        T0 + 4_500,
+        "the refreshed answer"
+    );
+    assert!(answer.from_cache);
+    assert_eq!(gated.calls.load(Ordering::SeqCst), 2);
+}
+
 #[test]
 fn no_refresh_ahead_without_a_tokio_runtime() {
     let config = CacheConfig {
