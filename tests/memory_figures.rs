@@ -368,14 +368,11 @@ impl RevocationSource for AlwaysValid {
         _cert: CertificateRef<'a>,
         now_ms: u64,
     ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        Box::pin(std::future::ready(Ok(RevocationAnswer {
-            status: RevocationStatus::Valid,
-            produced_at_ms: now_ms,
-            next_update_ms: None,
-            risk_score: None,
-            risk_band: None,
-            source: "memory-figure",
-        })))
+        Box::pin(std::future::ready(Ok(RevocationAnswer::new(
+            RevocationStatus::Valid,
+            now_ms,
+            "memory-figure",
+        ))))
     }
 }
 

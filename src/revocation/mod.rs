@@ -99,6 +99,28 @@ pub struct RevocationAnswer {
     pub source: &'static str,
 }
 
+impl RevocationAnswer {
+    /// An answer with no `nextUpdate` and no risk report — what a custom
+    /// [`RevocationSource`] that knows only a status returns.
+    ///
+    /// ```
+    /// use kakunin_verify::revocation::{RevocationAnswer, RevocationStatus};
+    /// let answer = RevocationAnswer::new(RevocationStatus::Valid, 1_782_897_300_000, "in-house");
+    /// assert_eq!(answer.next_update_ms, None);
+    /// assert_eq!(answer.source, "in-house");
+    /// ```
+    pub fn new(status: RevocationStatus, produced_at_ms: u64, source: &'static str) -> Self {
+        RevocationAnswer {
+            status,
+            produced_at_ms,
+            next_update_ms: None,
+            risk_score: None,
+            risk_band: None,
+            source,
+        }
+    }
+}
+
 /// Why a source could not answer: always `revocation_unavailable` (fail closed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("revocation unavailable: {0}")]

@@ -551,14 +551,11 @@ impl RevocationSource for GatedSource {
                 .await
                 .map_err(|_| Unavailable::new("closed"))?
                 .forget();
-            Ok(RevocationAnswer {
-                status: RevocationStatus::Valid,
-                produced_at_ms: now_ms,
-                next_update_ms: None,
-                risk_score: None,
-                risk_band: None,
-                source: "gated",
-            })
+            Ok(RevocationAnswer::new(
+                RevocationStatus::Valid,
+                now_ms,
+                "gated",
+            ))
         })
     }
 }
