@@ -32,6 +32,7 @@
 //! | fetched answer dated in the future (skew) | counts as made at the fetch |
 //! | fetch fails | stored as a failure for `failure_ttl_ms`, never as valid |
 //! | background refresh fails | the still-usable entry stays until its own limits |
+//! | entry past either limit while its background refresh is fetching | the lookup waits for the refresh and is served its answer (one fetch per key); if the refresh failed, a new fetch |
 //! | local source (`is_networked() == false`, CRLs) | asked every time, not cached, no age limit (SPEC 7.1: a CRL serves until its nextUpdate); `Revoked` still recorded |
 
 #[cfg(feature = "fetch")]
