@@ -35,8 +35,6 @@
 //! | entry past either limit while its background refresh is fetching | the lookup waits for the refresh and is served its answer (one fetch per key); if the refresh failed, a new fetch |
 //! | local source (`is_networked() == false`, CRLs) | asked every time, not cached, no age limit (SPEC 7.1: a CRL serves until its nextUpdate); `Revoked` still recorded |
 
-#[cfg(feature = "fetch")]
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use super::{CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable};
@@ -45,15 +43,15 @@ use crate::clock::Clock;
 use crate::stores::revoked::{RevocationNotice, SharedRevokedSet};
 
 mod answers;
+mod fetch;
 mod push;
+mod refresh;
 mod revoked;
 mod serial;
 #[cfg(test)]
 mod tests;
 
-use answers::{slot_from_fetch, use_slot, Limits, Slot};
-#[cfg(feature = "fetch")]
-use answers::{usable_until_ms, Running, SlotKind};
+use answers::{use_slot, Limits, Slot};
 pub use push::RevokedMirror;
 pub use revoked::{RevokeError, RevokedLookup, RevokedSet};
 pub use serial::normalize_serial_hex;
@@ -76,12 +74,6 @@ pub const DEFAULT_MAX_REVOKED: usize = 1_000_000;
 /// (365 days by default; the verifier raises it to its profile's
 /// `max_validity_seconds`).
 pub const DEFAULT_PUSHED_RETENTION_MS: u64 = 365 * 24 * 60 * 60 * 1_000;
-/// SPEC 7.2: how many times one lookup may find, at its `now`, an answer
-/// already unusable (waiting once for its running refresh, else taking it
-/// out) before it gives up (fail closed). Each round either fetches, finds
-/// another caller's fetch or waits for the refresh, so a third round is
-/// already rare.
-const MAX_SHARED_FETCH_ROUNDS: usize = 4;
 /// The source name recorded for revocations pushed by [`RevocationCache::mark_revoked`].
 pub const PUSH_SOURCE_NAME: &str = "push";
 
@@ -358,67 +350,6 @@ impl RevocationCache {
         })
     }
 
-    // SPEC 7.2: concurrent lookups of one key share one fetch. The first
-    // caller to miss holds the key's placeholder and fetches; the others
-    // wait for what it inserts (or, if it is dropped unfinished, one of them
-    // takes the placeholder over). An answer found unusable at this
-    // request's `now` is taken out — unless another caller has replaced it —
-    // and the lookup tried again. The fetch counts as made at `now`.
-    async fn fetch_shared(
-        &self,
-        source: &Arc<dyn RevocationSource>,
-        cert: CertificateRef<'_>,
-        issuer: &[u8; 32],
-        key: CacheKey,
-        limits: Limits,
-        now: u64,
-    ) -> Result<CachedAnswer, Unavailable> {
-        let Some(entries) = &self.inner.entries else {
-            let slot = self.fetch_slot(source, cert, issuer, limits, now).await;
-            return use_fetched(&slot, now, limits);
-        };
-        let mut waited_for_refresh = false;
-        for _ in 0..MAX_SHARED_FETCH_ROUNDS {
-            match entries.get_value_or_guard_async(&key).await {
-                Ok(slot) => {
-                    if let Some(result) = use_slot(&slot, now, limits, true) {
-                        return result;
-                    }
-                    if !waited_for_refresh && wait_for_refresh(&slot).await {
-                        waited_for_refresh = true;
-                        continue;
-                    }
-                    entries.remove_if(&key, |s| use_slot(s, now, limits, true).is_none());
-                }
-                Err(placeholder) => {
-                    let slot = self.fetch_slot(source, cert, issuer, limits, now).await;
-                    // Refused only when the key's entry was replaced
-                    // meanwhile; this request still uses its own fetch.
-                    let _ = placeholder.insert(slot.clone());
-                    return use_fetched(&slot, now, limits);
-                }
-            }
-        }
-        Err(Unavailable::new("revocation answer expired"))
-    }
-
-    // SPEC 7.2: one fetch, as a cache entry (a failure is a failure entry);
-    // a revoked answer is remembered in the revoked set.
-    async fn fetch_slot(
-        &self,
-        source: &Arc<dyn RevocationSource>,
-        cert: CertificateRef<'_>,
-        issuer: &[u8; 32],
-        limits: Limits,
-        now: u64,
-    ) -> Slot {
-        let outcome = source.check(cert, now).await;
-        if let Ok(answer) = &outcome {
-            self.remember_revoked(answer, cert, issuer, now);
-        }
-        slot_from_fetch(outcome, now, limits)
-    }
-
     // SPEC 7.2: revoked serials are kept until their certificate's notAfter.
     // A full set records nothing; it then fails every other lookup closed.
     fn remember_revoked(
@@ -452,166 +383,14 @@ impl RevocationCache {
             }
         }
     }
-
-    // SPEC 7.2: a refresh MAY start before expiry so active agents never
-    // wait; at most one per cached answer, only inside a tokio runtime.
-    #[cfg(feature = "fetch")]
-    fn maybe_refresh_ahead(
-        &self,
-        slot: &Slot,
-        source: &Arc<dyn RevocationSource>,
-        cert: CertificateRef<'_>,
-        key: &CacheKey,
-        now: u64,
-        limits: Limits,
-    ) {
-        let SlotKind::Answer {
-            answer,
-            fetched_at_ms,
-        } = &slot.kind
-        else {
-            return;
-        };
-        let window = self.inner.config.refresh_ahead_ms;
-        let left = usable_until_ms(answer, *fetched_at_ms, limits).saturating_sub(now);
-        if window == 0 || answer.status == RevocationStatus::Revoked || left > window {
-            return;
-        }
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        if slot.refresh.started.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        // Taken here, before the task runs, so that a lookup finding this
-        // answer expired from now on waits for the refresh (`fetch_shared`).
-        let Some(running) = Running::start(&slot.refresh) else {
-            return;
-        };
-        let cache = self.clone();
-        let source = Arc::clone(source);
-        let owned = OwnedCert::from_ref(cert);
-        let key = key.clone();
-        handle.spawn(async move {
-            cache.refresh(source, owned, key, limits).await;
-            drop(running);
-        });
-    }
-
-    #[cfg(not(feature = "fetch"))]
-    fn maybe_refresh_ahead(
-        &self,
-        _slot: &Slot,
-        _source: &Arc<dyn RevocationSource>,
-        _cert: CertificateRef<'_>,
-        _key: &CacheKey,
-        _now: u64,
-        _limits: Limits,
-    ) {
-    }
-
-    // SPEC 7.2 refresh-ahead: a usable answer replaces the entry (fetched
-    // now, by the clock); a failure leaves the still-usable entry to expire
-    // on its own.
-    #[cfg(feature = "fetch")]
-    async fn refresh(
-        &self,
-        source: Arc<dyn RevocationSource>,
-        owned: OwnedCert,
-        key: CacheKey,
-        limits: Limits,
-    ) {
-        let cert = owned.as_ref();
-        let issuer = crate::digest::sha256(cert.issuer_der);
-        let now = self.now();
-        let Ok(answer) = source.check(cert, now).await else {
-            return;
-        };
-        self.remember_revoked(&answer, cert, &issuer, now);
-        let slot = slot_from_fetch(Ok(answer), now, limits);
-        if let (SlotKind::Answer { .. }, Some(entries)) = (&slot.kind, &self.inner.entries) {
-            entries.insert(key, slot);
-        }
-    }
-}
-
-// SPEC 7.2 (one fetch per key): when a background refresh of this answer
-// is running, its answer serves this lookup too — wait until it is in the
-// cache (`true`), or say there is none (`false`).
-#[cfg(feature = "fetch")]
-async fn wait_for_refresh(slot: &Slot) -> bool {
-    if !slot.refresh.started.load(Ordering::SeqCst) {
-        return false;
-    }
-    slot.refresh.finished().await;
-    true
-}
-
-#[cfg(not(feature = "fetch"))]
-async fn wait_for_refresh(_slot: &Slot) -> bool {
-    false
-}
-
-// SPEC 7.2: a fetch this request made serves it (not from the cache),
-// unless it is unusable even now (a failure, or an answer already older
-// than the age limit): then fail closed.
-fn use_fetched(slot: &Slot, now: u64, limits: Limits) -> Result<CachedAnswer, Unavailable> {
-    use_slot(slot, now, limits, false)
-        .unwrap_or_else(|| Err(Unavailable::new("revocation answer expired")))
 }
 
 // SPEC 7.3: a revoked-set hit is a revoked answer.
 fn revoked_answer(marked_at_ms: u64, source: &'static str, now: u64) -> CachedAnswer {
     CachedAnswer {
-        answer: RevocationAnswer {
-            status: RevocationStatus::Revoked,
-            produced_at_ms: marked_at_ms,
-            next_update_ms: None,
-            risk_score: None,
-            risk_band: None,
-            source,
-        },
+        answer: RevocationAnswer::new(RevocationStatus::Revoked, marked_at_ms, source),
         age_ms: now.saturating_sub(marked_at_ms),
         fetched_at_ms: marked_at_ms,
         from_cache: true,
-    }
-}
-
-/// An owned copy of a [`CertificateRef`] for a background refresh.
-#[cfg(feature = "fetch")]
-struct OwnedCert {
-    der: Vec<u8>,
-    issuer_der: Vec<u8>,
-    serial: Vec<u8>,
-    serial_hex: String,
-    not_after_ms: u64,
-    serial_form: super::SerialForm,
-    root_der: Option<Vec<u8>>,
-}
-
-#[cfg(feature = "fetch")]
-impl OwnedCert {
-    fn from_ref(cert: CertificateRef<'_>) -> Self {
-        OwnedCert {
-            der: cert.der.to_vec(),
-            issuer_der: cert.issuer_der.to_vec(),
-            serial: cert.serial.to_vec(),
-            serial_hex: cert.serial_hex.to_owned(),
-            not_after_ms: cert.not_after_ms,
-            serial_form: cert.serial_form,
-            root_der: cert.root_der.map(<[u8]>::to_vec),
-        }
-    }
-
-    fn as_ref(&self) -> CertificateRef<'_> {
-        CertificateRef {
-            der: &self.der,
-            issuer_der: &self.issuer_der,
-            serial: &self.serial,
-            serial_hex: &self.serial_hex,
-            not_after_ms: self.not_after_ms,
-            serial_form: self.serial_form,
-            root_der: self.root_der.as_deref(),
-        }
     }
 }
