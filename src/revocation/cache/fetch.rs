@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::answers::{slot_from_fetch, use_slot, Limits, Slot};
+#[cfg(feature = "fetch")]
 use super::refresh::wait_for_refresh;
 use super::{CacheKey, CachedAnswer, RevocationCache};
 use crate::revocation::{CertificateRef, RevocationSource, Unavailable};
@@ -36,6 +37,7 @@ impl RevocationCache {
             let slot = self.fetch_slot(source, cert, issuer, limits, now).await;
             return use_fetched(&slot, now, limits);
         };
+        #[cfg(feature = "fetch")]
         let mut waited_for_refresh = false;
         for _ in 0..MAX_SHARED_FETCH_ROUNDS {
             match entries.get_value_or_guard_async(&key).await {
@@ -43,6 +45,7 @@ impl RevocationCache {
                     if let Some(result) = use_slot(&slot, now, limits, true) {
                         return result;
                     }
+                    #[cfg(feature = "fetch")]
                     if !waited_for_refresh && wait_for_refresh(&slot).await {
                         waited_for_refresh = true;
                         continue;

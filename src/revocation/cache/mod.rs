@@ -45,6 +45,7 @@ use crate::stores::revoked::{RevocationNotice, SharedRevokedSet};
 mod answers;
 mod fetch;
 mod push;
+#[cfg(feature = "fetch")]
 mod refresh;
 mod revoked;
 mod serial;
@@ -285,6 +286,7 @@ impl RevocationCache {
         };
         if let Some(slot) = self.inner.entries.as_ref().and_then(|e| e.get(&key)) {
             if let Some(result) = use_slot(&slot, now, limits, true) {
+                #[cfg(feature = "fetch")]
                 self.maybe_refresh_ahead(&slot, source, cert, &key, now, limits);
                 return result;
             }

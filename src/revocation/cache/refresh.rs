@@ -2,23 +2,18 @@
 //! either limit is served at once while one background refresh (feature
 //! `fetch`, inside a tokio runtime) fetches its successor; a lookup that
 //! finds the answer past its limits meanwhile waits for that refresh.
+//! Without feature `fetch` there is no refresh and this module is absent.
 
-#[cfg(feature = "fetch")]
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-#[cfg(feature = "fetch")]
-use super::answers::{slot_from_fetch, usable_until_ms, Running, SlotKind};
-use super::answers::{Limits, Slot};
+use super::answers::{slot_from_fetch, usable_until_ms, Limits, Running, Slot, SlotKind};
 use super::{CacheKey, RevocationCache};
-#[cfg(feature = "fetch")]
-use crate::revocation::RevocationStatus;
-use crate::revocation::{CertificateRef, RevocationSource};
+use crate::revocation::{CertificateRef, RevocationSource, RevocationStatus};
 
 impl RevocationCache {
     // SPEC 7.2: a refresh MAY start before expiry so active agents never
     // wait; at most one per cached answer, only inside a tokio runtime.
-    #[cfg(feature = "fetch")]
     pub(super) fn maybe_refresh_ahead(
         &self,
         slot: &Slot,
@@ -61,22 +56,9 @@ impl RevocationCache {
         });
     }
 
-    #[cfg(not(feature = "fetch"))]
-    pub(super) fn maybe_refresh_ahead(
-        &self,
-        _slot: &Slot,
-        _source: &Arc<dyn RevocationSource>,
-        _cert: CertificateRef<'_>,
-        _key: &CacheKey,
-        _now: u64,
-        _limits: Limits,
-    ) {
-    }
-
     // SPEC 7.2 refresh-ahead: a usable answer replaces the entry (fetched
     // now, by the clock); a failure leaves the still-usable entry to expire
     // on its own.
-    #[cfg(feature = "fetch")]
     async fn refresh(
         &self,
         source: Arc<dyn RevocationSource>,
@@ -85,7 +67,8 @@ impl RevocationCache {
         limits: Limits,
     ) {
         let cert = owned.as_ref();
-        let issuer = crate::digest::sha256(cert.issuer_der);
+        // The key holds the SHA-256 of `cert.issuer_der` already.
+        let issuer = key.issuer_sha256;
         let now = self.now();
         let Ok(answer) = source.check(cert, now).await else {
             return;
@@ -101,7 +84,6 @@ impl RevocationCache {
 // SPEC 7.2 (one fetch per key): when a background refresh of this answer
 // is running, its answer serves this lookup too — wait until it is in the
 // cache (`true`), or say there is none (`false`).
-#[cfg(feature = "fetch")]
 pub(super) async fn wait_for_refresh(slot: &Slot) -> bool {
     if !slot.refresh.started.load(Ordering::SeqCst) {
         return false;
@@ -110,13 +92,7 @@ pub(super) async fn wait_for_refresh(slot: &Slot) -> bool {
     true
 }
 
-#[cfg(not(feature = "fetch"))]
-pub(super) async fn wait_for_refresh(_slot: &Slot) -> bool {
-    false
-}
-
 /// An owned copy of a [`CertificateRef`] for a background refresh.
-#[cfg(feature = "fetch")]
 struct OwnedCert {
     der: Vec<u8>,
     issuer_der: Vec<u8>,
@@ -127,7 +103,6 @@ struct OwnedCert {
     root_der: Option<Vec<u8>>,
 }
 
-#[cfg(feature = "fetch")]
 impl OwnedCert {
     fn from_ref(cert: CertificateRef<'_>) -> Self {
         OwnedCert {

@@ -77,12 +77,8 @@ impl RevocationSource for FakeSource {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
             let answer = |status, produced_at_ms, next_update_ms| RevocationAnswer {
-                status,
-                produced_at_ms,
                 next_update_ms,
-                risk_score: None,
-                risk_band: None,
-                source: "fake",
+                ..RevocationAnswer::new(status, produced_at_ms, "fake")
             };
             match reply {
                 Reply::Status(s) => Ok(answer(s, now_ms, None)),
