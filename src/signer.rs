@@ -2,8 +2,7 @@
 //! agent developers testing against a verifier (the CLI's `sign`), and for
 //! this crate's tests and benchmarks.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use base64_simd::STANDARD;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 
@@ -138,7 +137,7 @@ impl AgentSigner {
                 Some(
                     certs
                         .iter()
-                        .map(|c| STANDARD.encode(c.as_ref()))
+                        .map(|c| STANDARD.encode_to_string(c.as_ref()))
                         .collect::<Vec<_>>()
                         .join(","),
                 )
@@ -197,7 +196,10 @@ impl AgentSigner {
         let input = self.signing_input(req)?;
         let timestamp = req.timestamp_ms.to_string();
         let signature = self.sign_bytes(&input)?;
-        let mut h = vec![("X-Agent-Certificate", STANDARD.encode(self.cert.der()))];
+        let mut h = vec![(
+            "X-Agent-Certificate",
+            STANDARD.encode_to_string(self.cert.der()),
+        )];
         if let Some(c) = &self.chain_b64 {
             h.push(("X-Agent-Chain", c.clone()));
         }
@@ -206,7 +208,7 @@ impl AgentSigner {
         if let Some(n) = req.nonce {
             h.push(("X-Agent-Nonce", n.to_owned()));
         }
-        h.push(("X-Agent-Signature", STANDARD.encode(signature)));
+        h.push(("X-Agent-Signature", STANDARD.encode_to_string(signature)));
         h.push((
             "X-Agent-Signature-Algorithm",
             self.algorithm.name().to_owned(),

@@ -13,8 +13,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-
 use crate::audit::sink::AuditSink;
 use crate::audit::{AuditAction, AuditRecord, AuditText};
 use crate::authorization::{self, ModelInventory, TradeFields};
@@ -333,11 +331,4 @@ type Allowed = (Arc<CachedCertificate>, CanonicalBody, Option<DailyCharge>);
 fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Verifier>();
-}
-
-#[allow(dead_code)]
-fn _b64_engine_is_strict() -> bool {
-    base64::engine::general_purpose::STANDARD
-        .decode("AAF=")
-        .is_err()
 }

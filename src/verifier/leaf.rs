@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
 use rustls_pki_types::CertificateDer;
 
 use super::builder::Replay;
@@ -142,12 +141,14 @@ fn cached_until_ms(cached: &CachedCertificate, now_ms: u64) -> u64 {
 }
 
 /// The certificate's header form, which a cache hit compares: the header
-/// that was just decoded when there is one — the STANDARD engine decodes
+/// that was just decoded when there is one — [`decode_base64`] accepts
 /// only canonical padded base64 (no trailing bits, no whitespace), so that
 /// header is the one encoding of its DER — else the DER encoded.
+///
+/// [`decode_base64`]: crate::request::decode_base64
 fn der_base64(header: Option<&str>, der: &[u8]) -> String {
     header.map_or_else(
-        || base64::engine::general_purpose::STANDARD.encode(der),
+        || base64_simd::STANDARD.encode_to_string(der),
         str::to_owned,
     )
 }
