@@ -27,9 +27,7 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion};
 use kakunin_verify::certificate::{AgentCertificate, ExtensionOids};
 use kakunin_verify::chain::{verify_chain, TrustStore};
-use kakunin_verify::revocation::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
-};
+use kakunin_verify::revocation::fixed::FixedSource;
 use kakunin_verify::routes::RouteTable;
 use kakunin_verify::signer::{AgentSigner, RequestToSign};
 use kakunin_verify::{CryptoBackend, HttpRequest, ManualClock, Revocation, Verifier};
@@ -74,33 +72,6 @@ fn signer(kind: &str) -> AgentSigner {
         None,
     )
     .unwrap()
-}
-
-/// A revocation source over the network in spirit: its answers go through
-/// the SPEC 7.2 cache, so after the first request no call is made.
-struct AlwaysValid;
-
-impl RevocationSource for AlwaysValid {
-    fn name(&self) -> &'static str {
-        "bench"
-    }
-    fn is_networked(&self) -> bool {
-        true
-    }
-    fn check<'a>(
-        &'a self,
-        _c: CertificateRef<'a>,
-        now_ms: u64,
-    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        Box::pin(std::future::ready(Ok(RevocationAnswer {
-            status: RevocationStatus::Valid,
-            produced_at_ms: now_ms,
-            next_update_ms: None,
-            risk_score: None,
-            risk_band: None,
-            source: "bench",
-        })))
-    }
 }
 
 fn verifier(kind: &str, backend: CryptoBackend, revocation: Revocation) -> Arc<Verifier> {
@@ -571,7 +542,9 @@ fn verify_benches(c: &mut Criterion) {
     bench_hot(&mut g, "hot_p256", "p256", || Revocation::Disabled);
     bench_hot(&mut g, "hot_ed25519", "ed25519", || Revocation::Disabled);
     bench_hot(&mut g, "hot_rsa2048_revocation_cached", "rsa2048", || {
-        Revocation::Source(Arc::new(AlwaysValid))
+        // Networked: after the first request its answer comes from the
+        // SPEC 7.2 cache.
+        Revocation::Source(Arc::new(FixedSource::valid("bench")))
     });
     bench_chain(&mut g, "baseline_chain_rsa2048", "rsa2048");
     bench_chain(&mut g, "baseline_chain_p256", "p256");

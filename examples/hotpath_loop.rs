@@ -24,46 +24,12 @@
 //! bare aws-lc-rs verifications with the key parsed once).
 
 use kakunin_verify::chain::TrustStore;
+use kakunin_verify::revocation::fixed::FixedSource;
 use kakunin_verify::signer::{AgentSigner, RequestToSign};
 use kakunin_verify::{CryptoBackend, HttpRequest, ManualClock, Revocation, Verifier};
 use std::sync::Arc;
 const NOW_MS: u64 = 1_782_897_300_000;
 const BODY: &str = r#"{"market":"EUR_USD","size":45000,"direction":"BUY","type":"limit","price":"1.08245","time_in_force":"GTC","client_order_id":"desk-7f3a9c2e-0001","account":"acct-00042","post_only":false}"#;
-
-/// A networked-style source answering valid: after the first request its
-/// answer comes from the SPEC 7.2 cache.
-struct AlwaysValid;
-
-impl kakunin_verify::revocation::RevocationSource for AlwaysValid {
-    fn name(&self) -> &'static str {
-        "loop"
-    }
-    fn is_networked(&self) -> bool {
-        true
-    }
-    fn check<'a>(
-        &'a self,
-        _c: kakunin_verify::revocation::CertificateRef<'a>,
-        now_ms: u64,
-    ) -> kakunin_verify::revocation::BoxFuture<
-        'a,
-        Result<
-            kakunin_verify::revocation::RevocationAnswer,
-            kakunin_verify::revocation::Unavailable,
-        >,
-    > {
-        Box::pin(std::future::ready(Ok(
-            kakunin_verify::revocation::RevocationAnswer {
-                status: kakunin_verify::revocation::RevocationStatus::Valid,
-                produced_at_ms: now_ms,
-                next_update_ms: None,
-                risk_score: None,
-                risk_band: None,
-                source: "loop",
-            },
-        )))
-    }
-}
 
 /// The bare verification `base_loop` repeats: ring (the key parsed each
 /// time, ring has no other form) or aws-lc-rs (the key parsed once).
@@ -183,7 +149,9 @@ fn main() {
             .clock(Arc::new(ManualClock::new(NOW_MS)))
             .revocation(
                 if std::env::args().nth(3).as_deref() == Some("revocation-cached") {
-                    Revocation::Source(Arc::new(AlwaysValid))
+                    // Networked: after the warm-up its answer comes from
+                    // the SPEC 7.2 cache.
+                    Revocation::Source(Arc::new(FixedSource::valid("loop")))
                 } else {
                     Revocation::Disabled
                 },

@@ -20,9 +20,7 @@ use actix_web::{web, HttpResponse};
 use common::{sign, sign_with, v1_builder, v1_signer, Signed, NOW_MS};
 use kakunin_verify::http::actix::{webhook_resource, KakuninMiddleware, VerifiedJson};
 use kakunin_verify::http::{DenialResponse, VerifiedAgent};
-use kakunin_verify::revocation::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, Unavailable,
-};
+use kakunin_verify::revocation::fixed::FixedSource;
 use kakunin_verify::{ManualClock, Revocation, Verifier, VerifierBuilder};
 use serde_json::json;
 use support::{client, raw_exchange, raw_request, send, serve, Audit, Configure, Framing};
@@ -229,30 +227,15 @@ async fn spec_6_denials_answer_status_and_json() {
     );
 }
 
-/// A revocation source that is down.
-struct Down;
-
-impl RevocationSource for Down {
-    fn name(&self) -> &'static str {
-        "down"
-    }
-    fn is_networked(&self) -> bool {
-        false
-    }
-    fn check<'a>(
-        &'a self,
-        _c: CertificateRef<'a>,
-        _now: u64,
-    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        Box::pin(std::future::ready(Err(Unavailable::new("down"))))
-    }
-}
-
 // SPEC 6 / 7: revocation_unavailable is 503 with Retry-After: 1.
 #[actix_rt::test]
 async fn spec_6_unavailable_revocation_is_503_with_retry_after() {
     let audit = Audit::new("unavailable");
-    let v = verifier_with(&audit, |b| b.revocation(Revocation::Source(Arc::new(Down))));
+    let v = verifier_with(&audit, |b| {
+        b.revocation(Revocation::Source(Arc::new(
+            FixedSource::unavailable("down", "down").local(),
+        )))
+    });
     let server = serve(routes(&v, KakuninMiddleware::new(Arc::clone(&v))));
     send(&client(), &server, &desk_trade())
         .await

@@ -13,9 +13,7 @@ use kakunin_verify::audit::sink::JsonLinesSink;
 use kakunin_verify::chain::TrustStore;
 use kakunin_verify::http::axum::{webhook_router, KakuninLayer, VerifiedJson};
 use kakunin_verify::http::VerifiedAgent;
-use kakunin_verify::revocation::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, Unavailable,
-};
+use kakunin_verify::revocation::fixed::FixedSource;
 use kakunin_verify::signer::{AgentSigner, RequestToSign};
 use kakunin_verify::{ManualClock, Revocation, Verifier, VerifierBuilder};
 use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
@@ -237,30 +235,14 @@ async fn denials_carry_the_spec_status_and_body() {
     );
 }
 
-/// A revocation source that cannot answer.
-struct Down;
-
-impl RevocationSource for Down {
-    fn name(&self) -> &'static str {
-        "down"
-    }
-    fn is_networked(&self) -> bool {
-        true
-    }
-    fn check<'a>(
-        &'a self,
-        _: CertificateRef<'a>,
-        _: u64,
-    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        Box::pin(async { Err(Unavailable::new("responder down")) })
-    }
-}
-
 // SPEC 6: a 503 carries Retry-After: 1.
 #[tokio::test]
 async fn a_503_carries_retry_after() {
     let v = builder()
-        .revocation(Revocation::Source(Arc::new(Down)))
+        .revocation(Revocation::Source(Arc::new(FixedSource::unavailable(
+            "down",
+            "responder down",
+        ))))
         .build()
         .unwrap();
     let server = serve(app(Arc::new(v))).await;

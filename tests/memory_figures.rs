@@ -26,9 +26,8 @@ use std::sync::{Arc, Mutex};
 use daily_pki::{DailyPki, Policy};
 use kakunin_verify::replay::{MemoryNonceStore, NonceRecord, NonceStoreConfig};
 use kakunin_verify::revocation::cache::{CacheConfig, RevocationCache};
-use kakunin_verify::revocation::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, Unavailable,
-};
+use kakunin_verify::revocation::fixed::FixedSource;
+use kakunin_verify::revocation::{CertificateRef, RevocationSource};
 use kakunin_verify::signer::{AgentSigner, RequestToSign};
 use kakunin_verify::{CryptoBackend, HttpRequest, ManualClock, Revocation, Verifier};
 
@@ -353,29 +352,6 @@ const ANSWERS: usize = 50_000;
 /// 261 without; × 1.25. Without features, moka's future cache took 462).
 const MAX_BYTES_PER_REVOCATION_ANSWER: usize = 420;
 
-/// A networked source answering valid, made now.
-struct AlwaysValid;
-
-impl RevocationSource for AlwaysValid {
-    fn name(&self) -> &'static str {
-        "memory-figure"
-    }
-    fn is_networked(&self) -> bool {
-        true
-    }
-    fn check<'a>(
-        &'a self,
-        _cert: CertificateRef<'a>,
-        now_ms: u64,
-    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        Box::pin(std::future::ready(Ok(RevocationAnswer::new(
-            RevocationStatus::Valid,
-            now_ms,
-            "memory-figure",
-        ))))
-    }
-}
-
 // SPEC 7.2 (the revocation cache is bounded by `max_entries`): the heap one
 // cached answer takes — its key (source, issuer hash, normalized serial)
 // and its entry — so that `max_entries` converts into memory. An answer
@@ -392,7 +368,7 @@ fn heap_per_cached_revocation_answer_is_within_the_bound() {
         },
         Arc::new(ManualClock::new(NOW_MS)),
     );
-    let source: Arc<dyn RevocationSource> = Arc::new(AlwaysValid);
+    let source: Arc<dyn RevocationSource> = Arc::new(FixedSource::valid("memory-figure"));
     let issuer_sha256 = [9u8; 32];
     // 20-octet serials, as CAs issue them (RFC 5280's longest).
     let serials: Vec<(Vec<u8>, String)> = (0..=ANSWERS as u64)

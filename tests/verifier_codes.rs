@@ -9,9 +9,9 @@ use std::sync::Arc;
 use common::*;
 use kakunin_verify::replay::{MemoryNonceStore, NonceStoreConfig};
 use kakunin_verify::revocation::crl::CrlSource;
+use kakunin_verify::revocation::fixed::FixedSource;
 use kakunin_verify::revocation::{
-    BoxFuture, CertificateRef, RevocationAnswer, RevocationSource, RevocationStatus, RiskBand,
-    Unavailable,
+    RevocationAnswer, RevocationSource, RevocationStatus, RiskBand, Unavailable,
 };
 use kakunin_verify::{CryptoBackend, ManualClock, Revocation, Verifier};
 
@@ -523,29 +523,6 @@ fn model_provenance_and_inventory() {
     );
 }
 
-/// A revocation source that answers what the test says, counting calls.
-struct Scripted(
-    Result<RevocationAnswer, Unavailable>,
-    std::sync::atomic::AtomicUsize,
-);
-
-impl RevocationSource for Scripted {
-    fn name(&self) -> &'static str {
-        "scripted"
-    }
-    fn is_networked(&self) -> bool {
-        false
-    }
-    fn check<'a>(
-        &'a self,
-        _c: CertificateRef<'a>,
-        _now: u64,
-    ) -> BoxFuture<'a, Result<RevocationAnswer, Unavailable>> {
-        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(std::future::ready(self.0.clone()))
-    }
-}
-
 fn answer(
     status: RevocationStatus,
     score: Option<f64>,
@@ -561,11 +538,21 @@ fn answer(
     }
 }
 
+/// A local source (consulted on every request) answering what the test
+/// says, counting calls.
+fn scripted(a: Result<RevocationAnswer, Unavailable>) -> FixedSource {
+    match a {
+        Ok(answer) => FixedSource::answer("scripted", answer),
+        Err(why) => FixedSource::unavailable("scripted", why.0),
+    }
+    .local()
+}
+
 fn with_source(
     a: Result<RevocationAnswer, Unavailable>,
     fail_open: bool,
-) -> (Verifier, Arc<Scripted>) {
-    let s = Arc::new(Scripted(a, Default::default()));
+) -> (Verifier, Arc<FixedSource>) {
+    let s = Arc::new(scripted(a));
     let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
         .revocation(Revocation::Source(s.clone()))
         .fail_open_when_revocation_unavailable(fail_open)
@@ -715,16 +702,13 @@ fn unsigned_traffic_never_reaches_revocation_and_a_503_burns_no_nonce() {
     let mut bad = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS);
     bad.body = br#"{"market":"EUR_USD","size":1}"#.to_vec();
     assert_eq!(bad.code(&v), Some("signature_invalid"));
-    assert_eq!(source.1.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(source.calls(), 0);
     // The same request after revocation recovers is not a replay.
     let r = sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS);
     let store = Arc::new(MemoryNonceStore::default());
     let s = |a| {
         v1_builder(Arc::new(ManualClock::new(NOW_MS)))
-            .revocation(Revocation::Source(Arc::new(Scripted(
-                a,
-                Default::default(),
-            ))))
+            .revocation(Revocation::Source(Arc::new(scripted(a))))
             .nonce_store(store.clone())
             .build()
             .unwrap()

@@ -11,6 +11,7 @@ pub mod crl;
 #[cfg(feature = "fetch")]
 pub mod endpoint;
 pub mod endpoint_answer;
+pub mod fixed;
 #[cfg(feature = "fetch")]
 pub mod http;
 pub mod ocsp;
