@@ -255,8 +255,9 @@ fn is_json_media_type(value: &str) -> bool {
 /// 4, at most two `=` and only at the end, and the bits a final quantum
 /// leaves over zero (its `Pad` mode, not the forgiving one). It is used
 /// rather than the `base64` crate because it decodes RSA's 344-character
-/// signature in about a tenth of the instructions (AVX2/SSSE3, detected at
-/// run time, with a scalar fallback).
+/// signature in under a quarter of the instructions (632 against 2 679
+/// under callgrind; AVX2/SSSE3 detected at run time, with a scalar
+/// fallback). `tests/base64_strict.rs` compares the two decoders.
 pub fn decode_base64(v: impl AsRef<[u8]>) -> Result<Vec<u8>, Error> {
     STANDARD.decode_to_vec(v).map_err(|_| not_canonical())
 }

@@ -8,7 +8,9 @@
 //! target yields its path (a prefix of the target, in origin form, without
 //! a query) that is itself accepted unchanged; accepted headers obey the
 //! SPEC 4.1 syntax (nonce 16..64 of [A-Za-z0-9_-], timestamp 1..15
-//! digits, hashes 64 lowercase hex); a decoded chain has 1..4 elements.
+//! digits, hashes 64 lowercase hex); a decoded chain has 1..4 elements;
+//! SPEC 4.1's strict base64 (base64-simd) accepts exactly the values the
+//! `base64` crate's strict engine accepts, with the same bytes.
 
 use kakunin_verify::request::{check_target, decode_chain, AgentHeaders};
 use kakunin_verify::Code;
@@ -16,6 +18,19 @@ use kakunin_verify::Code;
 fn check_err(e: &kakunin_verify::Error) {
     assert_eq!(e.code(), Code::MalformedRequest, "{e:?}");
     assert_eq!(e.http_status(), 400);
+}
+
+/// Differential: the crate's strict base64 against an independent one.
+fn check_base64(v: &[u8]) {
+    use base64::Engine as _;
+    let ours = kakunin_verify::request::decode_base64(v).ok();
+    let reference = base64::engine::general_purpose::STANDARD.decode(v).ok();
+    assert_eq!(
+        ours,
+        reference,
+        "base64 of {:?}",
+        String::from_utf8_lossy(v)
+    );
 }
 
 fn check_chain(v: &str) {
@@ -65,6 +80,7 @@ pub fn headers_and_target(data: &[u8]) {
             .iter()
             .rposition(|&b| b != b' ' && b != b'\t')
             .map_or(start, |i| i + 1);
+        check_base64(&value[start..end]);
         headers.push((name, &value[start..end]));
     }
     match AgentHeaders::parse(headers.iter().copied()) {
