@@ -88,6 +88,16 @@ impl FixedSource {
     /// Answers exactly `answer` — its `produced_at_ms`, `nextUpdate` and
     /// risk report as given — except that its `source` is `name`, so the
     /// audit record names the source that answered.
+    ///
+    /// The verifier judges it as any source's answer. Networked (the
+    /// default), it is cached and served under SPEC 7.2's limits: once it
+    /// is older than the age limit (the policy's `revocationTimeout`, else
+    /// [`RevocationSource::max_answer_age_ms`], 300 s) or past its
+    /// `nextUpdate` by the verifier's clock, it is refused, and since this
+    /// source can only give it again, the request is
+    /// `revocation_unavailable`; so date it by the verifier's clock. Local
+    /// ([`FixedSource::local`]), it is taken as given on every request, as
+    /// a CRL source's answer is (a CRL source checks its own `nextUpdate`).
     pub fn answer(name: &'static str, answer: RevocationAnswer) -> Self {
         FixedSource::new(
             name,

@@ -255,3 +255,45 @@ fn crl_revoked_and_good_through_the_crl_source() {
         Some("revocation_unavailable")
     );
 }
+
+// SPEC 7.2 through a `FixedSource` (as its documentation says): a networked
+// source's answer is held to the age limit (at most 86 400 s, the longest
+// `revocationTimeout` SPEC 3 allows) and to its nextUpdate by the
+// verifier's clock; the same source made local is taken as given.
+#[test]
+fn spec_7_2_a_fixed_answer_is_held_to_the_limits_when_networked() {
+    const DAY_MS: u64 = 86_400_000;
+    let req = || sign(&desk(), "POST", "/v1/trades", TRADE, NOW_MS);
+    let verifier = |source: FixedSource| {
+        v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+            .revocation(Revocation::Source(Arc::new(source)))
+            .build()
+            .unwrap()
+    };
+    let made = |produced_at_ms, next_update_ms| RevocationAnswer {
+        next_update_ms,
+        ..RevocationAnswer::new(RevocationStatus::Valid, produced_at_ms, "given")
+    };
+    let fresh = made(NOW_MS - 1_000, None);
+    let too_old = made(NOW_MS - DAY_MS - 1, None);
+    let past_next_update = made(NOW_MS - 1_000, Some(NOW_MS - 1));
+
+    let ok = req()
+        .verify(&verifier(FixedSource::answer("fixed", fresh)))
+        .unwrap();
+    let audit = serde_json::to_value(ok.audit()).unwrap();
+    assert_eq!(audit["revocation_source"], "fixed");
+    assert_eq!(audit["revocation_age_ms"], 1_000);
+    for stale in [too_old.clone(), past_next_update.clone()] {
+        assert_eq!(
+            req().code(&verifier(FixedSource::answer("fixed", stale))),
+            Some("revocation_unavailable")
+        );
+    }
+    for stale in [too_old, past_next_update] {
+        assert_eq!(
+            req().code(&verifier(FixedSource::answer("fixed", stale).local())),
+            None
+        );
+    }
+}
