@@ -20,12 +20,9 @@ fn answer(
     band: Option<RiskBand>,
 ) -> RevocationAnswer {
     RevocationAnswer {
-        status,
-        produced_at_ms: NOW_MS - 1000,
-        next_update_ms: None,
         risk_score: score,
         risk_band: band,
-        source: "scripted",
+        ..RevocationAnswer::new(status, NOW_MS - 1000, "scripted")
     }
 }
 
@@ -214,16 +211,18 @@ fn unsigned_traffic_never_reaches_revocation_and_a_503_burns_no_nonce() {
     );
 }
 
-#[test]
-fn crl_revoked_and_good_through_the_crl_source() {
-    let crl = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&read(
-        v1_dir().join("crl.pem"),
-    )])
-    .unwrap();
-    let v = v1_builder(Arc::new(ManualClock::new(NOW_MS)))
+/// A verifier at `now_ms` whose revocation source is the v1 PKI's CRL.
+fn crl_verifier(now_ms: u64) -> Verifier {
+    let crl = CrlSource::from_pem_or_der(&[&read(v1_dir().join("crl.pem"))]).unwrap();
+    v1_builder(Arc::new(ManualClock::new(now_ms)))
         .revocation(Revocation::Source(Arc::new(crl)))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn crl_revoked_and_good_through_the_crl_source() {
+    let v = crl_verifier(NOW_MS);
     let d = sign(
         &v1_signer("revoked_bot"),
         "POST",
@@ -242,16 +241,8 @@ fn crl_revoked_and_good_through_the_crl_source() {
     );
     // Past the CRL's nextUpdate (2026-07-07T09:15Z) the CRL is not relied on.
     let later = NOW_MS + 7 * 86_400_000;
-    let crl = kakunin_verify::revocation::crl::CrlSource::from_pem_or_der(&[&read(
-        v1_dir().join("crl.pem"),
-    )])
-    .unwrap();
-    let v = v1_builder(Arc::new(ManualClock::new(later)))
-        .revocation(Revocation::Source(Arc::new(crl)))
-        .build()
-        .unwrap();
     assert_eq!(
-        sign(&desk(), "POST", "/v1/trades", TRADE, later).code(&v),
+        sign(&desk(), "POST", "/v1/trades", TRADE, later).code(&crl_verifier(later)),
         Some("revocation_unavailable")
     );
 }

@@ -90,7 +90,10 @@ impl Refresh {
 }
 
 /// A running refresh: gives its permit back when it ends, however it ends
-/// (done, failed, or its task dropped with the runtime).
+/// (done, failed, or its task dropped with the runtime). Written here rather
+/// than tokio's `OwnedSemaphorePermit`, which needs the semaphore in an
+/// `Arc` of its own: a second allocation for every cached answer, where this
+/// shares the one [`Refresh`] allocation.
 #[cfg(feature = "fetch")]
 pub(super) struct Running(Arc<Refresh>);
 
