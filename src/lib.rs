@@ -61,6 +61,21 @@
 //! by `ring`, or with feature `aws-lc-rs` by aws-lc ([`crypto`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Fail closed: no panicking construct in the library that input could reach
+// (tests may unwrap). The few exceptions are compile-time table builders and
+// one proven index, each allowed where it stands with its reason.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 mod ascii;
 pub mod audit;

@@ -35,6 +35,7 @@ impl<T, const N: usize> Sharded<T, N> {
         let () = Self::AT_LEAST_ONE;
         let index = (self.hasher.hash_one(key) % N as u64) as usize;
         // In bounds: `index < N`, the array's length (N > 0, checked above).
+        #[allow(clippy::indexing_slicing)]
         &self.shards[index]
     }
 

@@ -10,6 +10,8 @@ use crate::error::Error;
 /// Bytes the string scanner stops at: the closing quote, an escape, a C0
 /// control (refused), and the lead bytes of characters that may be
 /// noncharacters (`EF`–`F4`, checked).
+// Indexing in a `const` block: evaluated by the compiler, never at run time.
+#[allow(clippy::indexing_slicing)]
 const STRING_STOPS: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
@@ -23,6 +25,8 @@ const STRING_STOPS: [bool; 256] = {
 /// What the member-name scan records of a byte, beside [`STRING_STOPS`]:
 /// bit [`NAME_STOP`] as there, [`NAME_UPPER`] for `A`–`Z`, [`NAME_HIGH`]
 /// for any non-ASCII byte.
+// Indexing in a `const` block: evaluated by the compiler, never at run time.
+#[allow(clippy::indexing_slicing)]
 const NAME_SCAN: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
