@@ -269,15 +269,12 @@ impl Writer<'_> {
         if quoted {
             self.buf.push(b'"');
         }
-        let at = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        let at = self.buf.len();
         self.buf.extend_from_slice(text);
         if quoted {
             self.buf.push(b'"');
         }
-        let i = i as usize;
-        if let Some(slot) = self.buf.get_mut(i..i + WORD) {
-            slot.copy_from_slice(&at.to_le_bytes());
-        }
+        self.repoint(i, at);
     }
 
     /// A number JCS writes differently: its ECMAScript form.
@@ -359,11 +356,65 @@ impl Writer<'_> {
             if k > 0 {
                 self.buf.push(b',');
             }
-            self.value(name);
-            self.buf.push(b':');
             let value = self.tape().next(name);
-            self.value(value);
+            if self.compact_member(name, value) {
+                if self.buf.len() - self.hashed >= HASH_CHUNK {
+                    self.hash_written();
+                }
+            } else {
+                self.value(name);
+                self.buf.push(b':');
+                self.value(value);
+            }
         }
         self.buf.push(b'}');
+    }
+
+    /// A member the input holds exactly as JCS writes it: a name without
+    /// escapes, a colon right after it, and right after that a string
+    /// without escapes or a number JCS writes as written (`"size":45000`,
+    /// the usual compact body). Copied as one piece, both records
+    /// repointed at their text in the copy; `false`, nothing written,
+    /// for any other member.
+    fn compact_member(&mut self, name: u32, value: u32) -> bool {
+        let tape = self.tape();
+        let (Some(n), Some(v)) = (tape.node(name), tape.node(value)) else {
+            return false;
+        };
+        if n.kind() != Kind::String {
+            return false;
+        }
+        let (v_text, v_len) = (v.payload() as usize, v.len() as usize);
+        let (v_start, v_end) = match v.kind() {
+            Kind::String => (v_text.wrapping_sub(1), v_text + v_len + 1),
+            Kind::Number => (v_text, v_text + v_len),
+            _ => return false,
+        };
+        // From the name's opening quote to past its closing one.
+        let n_text = n.payload() as usize;
+        let (Some(n_start), n_end) = (n_text.checked_sub(1), n_text + n.len() as usize + 1) else {
+            return false;
+        };
+        if v_start != n_end + 1 || self.input.get(n_end) != Some(&b':') {
+            return false;
+        }
+        let Some(text) = self.input.get(n_start..v_end) else {
+            return false;
+        };
+        let at = self.buf.len();
+        self.buf.extend_from_slice(text);
+        self.repoint(name, at + 1);
+        self.repoint(value, at + (v_text - n_start));
+        true
+    }
+
+    /// Points the string or number record at `i` at its text at `at` in
+    /// the canonical bytes.
+    fn repoint(&mut self, i: u32, at: usize) {
+        let at = u32::try_from(at).unwrap_or(u32::MAX);
+        let i = i as usize;
+        if let Some(slot) = self.buf.get_mut(i..i + WORD) {
+            slot.copy_from_slice(&at.to_le_bytes());
+        }
     }
 }

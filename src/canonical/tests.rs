@@ -454,3 +454,67 @@ fn canonical_jcs_number_formats() {
         Some("333333333.3333333")
     );
 }
+
+#[test]
+fn members_copied_whole_or_piece_by_piece_read_back_alike() {
+    // The writer copies a compact member (`"name":value`, a plain name and
+    // a plain string or as-written number) in one piece and writes every
+    // other member piece by piece. Each member here appears compact and
+    // with whitespace around its colon (always piece by piece): the
+    // canonical bytes, and every view read back from them, must agree.
+    let members = [
+        (r#""size""#, "45000"),
+        (r#""price""#, r#""1.08245""#),
+        (r#""""#, r#""""#),
+        (r#""e""#, r#""""#),
+        (r#""n\u0061me""#, r#""v""#),
+        (r#""q""#, r#""a\"b""#),
+        (r#""x""#, "1.50"),
+        (r#""neg""#, "-0"),
+        (r#""t""#, "true"),
+        (r#""nil""#, "null"),
+        (r#""arr""#, r#"["s",2,{"in":"ner"}]"#),
+        (r#""obj""#, r#"{"k":"v","j":7}"#),
+        (r#""é""#, r#""ü""#),
+    ];
+    let body = |sep: &str| {
+        let inner: Vec<String> = members
+            .iter()
+            .map(|(n, v)| format!("{n}{sep}{v}"))
+            .collect();
+        format!("{{{}}}", inner.join(","))
+    };
+    let (compact, spaced) = (ok(&body(":")), ok(&body(" : ")));
+    let want = r#"{"":"","arr":["s",2,{"in":"ner"}],"e":"","name":"v","neg":0,"nil":null,"obj":{"j":7,"k":"v"},"price":"1.08245","q":"a\"b","size":45000,"t":true,"x":1.5,"é":"ü"}"#;
+    assert_eq!(std::str::from_utf8(compact.canonical_bytes()), Ok(want));
+    assert_eq!(compact.canonical_bytes(), spaced.canonical_bytes());
+    assert_eq!(compact.sha256(), spaced.sha256());
+    assert_eq!(compact.value(), spaced.value());
+    assert_eq!(compact.to_serde_json(), spaced.to_serde_json());
+    fn text<'c>(c: &'c CanonicalBody, name: &str) -> Option<&'c str> {
+        c.get(name).and_then(JsonValue::as_str)
+    }
+    fn number<'c>(c: &'c CanonicalBody, name: &str) -> Option<&'c str> {
+        c.get(name)
+            .and_then(JsonValue::as_number)
+            .map(|n| n.source_text())
+    }
+    for c in [&compact, &spaced] {
+        assert_eq!(text(c, "price"), Some("1.08245"));
+        assert_eq!((text(c, ""), text(c, "e")), (Some(""), Some("")));
+        assert_eq!((text(c, "name"), text(c, "q")), (Some("v"), Some("a\"b")));
+        assert_eq!(text(c, "é"), Some("ü"));
+        assert_eq!(number(c, "size"), Some("45000"));
+        assert_eq!(
+            (number(c, "x"), number(c, "neg")),
+            (Some("1.50"), Some("-0"))
+        );
+        let names: Vec<&str> = c
+            .value()
+            .and_then(JsonValue::as_object)
+            .map(|o| o.iter().map(|(k, _)| k).collect())
+            .unwrap_or_default();
+        assert_eq!(names.len(), members.len());
+        assert_eq!(names.first().copied(), Some(""));
+    }
+}
