@@ -5,10 +5,44 @@
 //! canonicalization is idempotent (the canonical bytes re-canonicalize to
 //! themselves, through both entry points); a body accepted under the
 //! request-body rule canonicalizes to the same bytes under plain RFC 8785
-//! (its numbers are exact doubles).
+//! (its numbers are exact doubles); and the views read back from the
+//! verified body (`JsonValue`) say what serde_json reads in the canonical
+//! bytes, so every record points at its own text.
 
-use kakunin_verify::canonical::{canonicalize, canonicalize_rfc8785};
+use kakunin_verify::canonical::{canonicalize, canonicalize_rfc8785, JsonValue};
 use kakunin_verify::Code;
+
+/// Whether the view `ours` holds what serde_json read in the canonical
+/// bytes: the same strings, names, literals and structure, and numbers of
+/// the same value (accepted numbers are exact doubles).
+fn same_as_serde(ours: JsonValue<'_>, theirs: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (ours, theirs) {
+        (JsonValue::Null, Value::Null) => true,
+        (JsonValue::Bool(a), Value::Bool(b)) => a == *b,
+        (JsonValue::String(a), Value::String(b)) => a == b,
+        // Within an ulp or two: serde_json (without `float_roundtrip`) may
+        // round a long decimal differently; a view pointing at the wrong
+        // text is far off, or no number at all.
+        (JsonValue::Number(a), Value::Number(b)) => {
+            match (a.source_text().parse::<f64>(), b.as_f64()) {
+                (Ok(x), Some(y)) => {
+                    x == y || (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs())
+                }
+                _ => false,
+            }
+        }
+        (JsonValue::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_as_serde(x, y))
+        }
+        (JsonValue::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, x)| b.get(k).is_some_and(|y| same_as_serde(x, y)))
+        }
+        _ => false,
+    }
+}
 
 /// The fuzz target's body (see the module documentation).
 pub fn canonical_body(data: &[u8]) {
@@ -28,6 +62,10 @@ pub fn canonical_body(data: &[u8]) {
                 let parsed: serde_json::Value =
                     serde_json::from_str(text).expect("canonical bytes are JSON");
                 assert!(parsed.is_object(), "canonical body is not an object");
+                assert!(
+                    body.value().is_some_and(|v| same_as_serde(v, &parsed)),
+                    "a view does not read what the canonical bytes hold: {text}"
+                );
                 let _ = body.to_serde_json();
                 // SPEC 4.3: an accepted body has no two top-level names equal
                 // after Unicode upper- then lower-casing (a naive oracle for
