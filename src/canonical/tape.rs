@@ -217,6 +217,13 @@ impl<'a> Tape<'a> {
             .map_or(&[], |index| index.as_chunks::<WORD>().0)
     }
 
+    /// Whether the name at member entry `m` is `name`: its length, kept in
+    /// the record's header, compared before its bytes are looked up.
+    pub(super) fn name_is(self, m: [u8; WORD], name: &[u8]) -> bool {
+        self.node(member(m))
+            .is_some_and(|n| n.len() as usize == name.len() && self.bytes(n) == name)
+    }
+
     /// Compares the name at member entry `m` with `name` in RFC 8785 order.
     pub(super) fn cmp_name(self, m: [u8; WORD], name: &[u8]) -> Ordering {
         super::jcs::utf16_cmp(self.bytes_at(member(m)), name)

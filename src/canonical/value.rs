@@ -158,7 +158,7 @@ impl<'a> JsonObject<'a> {
             // lengths first costs less than the search's ordered compares.
             members
                 .iter()
-                .find(|&&m| self.tape.bytes_at(member(m)) == name.as_bytes())?
+                .find(|&&m| self.tape.name_is(m, name.as_bytes()))?
         } else {
             let found = members
                 .binary_search_by(|&m| self.tape.cmp_name(m, name.as_bytes()))
@@ -186,11 +186,10 @@ impl<'a> JsonObject<'a> {
         }
         let (mut found_a, mut found_b) = (None, None);
         for &m in members {
-            let name = self.tape.bytes_at(member(m));
-            if found_a.is_none() && name == a.as_bytes() {
+            if found_a.is_none() && self.tape.name_is(m, a.as_bytes()) {
                 found_a = Some(m);
             }
-            if found_b.is_none() && name == b.as_bytes() {
+            if found_b.is_none() && self.tape.name_is(m, b.as_bytes()) {
                 found_b = Some(m);
             }
             if found_a.is_some() && found_b.is_some() {
