@@ -321,10 +321,20 @@ fn canonical_sha256_is_the_digest_of_the_canonical_bytes() {
             .join(","),
         "x".repeat(20_000)
     );
+    // Many compact members (each copied whole by the writer), past
+    // several hash chunks.
+    let flat = format!(
+        "{{{}}}",
+        (0..3000)
+            .map(|i| format!("\"m{i:05}\":\"value-{i}\",\"c{i:05}\":{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     for body in [
         r#"{"a":1}"#,
         r#"{ "z": "\u00e9", "a": [1.50, true] }"#,
         &big,
+        &flat,
     ] {
         let c = ok(body);
         assert!(!c.canonical_bytes().is_empty());
