@@ -253,6 +253,15 @@ impl Writer<'_> {
             Kind::Array => self.array(i, node),
             Kind::Object => self.object(node),
         }
+        self.hash_full_chunk();
+    }
+
+    /// Hashes what was written since the last chunk, once it fills one
+    /// ([`HASH_CHUNK`]), while it is still in cache. Always inlined: left
+    /// to the compiler, the call after every value cost ≈ 150 instructions
+    /// per request.
+    #[inline(always)]
+    fn hash_full_chunk(&mut self) {
         if self.buf.len() - self.hashed >= HASH_CHUNK {
             self.hash_written();
         }
@@ -358,9 +367,7 @@ impl Writer<'_> {
             }
             let value = self.tape().next(name);
             if self.compact_member(name, value) {
-                if self.buf.len() - self.hashed >= HASH_CHUNK {
-                    self.hash_written();
-                }
+                self.hash_full_chunk();
             } else {
                 self.value(name);
                 self.buf.push(b':');
