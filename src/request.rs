@@ -308,6 +308,7 @@ pub fn decode_base64_into<'b>(
     match buffer.get_mut(..len) {
         Some(out) => STANDARD
             .decode(v, out.as_out())
+            // `decode` hands back the slice mutably; the result is read-only.
             .map(|decoded| Decoded::InBuffer(decoded))
             .map_err(|_| not_canonical()),
         None => decode_base64(v).map(Decoded::Heap),
