@@ -10,10 +10,10 @@
 //! An agent's pairs live in one hash table, which grows by doubling under
 //! its shard's lock: the call that crosses a table's load limit moves every
 //! pair to the new table, so its time grows with the agent's live count
-//! (once per doubling; a table never shrinks, so a steady load pays it only
-//! while first climbing). The shard's expiry heap grows by `realloc`, which
-//! large blocks do without copying. A wall-clock measure: run it on an idle
-//! machine.
+//! (once per doubling: a table keeps its size while its agent holds any
+//! live pair, and is dropped with the last one). The shard's expiry heap
+//! grows by `realloc`, which large blocks do without copying. A wall-clock
+//! measure: run it on an idle machine.
 
 use kakunin_verify::replay::{MemoryNonceStore, NonceRecord, NonceStoreConfig};
 use std::time::Instant;
