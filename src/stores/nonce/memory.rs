@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::agent_pairs::AgentPairs;
 use super::{check_record, NonceRecord, NonceStore, NonceStoreConfig};
 use crate::error::{ConfigError, Error};
 use crate::future::BoxFuture;
@@ -28,7 +29,7 @@ type AgentKey = (u64, u64);
 /// agent (never admit a replay), and without the key it has probability
 /// 2^-128. (Keyed SipHash rather than SHA-256: about 2 000 fewer
 /// instructions per request, and the key makes it no weaker here.)
-type PairKey = [u8; 16];
+pub(super) type PairKey = [u8; 16];
 
 /// The in-memory [`NonceStore`] (SPEC 4.5), for a single verifier instance.
 ///
@@ -61,8 +62,10 @@ pub struct MemoryNonceStore {
 #[derive(Default)]
 struct Shard {
     /// Per agent: pair key → keep-until (ms). An agent's live count is the
-    /// size of its map (after purging), so it is kept exactly.
-    agents: FastMap<AgentKey, FastMap<PairKey, u64>>,
+    /// number of its pairs (after purging), so it is kept exactly. A heavy
+    /// agent's pairs are spread over several tables ([`AgentPairs`]), so
+    /// that no request moves all of them when a table grows.
+    agents: FastMap<AgentKey, AgentPairs>,
     /// Min-heap by keep-until. An entry whose pair was since forgotten or
     /// re-recorded with another keep-until is stale and simply dropped.
     expiry: BinaryHeap<Reverse<(u64, AgentKey, PairKey)>>,
@@ -248,7 +251,7 @@ impl Shard {
             return Ok(());
         };
         match pairs.get(key) {
-            Some(&until) if now <= until => Err(Error::ReplayedRequest(
+            Some(until) if now <= until => Err(Error::ReplayedRequest(
                 "nonce already used by this certificate".into(),
             )),
             Some(_) => {
@@ -299,7 +302,7 @@ impl Shard {
         let Some(pairs) = self.agents.get_mut(&agent) else {
             return;
         };
-        if pairs.get(key) == Some(&until) {
+        if pairs.get(key) == Some(until) {
             pairs.remove(key);
             if pairs.is_empty() {
                 self.agents.remove(&agent);

@@ -293,3 +293,34 @@ fn spec_4_5_prepared_agent_is_the_same_agent_as_its_urn() {
     // Another store prepares another key for the same URN (its own secret).
     assert_ne!(store(100, 10).prepare_agent(urn), agent);
 }
+
+// SPEC 4.5 for an agent heavy enough that its pairs are split over several
+// tables: every recorded pair is still a replay while live, the agent's
+// share is still counted exactly, and expired pairs are still forgotten.
+#[test]
+fn a_heavy_agent_split_over_tables_keeps_every_rule() {
+    use super::super::agent_pairs::SPLIT_AT;
+    let heavy = 3 * SPLIT_AT;
+    // One agent may hold exactly `heavy` live pairs.
+    let s = store(heavy * 10, 10);
+    assert_eq!(s.max_per_agent(), heavy);
+    for i in 0..heavy {
+        assert_eq!(put(&s, &A, &nonce(i), NOW + KEEP, NOW), Ok(()), "{i}");
+    }
+    for i in (0..heavy).step_by(7) {
+        let r = put(&s, &A, &nonce(i), NOW + KEEP, NOW + 1);
+        assert_eq!(code(r), Some(Code::ReplayedRequest), "{i}");
+    }
+    let over = put(&s, &A, &nonce(heavy), NOW + KEEP, NOW + 1);
+    assert_eq!(code(over), Some(Code::RateLimited));
+    // Another agent is not held back by the heavy one's share.
+    assert_eq!(put(&s, &B, &nonce(0), NOW + KEEP, NOW + 1), Ok(()));
+    // Past their keep-until, the heavy agent's pairs are forgotten: the
+    // same nonces are fresh again, and its share is free again.
+    let later = NOW + KEEP + 1;
+    for i in 0..heavy {
+        assert_eq!(put(&s, &A, &nonce(i), later + KEEP, later), Ok(()), "{i}");
+    }
+    let over = put(&s, &A, &nonce(heavy), later + KEEP, later);
+    assert_eq!(code(over), Some(Code::RateLimited));
+}

@@ -28,6 +28,7 @@
 //! # Ok::<(), kakunin_verify::Error>(())
 //! ```
 
+mod agent_pairs;
 mod memory;
 
 pub use memory::MemoryNonceStore;
