@@ -41,6 +41,11 @@ pub(super) type PairKey = [u8; 16];
 ///   (16-byte key, 8-byte expiry) and one expiry-heap entry (40 bytes),
 ///   about 80 bytes with hash-table slack. Nothing is allocated per nonce
 ///   beyond the tables' amortized growth.
+/// * An agent's pairs are spread over 64 tables once it holds 2 048, so a
+///   table's growth, which moves that table's pairs under the shard's lock,
+///   moves about 1/64 of a heavy agent's pairs rather than all of them
+///   (`examples/nonce_growth.rs`: the largest call for 100 000 pairs of one
+///   agent fell from 2.16 ms to 0.10 ms).
 /// * A pair is live while `now_ms <= keep_until_ms`. Expired pairs are purged
 ///   a few at a time on each call, and fully before the store answers
 ///   `overloaded` or an agent is answered `rate_limited`, so both decisions
