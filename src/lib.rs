@@ -63,7 +63,8 @@
 #![deny(missing_docs)]
 // Fail closed: no panicking construct in the library that input could reach
 // (tests may unwrap). The few exceptions are compile-time table builders and
-// one proven index, each allowed where it stands with its reason.
+// indexes proven in bounds (a remainder by the array's length), each allowed
+// where it stands with its reason.
 #![cfg_attr(
     not(test),
     deny(

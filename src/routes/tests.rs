@@ -48,8 +48,8 @@ fn trailing_wildcard_matches_one_or_more_segments() {
     assert!(!p.matches("data/x"));
 }
 
-// A pattern without `*` matches by one comparison with its text: the
-// same answer as the segment walk, for paths around it.
+// SPEC 5.2: a pattern without `*` matches by one comparison with its
+// text: the same answer as the segment walk, for paths around it.
 #[test]
 fn literal_patterns_match_their_text_as_segment_by_segment() {
     for text in ["/", "/v1/trades", "/a", "/v1/orders/open", "/data/x.json"] {

@@ -41,11 +41,27 @@ impl Default for Tables {
     }
 }
 
-/// Which of a split agent's tables holds `key`.
+/// Which of a split agent's tables holds `key`: below [`SPLIT_TABLES`].
 #[inline]
 fn table_of(key: &PairKey) -> usize {
     let [first, ..] = *key;
     usize::from(first) % SPLIT_TABLES
+}
+
+/// The table of `tables` that holds `key`.
+// In bounds: `table_of` is a remainder by SPLIT_TABLES, the array's length.
+#[allow(clippy::indexing_slicing)]
+#[inline]
+fn slot<'t, T>(tables: &'t [T; SPLIT_TABLES], key: &PairKey) -> &'t T {
+    &tables[table_of(key)]
+}
+
+/// [`slot`], for writing.
+// In bounds: as `slot`.
+#[allow(clippy::indexing_slicing)]
+#[inline]
+fn slot_mut<'t, T>(tables: &'t mut [T; SPLIT_TABLES], key: &PairKey) -> &'t mut T {
+    &mut tables[table_of(key)]
 }
 
 impl AgentPairs {
@@ -61,23 +77,19 @@ impl AgentPairs {
         self.len == 0
     }
 
-    // `table_of` is a remainder by SPLIT_TABLES, so the index is in bounds.
-    #[allow(clippy::indexing_slicing)]
     #[inline]
     fn table(&self, key: &PairKey) -> &FastMap<PairKey, u64> {
         match &self.tables {
             Tables::One(table) => table,
-            Tables::Split(tables) => &tables[table_of(key)],
+            Tables::Split(tables) => slot(tables, key),
         }
     }
 
-    // As `table`.
-    #[allow(clippy::indexing_slicing)]
     #[inline]
     fn table_mut(&mut self, key: &PairKey) -> &mut FastMap<PairKey, u64> {
         match &mut self.tables {
             Tables::One(table) => table,
-            Tables::Split(tables) => &mut tables[table_of(key)],
+            Tables::Split(tables) => slot_mut(tables, key),
         }
     }
 
@@ -123,8 +135,6 @@ impl AgentPairs {
 
 /// Spreads one table's pairs over [`SPLIT_TABLES`] tables, each sized for
 /// its share of them (together about the one table's size).
-// `table_of` is a remainder by SPLIT_TABLES, so the index is in bounds.
-#[allow(clippy::indexing_slicing)]
 fn split(one: FastMap<PairKey, u64>) -> Box<[FastMap<PairKey, u64>; SPLIT_TABLES]> {
     let share = one.len() / SPLIT_TABLES;
     let mut tables: Box<[FastMap<PairKey, u64>; SPLIT_TABLES]> =
@@ -132,7 +142,7 @@ fn split(one: FastMap<PairKey, u64>) -> Box<[FastMap<PairKey, u64>; SPLIT_TABLES
             FastMap::with_capacity_and_hasher(share, Default::default())
         }));
     for (key, keep_until) in one {
-        tables[table_of(&key)].insert(key, keep_until);
+        slot_mut(&mut tables, &key).insert(key, keep_until);
     }
     tables
 }
@@ -152,9 +162,10 @@ mod tests {
         k
     }
 
-    // The split keeps every answer: against a plain map, through a sequence
-    // of inserts (new and repeated keys), removes and lookups that takes an
-    // agent past SPLIT_AT, down below it and up again.
+    // SPEC 4.5: the split keeps every answer of the store. Against a plain
+    // map, through a sequence of inserts (new and repeated keys), removes
+    // and lookups that takes an agent past SPLIT_AT, down below it and up
+    // again.
     #[test]
     fn pairs_answer_as_one_map_before_and_after_the_split() {
         let mut pairs = AgentPairs::default();
@@ -189,9 +200,10 @@ mod tests {
         }
     }
 
-    // What one growth can move: below the split, the agent's one table;
-    // after it, one of SPLIT_TABLES tables, each holding about its share
-    // (counted, not timed: 100 000 pairs, the default share of the store).
+    // SPEC 4.5, its cost bounded per request: what one growth can move.
+    // Below the split, the agent's one table; after it, one of
+    // SPLIT_TABLES tables, each holding about its share (counted, not
+    // timed: 100 000 pairs, the default share of the store).
     #[test]
     fn after_the_split_no_table_holds_more_than_twice_its_share() {
         let mut pairs = AgentPairs::default();
