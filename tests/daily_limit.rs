@@ -91,6 +91,23 @@ fn spec_5_3_allowed_trades_add_up_to_the_daily_limit() {
     assert_eq!(d.trade("0"), None);
 }
 
+// SPEC 5.3: a size is compared exactly as the decimal its own text
+// denotes, however the text writes it: zero at any exponent is zero, and
+// zeros an exponent cancels are no part of the value (the size parser once
+// refused a text exponent past 10 000 even where the value was 0 or 60 000).
+#[test]
+fn spec_5_3_a_size_is_the_value_its_text_denotes() {
+    let d = desk(Policy::default()); // 60 000 a trade, 100 000 a day
+    let zeros = "0".repeat(20_000);
+    assert_eq!(d.trade("0e-10001"), None);
+    assert_eq!(d.trade("0E-99999999999999999999"), None);
+    // 6 × 10^-20001 × 10^20005 = 60 000: exactly maxTransaction.
+    assert_eq!(d.trade(&format!("0.{zeros}6e20005")), None);
+    // 4 × 10^20000 × 10^-19996 = 40 000: the day's total is 100 000 exactly.
+    assert_eq!(d.trade(&format!("4{zeros}e-19996")), None);
+    assert_eq!(d.trade("0.01"), Some("amount_exceeds_limit"));
+}
+
 // SPEC 8: the denial's record is the usual shape, with the code and action.
 #[test]
 fn spec_5_3_daily_denial_is_audited_like_any_other() {

@@ -17,7 +17,12 @@ use digits::{DigitSink, Digits};
 /// most 39 (`u128`); this bound only keeps hostile text cheap.
 pub const MAX_DECIMAL_DIGITS: usize = 64;
 
-/// Largest decimal exponent magnitude accepted from text.
+/// Largest exponent magnitude of a value, once normalized (no leading or
+/// trailing zeros): `1e10000` is accepted, `1e10001` is not. The bound is
+/// on the value, not on how its text writes it, so `0e-99999` is zero and
+/// `0.00…01e20001` (twenty thousand zeros) is one (SPEC 5.3: the size is
+/// compared exactly as the decimal its own text denotes). A number that
+/// survives RFC 8785 (SPEC 4.3) has an exponent within ±400.
 pub const MAX_DECIMAL_EXPONENT: i64 = 10_000;
 
 /// A non-negative exact decimal: `digits × 10^exponent`, normalized so the
@@ -135,15 +140,22 @@ impl Decimal {
                 e = e.saturating_mul(10).saturating_add(i64::from(c - b'0'));
                 i += 1;
             }
-            if i == exp_start || e > MAX_DECIMAL_EXPONENT {
+            if i == exp_start {
                 return None;
             }
-            exponent += if negative { -e } else { e };
+            // Saturating: a text exponent past ±2^63 is past any bound, and
+            // only matters if the digits are not all zero.
+            exponent = if negative {
+                exponent.saturating_sub(e)
+            } else {
+                exponent.saturating_add(e)
+            };
         }
         if i != b.len() {
             return None;
         }
-        sink.finish(exponent)
+        let value = sink.finish(exponent)?;
+        (value.exponent.unsigned_abs() <= MAX_DECIMAL_EXPONENT.unsigned_abs()).then_some(value)
     }
 
     /// Parses exactly the text [`Display`](fmt::Display) writes (the plain

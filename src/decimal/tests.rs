@@ -33,6 +33,28 @@ fn rejects_negative_and_bad_grammar() {
 }
 
 #[test]
+fn the_exponent_bound_is_on_the_value_not_its_text() {
+    // SPEC 5.3: exactly the decimal the text denotes. Zero is zero at any
+    // exponent; zeros the exponent cancels are no part of the value.
+    for zero in ["0e-10001", "0e20000", "0E-99999999999999999999", "0.0e99999999"] {
+        assert_eq!(d(zero), Decimal::zero(), "{zero}");
+    }
+    let zeros = "0".repeat(20_000);
+    assert_eq!(d(&format!("0.{zeros}1e20001")), d("1"));
+    assert_eq!(d(&format!("1{zeros}e-20000")), d("1"));
+    assert_eq!(d(&format!("45{zeros}e-19997")), d("4.5e4"));
+    // The bound itself, on the normalized value.
+    assert_eq!(d("1e10000"), Decimal::from_parts(1, 10_000));
+    assert_eq!(d("1e-10000"), Decimal::from_parts(1, -10_000));
+    assert_eq!(d("10e9999"), Decimal::from_parts(1, 10_000));
+    for past in ["1e10001", "1e-10001", "0.1e-10000", "10e10000", "1e99999999999999999999"] {
+        assert!(Decimal::parse_json_number(past).is_none(), "{past}");
+    }
+    // A saturated text exponent with a fraction (once an overflow).
+    assert!(Decimal::parse_json_number("1.25e-99999999999999999999").is_none());
+}
+
+#[test]
 fn only_significant_digits_count_towards_the_limit() {
     // Any number of leading and trailing zeros: held inline as one digit.
     let zeros = "0".repeat(5_000);
