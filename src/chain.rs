@@ -7,6 +7,7 @@
 //! [`VerifiedChain`], a value only this module can construct, which the
 //! verifier caches by the leaf's SHA-256.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,11 @@ use crate::keyed::FastMap;
 
 /// SPEC 2: at most 4 intermediates in a path.
 pub const MAX_INTERMEDIATES_IN_PATH: usize = 4;
+/// SPEC 2: at least one intermediate in a path (a pinned root → one or more
+/// intermediate CAs → the agent). A profile may allow fewer for its own
+/// certificates (SPEC 10: zero or more); see
+/// [`AgentCertificate::min_intermediates_in_path`].
+pub const MIN_INTERMEDIATES_IN_PATH: usize = 1;
 /// Signature algorithms accepted on path certificates, from the build's
 /// default backend ([`CryptoBackend::default`]): `webpki::ring`'s, or with
 /// feature `aws-lc-rs` `webpki::aws_lc_rs`'s (the same list). Path
@@ -445,16 +451,32 @@ fn map_webpki_error(e: webpki::Error) -> Error {
     }
 }
 
-// SPEC 2: at most 4 intermediates in a path.
-fn check_path_length(path: &webpki::VerifiedPath<'_>) -> Result<(), webpki::Error> {
-    if path.intermediate_certificates().count() > MAX_INTERMEDIATES_IN_PATH {
+// SPEC 2: one or more intermediates (`min`: the leaf's, SPEC 10 allows
+// none for its profile's certificates), at most 4. A refused candidate
+// path lets webpki try the others; `refused` keeps why, for the message.
+fn check_path_length(
+    path: &webpki::VerifiedPath<'_>,
+    min: usize,
+    refused: &Cell<Option<&'static str>>,
+) -> Result<(), webpki::Error> {
+    let n = path.intermediate_certificates().count();
+    if n < min {
+        refused.set(Some(
+            "the leaf is issued by a pinned root: SPEC 2 needs one or more intermediate CAs",
+        ));
+        return Err(webpki::Error::MaximumPathDepthExceeded);
+    }
+    if n > MAX_INTERMEDIATES_IN_PATH {
+        refused.set(Some("path too long"));
         return Err(webpki::Error::MaximumPathDepthExceeded);
     }
     Ok(())
 }
 
 /// SPEC 5.1 step 4: the leaf's validity, then a path to a pinned root at
-/// `now_ms` (signatures, validity, CA constraints, EKU clientAuth), then the
+/// `now_ms` (signatures, validity, CA constraints, EKU clientAuth; 1 to 4
+/// intermediates, SPEC 2, or from none for a certificate a profile mapped
+/// with fewer, SPEC 10), then the
 /// leaf's own usage rules (SPEC 2), then the CA rules on the path found:
 /// every CA certificate, the pinned root included, valid at `now_ms`, with
 /// `cA` TRUE and, when it has keyUsage, `keyCertSign` (RFC 5280 6.1.4 (k),
@@ -488,6 +510,8 @@ pub fn verify_chain(
             .map(|c| CertificateDer::from(c.as_ref())),
     );
     let time = UnixTime::since_unix_epoch(Duration::from_millis(now_ms));
+    let refused = Cell::new(None);
+    let min = leaf.min_intermediates_in_path();
     let path = ee
         .verify_for_usage(
             signature_algorithms(store.backend),
@@ -496,9 +520,14 @@ pub fn verify_chain(
             time,
             KeyUsage::client_auth(),
             None,
-            Some(&check_path_length),
+            Some(&|path| check_path_length(path, min, &refused)),
         )
-        .map_err(map_webpki_error)?;
+        .map_err(|e| match (e, refused.get()) {
+            (webpki::Error::MaximumPathDepthExceeded, Some(why)) => {
+                Error::UntrustedChain(why.into())
+            }
+            (e, _) => map_webpki_error(e),
+        })?;
     profile::check_leaf_usage(leaf)?;
 
     let mut cas = Vec::with_capacity(MAX_INTERMEDIATES_IN_PATH + 1);

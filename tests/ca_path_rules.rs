@@ -4,7 +4,8 @@
 //! the pinned root's validity counts (`certificate_expired`,
 //! `certificate_not_yet_valid`). PKIs made at test time with the `openssl`
 //! CLI (an independent tool), one per case, verified through the whole
-//! `Verifier::verify`.
+//! `Verifier::verify`. And the path's shape: a leaf the pinned root signed
+//! itself is `untrusted_chain` (SPEC 2: one or more intermediates).
 
 mod live;
 
@@ -45,8 +46,22 @@ fn real_now_s() -> i64 {
     i64::try_from(SystemClock.now_ms() / 1000).unwrap()
 }
 
+/// Which CA signs the leaf.
+#[derive(Clone, Copy)]
+enum LeafIssuer {
+    Intermediate,
+    /// The pinned root itself (the intermediate is still made and
+    /// configured).
+    Root,
+}
+
 /// root → intermediate → leaf, with the given root and intermediate specs.
 fn make(name: &str, root: Spec, intermediate: Spec) -> Pki {
+    make_with(name, root, intermediate, LeafIssuer::Intermediate)
+}
+
+/// [`make`], the leaf signed by `leaf_issuer`.
+fn make_with(name: &str, root: Spec, intermediate: Spec, leaf_issuer: LeafIssuer) -> Pki {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("kakunin-ca-rules-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -78,11 +93,15 @@ fn make(name: &str, root: Spec, intermediate: Spec) -> Pki {
         intermediate.ext,
     );
     key_and_csr(d, "leaf", "/O=CA Rules Test/CN=ca_rules_bot");
+    let issuer = match leaf_issuer {
+        LeafIssuer::Intermediate => "intermediate",
+        LeafIssuer::Root => "root",
+    };
     ca_sign(
         d,
         "leaf",
-        Some("intermediate.pem"),
-        "intermediate.key",
+        Some(&format!("{issuer}.pem")),
+        &format!("{issuer}.key"),
         "03",
         &t(-5),
         &t(200),
@@ -151,6 +170,17 @@ impl Pki {
 #[test]
 fn spec_2_conforming_path_is_allowed() {
     assert_eq!(make("good", ca(GOOD_CA), ca(GOOD_CA)).code(), "allow");
+}
+
+// SPEC 2: a pinned root → one or more intermediate CAs → the agent. A
+// leaf the pinned root signed itself has no such path, though an
+// intermediate is configured and the signature is the root's:
+// untrusted_chain (SPEC 5.1 step 4). SPEC 10 allows it for its profile's
+// certificates only (tests/kakunin_profile.rs).
+#[test]
+fn spec_2_leaf_issued_by_the_pinned_root_itself_is_untrusted() {
+    let pki = make_with("root-issued", ca(GOOD_CA), ca(GOOD_CA), LeafIssuer::Root);
+    assert_eq!(pki.code(), "untrusted_chain");
 }
 
 // RFC 5280 6.1.4 (n): an intermediate whose keyUsage lacks keyCertSign.
@@ -300,4 +330,12 @@ fn spec_4_6_handshake_applies_the_ca_rules() {
         to_days: -1,
     };
     assert!(!check(&make("tls-root-expired", expired_root, ca(GOOD_CA))));
+    // SPEC 2: one or more intermediates, in the handshake too.
+    let root_issued = make_with(
+        "tls-root-issued",
+        ca(GOOD_CA),
+        ca(GOOD_CA),
+        LeafIssuer::Root,
+    );
+    assert!(!check(&root_issued));
 }

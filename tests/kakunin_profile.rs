@@ -130,15 +130,22 @@ fn spec_10_every_serial_kind_verifies_with_the_profile() {
     }
 }
 
-// SPEC 10: "without it, they fail as sections 2–3 say": a negative serial
-// or a non-minimal one is malformed_certificate (SPEC 2 / DER), a positive
-// one authenticates but carries no agentPolicy (policy_missing).
+// SPEC 10: "without it, they fail as sections 2–3 say": a non-minimal
+// serial is malformed_certificate when the leaf is parsed (DER, SPEC 5.1
+// step 3); a leaf the root issued itself is untrusted_chain (SPEC 2: one or
+// more intermediates; the chain is step 4); a negative serial is
+// malformed_certificate (SPEC 2, step 5); a positive one authenticates but
+// carries no agentPolicy (policy_missing).
 #[test]
 fn spec_10_without_the_profile_sections_2_and_3_decide() {
     let v = without_profile();
     for name in SERIAL_KINDS {
         let l = leaf(name);
-        let expected = if l["serial_negative"] == true || l["serial_minimal"] == false {
+        let expected = if l["serial_minimal"] == false {
+            "malformed_certificate"
+        } else if l["issuer"] == "root" {
+            "untrusted_chain"
+        } else if l["serial_negative"] == true {
             "malformed_certificate"
         } else {
             "policy_missing"

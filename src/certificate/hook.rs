@@ -17,6 +17,10 @@ pub struct ProfileMapping {
     pub serial_text: String,
     /// Which rules gave `serial_text` its form.
     pub serial_form: SerialForm,
+    /// The fewest intermediate CAs a path to this certificate may have:
+    /// SPEC 2 says one or more ([`crate::chain::MIN_INTERMEDIATES_IN_PATH`]);
+    /// SPEC 10's profile, zero or more.
+    pub min_intermediates: usize,
     /// The policy the profile's extensions map to (`policy_invalid` kept
     /// for step 5).
     pub policy: Decoded<AgentPolicy>,
@@ -63,9 +67,19 @@ impl AgentCertificate {
         self.policy = m.policy;
         self.serial_hex = m.serial_text;
         self.serial_form = m.serial_form;
+        self.min_intermediates = m.min_intermediates;
         self.subject_cn = self.subject_cn.take().or(m.subject_cn);
         self.organization = self.organization.take().or(m.organization);
         self.profile_inspect = Some(m.inspect);
         Ok(())
+    }
+
+    /// The fewest intermediate CAs a path from this certificate to a pinned
+    /// root may have (SPEC 5.1 step 4): one, as SPEC 2 says, unless a
+    /// profile that recognised the certificate allows fewer (SPEC 10:
+    /// none). A leaf issued by a pinned root itself is otherwise
+    /// `untrusted_chain`.
+    pub fn min_intermediates_in_path(&self) -> usize {
+        self.min_intermediates
     }
 }

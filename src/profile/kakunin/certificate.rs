@@ -237,6 +237,8 @@ impl CertificateProfile for KakuninProfile {
         Some(Ok(ProfileMapping {
             serial_text,
             serial_form: SerialForm::Kakunin2026,
+            // SPEC 10: the pinned root → zero or more intermediates → the leaf.
+            min_intermediates: 0,
             policy,
             provenance,
             subject_cn: lossy_attribute(tbs.subject(), oids::COMMON_NAME),
