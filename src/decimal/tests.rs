@@ -36,7 +36,12 @@ fn rejects_negative_and_bad_grammar() {
 fn the_exponent_bound_is_on_the_value_not_its_text() {
     // SPEC 5.3: exactly the decimal the text denotes. Zero is zero at any
     // exponent; zeros the exponent cancels are no part of the value.
-    for zero in ["0e-10001", "0e20000", "0E-99999999999999999999", "0.0e99999999"] {
+    for zero in [
+        "0e-10001",
+        "0e20000",
+        "0E-99999999999999999999",
+        "0.0e99999999",
+    ] {
         assert_eq!(d(zero), Decimal::zero(), "{zero}");
     }
     let zeros = "0".repeat(20_000);
@@ -47,10 +52,16 @@ fn the_exponent_bound_is_on_the_value_not_its_text() {
     assert_eq!(d("1e10000"), Decimal::from_parts(1, 10_000));
     assert_eq!(d("1e-10000"), Decimal::from_parts(1, -10_000));
     assert_eq!(d("10e9999"), Decimal::from_parts(1, 10_000));
-    for past in ["1e10001", "1e-10001", "0.1e-10000", "10e10000", "1e99999999999999999999"] {
+    for past in [
+        "1e10001",
+        "1e-10001",
+        "0.1e-10000",
+        "10e10000",
+        "1e99999999999999999999",
+    ] {
         assert!(Decimal::parse_json_number(past).is_none(), "{past}");
     }
-    // A saturated text exponent with a fraction (once an overflow).
+    // A text exponent past -2^63 saturates, with a fraction as without.
     assert!(Decimal::parse_json_number("1.25e-99999999999999999999").is_none());
 }
 
