@@ -82,7 +82,7 @@ impl EndpointSource {
 
     /// Sets the age limit of an answer (default 300 s, SPEC 7.2): an `Age`
     /// beyond it is unavailable at once, and the cache holds each use to it
-    /// when the certificate's policy states no `revocationTimeout`.
+    /// (or to the certificate's `revocationTimeout` when that is shorter).
     #[must_use]
     pub fn with_max_age_ms(mut self, max_age_ms: u64) -> Self {
         self.max_age_ms = max_age_ms;

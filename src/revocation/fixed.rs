@@ -91,8 +91,8 @@ impl FixedSource {
     ///
     /// The verifier judges it as any source's answer. Networked (the
     /// default), it is cached and served under SPEC 7.2's limits: once it
-    /// is older than the age limit (the policy's `revocationTimeout`, else
-    /// [`RevocationSource::max_answer_age_ms`], 300 s) or past its
+    /// is older than the age limit ([`RevocationSource::max_answer_age_ms`],
+    /// 300 s, or the policy's shorter `revocationTimeout`) or past its
     /// `nextUpdate` by the verifier's clock, it is refused, and since this
     /// source can only give it again, the request is
     /// `revocation_unavailable`; so date it by the verifier's clock. Local

@@ -148,7 +148,7 @@ pub trait RevocationSource: Send + Sync + 'static {
     fn is_networked(&self) -> bool;
 
     /// SPEC 7.2: the oldest answer of this source the cache relies on, ms,
-    /// when the certificate's policy states no `revocationTimeout` (the
+    /// or the certificate's `revocationTimeout` when that is shorter (the
     /// answer's age at each use: `now` minus when it was made). Only
     /// networked sources are held to it (SPEC 7.1: a CRL serves until its
     /// nextUpdate). Default [`DEFAULT_MAX_ANSWER_AGE_MS`].

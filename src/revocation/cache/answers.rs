@@ -4,7 +4,7 @@
 //! - **Reuse (TTL)**: an answer serves for at most the TTL counted from its
 //!   fetch, and never at or past its `nextUpdate`.
 //! - **Age**: at each use, `now − produced_at` must not exceed the age limit
-//!   (the policy's `revocationTimeout`, else the source's maximum).
+//!   (the source's maximum, or the policy's shorter `revocationTimeout`).
 
 #[cfg(feature = "fetch")]
 use std::sync::atomic::AtomicBool;

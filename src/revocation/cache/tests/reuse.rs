@@ -88,6 +88,41 @@ async fn spec_7_2_revocation_timeout_is_the_age_limit_not_the_ttl() {
     assert_eq!(fake.calls(), 3);
 }
 
+/// SPEC 7.2: "the age limit is the CA's to tighten": a revocationTimeout
+/// longer than the source's maximum does not lengthen it (the source's 300
+/// s still bounds every use), a shorter one does shorten it.
+#[tokio::test]
+async fn spec_7_2_a_long_revocation_timeout_does_not_loosen_the_source_limit() {
+    let reply = Reply::Aged {
+        age: DEFAULT_MAX_ANSWER_AGE - 1_000,
+        next_update_in: None,
+    };
+    let (cache, clock, fake, source) = setup(no_refresh(), reply);
+    let hour = Some(3_600_000);
+    status(&cache, &source, hour).await.unwrap();
+    clock.advance_ms(1_000); // 300 s old: at the source's limit
+    status(&cache, &source, hour).await.unwrap();
+    assert_eq!(fake.calls(), 1);
+    // Past the source's limit, well within the hour: not used from the
+    // cache; asked again, the source has only an answer 301 s old, refused.
+    fake.set(Reply::Aged {
+        age: DEFAULT_MAX_ANSWER_AGE + 1_000,
+        next_update_in: None,
+    });
+    clock.advance_ms(1);
+    assert!(status(&cache, &source, hour).await.is_err());
+    assert_eq!(fake.calls(), 2);
+    // A timeout shorter than the source's maximum is the limit.
+    fake.set(Reply::Aged {
+        age: 16_000,
+        next_update_in: None,
+    });
+    clock.advance_ms(1_001); // past the remembered failure
+    assert!(status(&cache, &source, Some(15_000)).await.is_err());
+    clock.advance_ms(1_001);
+    assert!(status(&cache, &source, Some(17_000)).await.is_ok());
+}
+
 /// SPEC 7.2: an answer already older than the age limit is
 /// unavailable, remembered as a failure (not asked for every request).
 #[tokio::test]
