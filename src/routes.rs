@@ -24,6 +24,8 @@ use std::str::FromStr;
 
 use crate::error::ConfigError;
 
+mod octets;
+
 /// Longest accepted pattern text, in bytes.
 pub const MAX_PATTERN_LEN: usize = 1024;
 /// Most segments a pattern may have.
@@ -68,8 +70,9 @@ pub enum PatternError {
 /// One segment of a parsed pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
-    /// Matches exactly this text.
-    Literal(Box<str>),
+    /// Matches a segment that denotes exactly these octets (percent escapes
+    /// decoded, in either case; see `octets`).
+    Literal(Box<[u8]>),
     /// `*`: one segment, or one or more when last.
     Wildcard,
 }
@@ -101,7 +104,8 @@ enum Segment {
 pub struct PathPattern {
     text: Box<str>,
     segments: Box<[Segment]>,
-    /// No `*`: the pattern matches exactly its own text.
+    /// No `*` and no `%`: the pattern matches exactly its own text, when
+    /// the path has no `%` either.
     literal: bool,
 }
 
@@ -120,7 +124,7 @@ impl PathPattern {
         }
         Ok(PathPattern {
             text: s.into(),
-            literal: !segments.contains(&Segment::Wildcard),
+            literal: !segments.contains(&Segment::Wildcard) && octets::is_plain(s),
             segments: segments.into_boxed_slice(),
         })
     }
@@ -133,13 +137,25 @@ impl PathPattern {
     /// `true` when `path` matches (SPEC 5.2).
     ///
     /// `path` is the request path without its query, already validated plain
-    /// by the caller (SPEC 4.2); nothing is normalized here. Matching does
-    /// not allocate. An empty path segment never matches anything.
+    /// by the caller (SPEC 4.2); nothing is normalized here. A literal
+    /// segment matches a path segment that denotes the same octets (RFC
+    /// 3986 percent escapes decoded, in either case), so no spelling of a
+    /// name escapes a rule written with another. Matching does not
+    /// allocate. An empty path segment never matches anything.
+    ///
+    /// ```
+    /// use kakunin_verify::routes::PathPattern;
+    /// let p = PathPattern::parse("/d/caf%C3%A9/*").unwrap();
+    /// assert!(p.matches("/d/caf%C3%A9/x"));
+    /// assert!(p.matches("/d/caf%c3%a9/x"));
+    /// assert!(PathPattern::parse("/d/café/*").unwrap().matches("/d/caf%c3%a9/x"));
+    /// assert!(!p.matches("/d/cafe/x"));
+    /// ```
     pub fn matches(&self, path: &str) -> bool {
-        // Literal segments are kept as written, so a pattern without `*`
-        // matches, segment by segment, exactly the path that is its text
-        // (one comparison on the hot path, where `/v1/trades` is usual).
-        if self.literal {
+        // Without `*` or `%` on either side, a pattern matches, segment by
+        // segment, exactly the path that is its text (one comparison on the
+        // hot path, where `/v1/trades` is usual).
+        if self.literal && octets::is_plain(path) {
             return path == &*self.text;
         }
         self.matches_by_segments(path)
@@ -188,7 +204,7 @@ fn parse_segment(seg: &str) -> Result<Segment, PatternError> {
         "." | ".." => Err(PatternError::DotSegment),
         _ if seg.contains('*') => Err(PatternError::PartialWildcard),
         _ if seg.chars().any(is_forbidden_pattern_char) => Err(PatternError::ForbiddenCharacter),
-        _ => Ok(Segment::Literal(seg.into())),
+        _ => Ok(Segment::Literal(octets::decode(seg))),
     }
 }
 
@@ -197,10 +213,11 @@ fn is_forbidden_pattern_char(c: char) -> bool {
     c.is_control() || c.is_whitespace() || matches!(c, '?' | '#' | ';' | '\\')
 }
 
-// SPEC 5.2: a literal matches itself; a `*` matches one non-empty segment.
+// SPEC 5.2: a literal matches a segment denoting its octets; a `*` matches
+// one non-empty segment.
 fn segment_matches(seg: &Segment, part: &str) -> bool {
     match seg {
-        Segment::Literal(lit) => **lit == *part,
+        Segment::Literal(lit) => octets::denotes(part, lit),
         Segment::Wildcard => !part.is_empty(),
     }
 }

@@ -242,3 +242,52 @@ fn from_str_parses() {
     let p: PathPattern = "/a/*".parse().unwrap();
     assert_eq!(p.to_string(), "/a/*");
 }
+
+// SPEC 5.2 / 5.4 with RFC 3986 2.1: a literal segment matches every
+// spelling of its octets — escapes in either case, the raw character in the
+// pattern — and nothing else; `*` is unchanged.
+#[test]
+fn literal_segments_match_by_the_octets_they_denote() {
+    let escaped = pat("/d/caf%C3%A9/*");
+    let raw = pat("/d/café/*");
+    for p in [&escaped, &raw] {
+        for path in ["/d/caf%C3%A9/x", "/d/caf%c3%a9/x", "/d/caf%c3%A9/x/y"] {
+            assert!(p.matches(path), "{} {path}", p.as_str());
+        }
+        for path in [
+            "/d/cafe/x",
+            "/d/caf%C3%A8/x",
+            "/d/caf%C3/x",
+            "/d/caf%C3%A9",
+            "/d/x/caf%C3%A9",
+        ] {
+            assert!(!p.matches(path), "{} {path}", p.as_str());
+        }
+    }
+    // A pattern without `*`: the one-comparison path and the segment walk
+    // agree whether or not the path or the pattern has escapes.
+    for (text, yes, no) in [
+        ("/v1/a!b", "/v1/a%21b", "/v1/a%22b"),
+        ("/v1/a%21b", "/v1/a!b", "/v1/a%2"),
+        ("/v1/%7e", "/v1/%7E", "/v1/~x"),
+    ] {
+        let p = pat(text);
+        assert!(
+            p.matches(text) && p.matches(yes) && !p.matches(no),
+            "{text}"
+        );
+        for path in [text, yes, no] {
+            assert_eq!(
+                p.matches(path),
+                p.matches_by_segments(path),
+                "{text} {path}"
+            );
+        }
+    }
+    // A `%` not followed by two hex digits stands for itself.
+    assert!(pat("/v1/100%").matches("/v1/100%25"));
+    assert!(pat("/v1/%zz").matches("/v1/%25zz"));
+    assert!(!pat("/v1/%zz").matches("/v1/zz"));
+    // The hot path's usual literal is still matched by one comparison.
+    assert!(pat("/v1/trades").literal && !pat("/v1/caf%C3%A9").literal);
+}

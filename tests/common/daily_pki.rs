@@ -32,6 +32,9 @@ pub struct Policy {
     /// `(maxActions, periodSeconds)`.
     pub rate_limit: Option<(u64, u64)>,
     pub daily_limit: Option<Amount>,
+    /// `dataAccess [4]`: `(deny, pattern, operations)` per rule; none when
+    /// empty.
+    pub data_access: Vec<(bool, &'static str, Vec<&'static str>)>,
 }
 
 impl Default for Policy {
@@ -44,6 +47,7 @@ impl Default for Policy {
             allowed_hours: None,
             rate_limit: None,
             daily_limit: Some(Amount(100_000, 0)),
+            data_access: Vec::new(),
         }
     }
 }
@@ -121,6 +125,19 @@ pub fn policy_der(p: &Policy) -> Vec<u8> {
         c.extend(tlv(0xa1, &amount_fields(a)));
     }
     c.extend(tlv(0xa2, &strings(&p.allowed_markets)));
+    if !p.data_access.is_empty() {
+        let rules: Vec<u8> = p
+            .data_access
+            .iter()
+            .flat_map(|(deny, pattern, ops)| {
+                let mut r = tlv(0x0a, &[u8::from(*deny)]);
+                r.extend(utf8(pattern));
+                r.extend(tlv(0x30, &strings(ops)));
+                tlv(0x30, &r)
+            })
+            .collect();
+        c.extend(tlv(0xa4, &rules));
+    }
     if let Some((start, end)) = p.allowed_hours {
         let mut w = integer(start.into());
         w.extend(integer(end.into()));
