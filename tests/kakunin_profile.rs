@@ -323,7 +323,15 @@ fn spec_10_every_invalid_scope_is_policy_invalid() {
     assert!(invalid.len() >= 10, "fixtures cover the invalid scopes");
     for l in invalid {
         let name = l["name"].as_str().unwrap();
-        assert_eq!(code(name, TRADE, &v), Some("policy_invalid"), "{name}");
+        let denial = trade(name, TRADE).verify(&v).unwrap_err();
+        assert_eq!(denial.error.code().as_str(), "policy_invalid", "{name}");
+        // SPEC 8: the chain validated (step 4) before the policy was
+        // refused (step 5), so the agent is named, not only its claim.
+        assert_eq!(
+            denial.audit.agent_id.as_deref(),
+            l["agent_id"].as_str(),
+            "{name}"
+        );
     }
 }
 

@@ -82,6 +82,12 @@ impl Verifier {
             .map(CertificateDer::from)
             .collect();
         let chain = chain::verify_chain(&self.trust, &cert, &presented_chain, now_ms)?;
+        // SPEC 8: the chain validated, so the identity its CA certified (a
+        // well-formed URN, SPEC 2) is recorded, also when step 5 then
+        // refuses the certificate for another rule (policy_invalid, say).
+        if let Ok(id) = cert.agent_id() {
+            record.agent_id = Some(AuditText::from(id));
+        }
         // Step 5: profile and extensions.
         profile::check_profile(&cert, &self.profile)?;
         let agent_id = cert.agent_id()?.to_owned();
