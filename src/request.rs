@@ -164,7 +164,7 @@ fn check_timestamp(v: &str) -> Result<u64, Error> {
 }
 
 // SPEC 4.1: nonce is 16-64 characters of [A-Za-z0-9_-].
-fn check_nonce(v: &str) -> Result<(), Error> {
+pub(crate) fn check_nonce(v: &str) -> Result<(), Error> {
     let ok = (MIN_NONCE_CHARS..=MAX_NONCE_CHARS).contains(&v.len())
         && v.bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
@@ -177,7 +177,7 @@ fn check_nonce(v: &str) -> Result<(), Error> {
 }
 
 // SPEC 4.1: model and prompt hashes are 64 lowercase hex digits.
-fn check_hash_header(v: &str) -> Result<(), Error> {
+pub(crate) fn check_hash_header(v: &str) -> Result<(), Error> {
     crate::hex::decode_sha256_lower(v)
         .map(|_| ())
         .ok_or_else(|| bad("a model or prompt hash is not 64 lowercase hex digits"))

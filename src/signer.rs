@@ -228,8 +228,15 @@ impl AgentSigner {
 }
 
 impl AgentSigner {
-    /// The SPEC 4.4 signing input [`sign`](Self::sign) signs for `req`
-    /// (`malformed_request` if the body is not valid I-JSON).
+    /// The SPEC 4.4 signing input [`sign`](Self::sign) signs for `req`.
+    ///
+    /// `malformed_request` (or `malformed_body`) for what every verifier
+    /// refuses at step 1 of SPEC 5.1, so nothing is signed that cannot
+    /// verify: a target that is not plain (SPEC 4.2), a nonce that is not
+    /// 16–64 characters of `[A-Za-z0-9_-]`, a model or prompt hash that is
+    /// not 64 lowercase hex digits, a timestamp of more than 15 digits
+    /// (SPEC 4.1), a body that is not a canonical-form I-JSON object (SPEC
+    /// 4.3).
     ///
     /// ```
     /// # use kakunin_verify::signer::{AgentSigner, RequestToSign};
@@ -244,6 +251,7 @@ impl AgentSigner {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn signing_input(&self, req: &RequestToSign<'_>) -> Result<Vec<u8>, Error> {
+        check_request(req)?;
         let body_sha256 = crate::canonical::canonicalize(req.body)?.sha256();
         let timestamp = req.timestamp_ms.to_string();
         Ok(SigningInput {
@@ -261,6 +269,27 @@ impl AgentSigner {
     }
 }
 
+// SPEC 4.1 / 4.2: the header values and target a verifier checks at step 1
+// of SPEC 5.1, checked by the same rules before signing.
+fn check_request(req: &RequestToSign<'_>) -> Result<(), Error> {
+    crate::request::check_target(req.target)?;
+    if let Some(nonce) = req.nonce {
+        crate::request::check_nonce(nonce)?;
+    }
+    for hash in [req.model_sha256, req.prompt_sha256].into_iter().flatten() {
+        crate::request::check_hash_header(hash)?;
+    }
+    if req.timestamp_ms > MAX_TIMESTAMP_MS {
+        return Err(Error::MalformedRequest(
+            "X-Agent-Timestamp must be 1 to 15 decimal digits".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The largest timestamp of at most 15 digits (SPEC 4.1).
+const MAX_TIMESTAMP_MS: u64 = 999_999_999_999_999;
+
 /// The `Content-Type` [`AgentSigner::sign`] sends with a non-empty body.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
@@ -271,4 +300,102 @@ pub fn random_nonce() -> Result<String, Error> {
         .fill(&mut b)
         .map_err(|_| Error::Overloaded("no randomness available".into()))?;
     Ok(crate::hex::encode(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> AgentSigner {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/pki/ed25519");
+        let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+        AgentSigner::from_pem(&read("leaf.key"), &read("leaf.pem"), None).unwrap()
+    }
+
+    fn request() -> RequestToSign<'static> {
+        RequestToSign {
+            audience: "api.exchange.example",
+            method: "GET",
+            target: "/v1/orderbook",
+            body: b"",
+            timestamp_ms: 1_782_897_300_000,
+            nonce: Some("n0001-0123456789ab"),
+            model_sha256: None,
+            prompt_sha256: None,
+        }
+    }
+
+    // SPEC 4.1 / 4.2: the signer refuses what every verifier refuses at
+    // step 1, so it never hands out headers that cannot verify.
+    #[test]
+    fn refuses_to_sign_what_step_1_refuses() {
+        let s = signer();
+        assert!(s.sign(&request()).is_ok());
+        let upper = "A".repeat(64);
+        let short = "a".repeat(63);
+        let cases = [
+            RequestToSign {
+                nonce: Some("short-nonce"),
+                ..request()
+            },
+            RequestToSign {
+                nonce: Some(&"n".repeat(65)),
+                ..request()
+            },
+            RequestToSign {
+                nonce: Some("n0001.0123456789ab"),
+                ..request()
+            },
+            RequestToSign {
+                model_sha256: Some(&upper),
+                ..request()
+            },
+            RequestToSign {
+                prompt_sha256: Some(&short),
+                ..request()
+            },
+            RequestToSign {
+                target: "/v1/../orderbook",
+                ..request()
+            },
+            RequestToSign {
+                target: "/v1/orderbook/",
+                ..request()
+            },
+            RequestToSign {
+                timestamp_ms: 1_000_000_000_000_000,
+                ..request()
+            },
+        ];
+        for req in &cases {
+            let e = s.sign(req).unwrap_err();
+            assert_eq!(e.code(), crate::Code::MalformedRequest, "{e}");
+        }
+        // The bounds themselves are signed.
+        let lower = "a".repeat(64);
+        for req in [
+            RequestToSign {
+                nonce: Some(&"n".repeat(16)),
+                ..request()
+            },
+            RequestToSign {
+                nonce: Some(&"n".repeat(64)),
+                ..request()
+            },
+            RequestToSign {
+                nonce: None,
+                ..request()
+            },
+            RequestToSign {
+                model_sha256: Some(&lower),
+                ..request()
+            },
+            RequestToSign {
+                timestamp_ms: 999_999_999_999_999,
+                ..request()
+            },
+        ] {
+            assert!(s.sign(&req).is_ok());
+        }
+    }
 }
