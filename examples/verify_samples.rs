@@ -163,16 +163,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             NOW_MS - 120_000,
             "sample-nonce-000007",
         )?,
-        sign(
-            &rsa,
-            "path traversal attempt",
-            "GET",
-            "/data/processed/../raw/q2.csv",
-            "",
-            NOW_MS,
-            "sample-nonce-000008",
-        )?,
     ];
+    // A traversal target: the signer refuses to sign one (SPEC 4.2), so the
+    // client here signs a plain path and sends another.
+    let mut traversal = sign(
+        &rsa,
+        "path traversal attempt",
+        "GET",
+        "/data/processed/q2.csv",
+        "",
+        NOW_MS,
+        "sample-nonce-000008",
+    )?;
+    traversal.target = "/data/processed/../raw/q2.csv".into();
+    samples.push(traversal);
     // The same request twice: the second is a replay.
     let replay = sign(
         &ed,
