@@ -22,6 +22,13 @@
 # speed and without ASan's extra build. Set FUZZ_SANITIZER=address to use ASan
 # (nightly only) when hunting memory errors in dependencies' unsafe code.
 #
+# Overflow checks: on (`--debug-assertions`, with `--release`'s optimization).
+# cargo-fuzz turns debug assertions and overflow checks off under `--release`
+# by default, so an arithmetic overflow an input can reach would wrap
+# silently in the fuzzer as in a release build, and go unseen; with them on
+# it panics, and the fuzzer reports it like any other panic. Set
+# FUZZ_DEBUG_ASSERTIONS=0 to fuzz the release build as shipped (faster).
+#
 # Scratch corpora go to fuzz/corpus/<target> (seeded from fuzz/seeds/<target>),
 # crashes to fuzz/artifacts/<target>/, logs to fuzz/artifacts/logs/ (all
 # git-ignored). fuzz/regressions/<target>/ is read as a second corpus, so every
@@ -45,6 +52,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 sanitizer="${FUZZ_SANITIZER:-none}"
+checks=(--debug-assertions)
+if [ "${FUZZ_DEBUG_ASSERTIONS:-1}" = 0 ]; then checks=(); fi
 if command -v rustup >/dev/null 2>&1 && rustup toolchain list | grep -q '^nightly'; then
     fuzz=(cargo +nightly fuzz)
     echo "toolchain: nightly (cargo +nightly fuzz)"
@@ -85,7 +94,7 @@ else
     selected=("${all_targets[@]}")
 fi
 
-"${fuzz[@]}" build -s "$sanitizer" --release
+"${fuzz[@]}" build -s "$sanitizer" --release "${checks[@]}"
 
 mkdir -p artifacts/logs
 failed=()
@@ -98,7 +107,7 @@ for entry in "${selected[@]}"; do
     log="artifacts/logs/$target.log"
     echo "== $target: ${seconds}s, max_len $max_len (log: fuzz/$log)"
     status=0
-    "${fuzz[@]}" run -s "$sanitizer" --release "$target" "$corpus" "regressions/$target" -- \
+    "${fuzz[@]}" run -s "$sanitizer" --release "${checks[@]}" "$target" "$corpus" "regressions/$target" -- \
         -max_total_time="$seconds" \
         -max_len="$max_len" \
         -rss_limit_mb=2048 \
