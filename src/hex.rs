@@ -67,6 +67,14 @@ pub fn decode_sha256_lower(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// The value of one hex digit, either case (percent escapes, RFC 3986 2.1).
+pub(crate) fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => nibble_lower(c),
+    }
+}
+
 fn nibble_lower(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -90,5 +98,18 @@ mod tests {
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(super::sha256_hex(&digest).as_slice(), hex.as_bytes());
         assert_eq!(super::decode_sha256_lower(&hex), Some(digest));
+    }
+
+    // Every byte value: a hex digit of either case, as `from_str_radix`
+    // reads it; nothing else.
+    #[test]
+    fn nibble_reads_a_digit_of_either_case() {
+        for c in 0..=255u8 {
+            let expected = char::from(c)
+                .is_ascii_hexdigit()
+                .then(|| u8::from_str_radix(&char::from(c).to_string(), 16).ok())
+                .flatten();
+            assert_eq!(super::nibble(c), expected, "{c}");
+        }
     }
 }

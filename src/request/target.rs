@@ -9,15 +9,6 @@ fn is_unreserved(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 // SPEC 4.2: every byte of the target is visible ASCII (no controls, no
 // spaces, no fragment).
 fn check_target_bytes(target: &str) -> Result<(), Error> {
@@ -42,8 +33,8 @@ fn check_percent_escapes(path: &str) -> Result<(), Error> {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'%' {
-            let hi = b.get(i + 1).copied().and_then(hex_value);
-            let lo = b.get(i + 2).copied().and_then(hex_value);
+            let hi = b.get(i + 1).copied().and_then(crate::hex::nibble);
+            let lo = b.get(i + 2).copied().and_then(crate::hex::nibble);
             let (Some(hi), Some(lo)) = (hi, lo) else {
                 return Err(bad("broken percent escape in path"));
             };

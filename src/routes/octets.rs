@@ -18,8 +18,8 @@ fn octets(text: &str) -> impl Iterator<Item = u8> + '_ {
     std::iter::from_fn(move || {
         let c = *b.get(i)?;
         if c == b'%' {
-            let hi = b.get(i + 1).copied().and_then(hex_value);
-            let lo = b.get(i + 2).copied().and_then(hex_value);
+            let hi = b.get(i + 1).copied().and_then(crate::hex::nibble);
+            let lo = b.get(i + 2).copied().and_then(crate::hex::nibble);
             if let (Some(hi), Some(lo)) = (hi, lo) {
                 i += 3;
                 return Some(hi << 4 | lo);
@@ -28,15 +28,6 @@ fn octets(text: &str) -> impl Iterator<Item = u8> + '_ {
         i += 1;
         Some(c)
     })
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// The octets of a pattern's literal segment, decoded once when the
