@@ -475,9 +475,9 @@ fn check_path_length(
 
 /// SPEC 5.1 step 4: the leaf's validity, then a path to a pinned root at
 /// `now_ms` (signatures, validity, CA constraints, EKU clientAuth; 1 to 4
-/// intermediates, SPEC 2, or from none for a certificate a profile mapped
-/// with fewer, SPEC 10), then the
-/// leaf's own usage rules (SPEC 2), then the CA rules on the path found:
+/// intermediates by SPEC 2, from 0 for a certificate whose profile allows
+/// none, SPEC 10), then the leaf's own usage rules (SPEC 2), then the CA
+/// rules on the path found:
 /// every CA certificate, the pinned root included, valid at `now_ms`, with
 /// `cA` TRUE and, when it has keyUsage, `keyCertSign` (RFC 5280 6.1.4 (k),
 /// (n)). The result is cached by the verifier, so these run once per path.
