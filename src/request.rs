@@ -151,7 +151,7 @@ fn set_once<'a, T: ?Sized>(slot: &mut Option<&'a T>, value: &'a T) -> Result<(),
 
 // SPEC 4.1: timestamp is 1-15 decimal digits, no sign; read as it is
 // checked, in one pass (15 digits stay below 10^15, so no overflow).
-fn check_timestamp(v: &str) -> Result<u64, Error> {
+pub(crate) fn check_timestamp(v: &str) -> Result<u64, Error> {
     let refused = || bad("X-Agent-Timestamp must be 1 to 15 decimal digits");
     if v.is_empty() || v.len() > MAX_TIMESTAMP_DIGITS {
         return Err(refused());

@@ -251,9 +251,9 @@ impl AgentSigner {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn signing_input(&self, req: &RequestToSign<'_>) -> Result<Vec<u8>, Error> {
-        check_request(req)?;
-        let body_sha256 = crate::canonical::canonicalize(req.body)?.sha256();
         let timestamp = req.timestamp_ms.to_string();
+        check_request(req, &timestamp)?;
+        let body_sha256 = crate::canonical::canonicalize(req.body)?.sha256();
         Ok(SigningInput {
             audience: req.audience,
             method: req.method,
@@ -271,24 +271,17 @@ impl AgentSigner {
 
 // SPEC 4.1 / 4.2: the header values and target a verifier checks at step 1
 // of SPEC 5.1, checked by the same rules before signing.
-fn check_request(req: &RequestToSign<'_>) -> Result<(), Error> {
+fn check_request(req: &RequestToSign<'_>, timestamp: &str) -> Result<(), Error> {
     crate::request::check_target(req.target)?;
+    crate::request::check_timestamp(timestamp)?;
     if let Some(nonce) = req.nonce {
         crate::request::check_nonce(nonce)?;
     }
     for hash in [req.model_sha256, req.prompt_sha256].into_iter().flatten() {
         crate::request::check_hash_header(hash)?;
     }
-    if req.timestamp_ms > MAX_TIMESTAMP_MS {
-        return Err(Error::MalformedRequest(
-            "X-Agent-Timestamp must be 1 to 15 decimal digits".into(),
-        ));
-    }
     Ok(())
 }
-
-/// The largest timestamp of at most 15 digits (SPEC 4.1).
-const MAX_TIMESTAMP_MS: u64 = 999_999_999_999_999;
 
 /// The `Content-Type` [`AgentSigner::sign`] sends with a non-empty body.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
